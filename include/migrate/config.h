@@ -1,0 +1,62 @@
+// Configuration (SPEC §1).
+//
+// Each setting is declared once, with its flag, environment variable,
+// migrate.toml key and default; resolve_config() applies the precedence
+// flag > environment > .env > migrate.toml > default and validates values,
+// naming the source of a bad one ("--lock-timeout", "MIGRATE_TABLE",
+// ".env line 3", "migrate.toml line 2").
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "migrate/error.h"
+#include "migrate/url.h"
+
+namespace migrate {
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+struct Config {
+  DatabaseUrl url;                      // default sqlite:./app.db
+  std::filesystem::path migrations_dir;  // default ./migrations
+  std::filesystem::path backup_dir;      // default ./backups
+  std::filesystem::path seeds_dir;       // default ./seeds
+  std::string table;                    // default schema_migrations; a validated identifier
+  int lock_timeout_seconds = 60;
+  std::optional<int> wait_seconds;      // nullopt: do not wait for the database
+  bool yes = false;
+  LogLevel log_level = LogLevel::kInfo;
+  bool no_color = false;
+};
+
+// Where values come from. `flags` maps a setting key to the value given on
+// the command line; keys: url, dir, backup_dir, table, seeds_dir,
+// lock_timeout, wait, yes, log_level, no_color. Boolean flags are given as
+// "1". `getenv` returns an environment variable (injected for tests).
+struct ConfigSources {
+  std::map<std::string, std::string> flags;
+  std::function<std::optional<std::string>(const std::string&)> getenv;
+  std::filesystem::path working_dir;  // where .env and migrate.toml are looked for
+};
+
+Result<Config> resolve_config(const ConfigSources& sources);
+
+// KEY=VALUE lines of a .env file: blank lines and # comments ignored, an
+// optional `export ` prefix, values optionally in single or double quotes.
+// A malformed line is a kUsage error naming `.env line N`.
+Result<std::map<std::string, std::string>> parse_dotenv(std::string_view text);
+
+// The subset of TOML that migrate.toml uses: `key = "string"`, integers,
+// booleans, # comments. Unknown keys and malformed lines are kUsage errors
+// naming `migrate.toml line N`.
+Result<std::map<std::string, std::string>> parse_config_toml(std::string_view text);
+
+// A tracking-table name: letters, digits and underscores, not starting with
+// a digit, at most 63 characters, optionally qualified by one schema name.
+bool is_valid_table_name(std::string_view name);
+
+}  // namespace migrate

@@ -1,0 +1,45 @@
+#include "backup/checksum.h"
+
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
+namespace migrate {
+
+struct Sha256::Context {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~Context() { EVP_MD_CTX_free(ctx); }
+};
+
+Sha256::Sha256() : context_(std::make_unique<Context>()) {
+  // Allocation failure of a hash context is not recoverable in any caller.
+  if (!context_->ctx || EVP_DigestInit_ex(context_->ctx, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("cannot initialise SHA-256");
+}
+
+Sha256::~Sha256() = default;
+
+void Sha256::update(std::string_view bytes) {
+  EVP_DigestUpdate(context_->ctx, bytes.data(), bytes.size());
+}
+
+std::string Sha256::finish_hex() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(context_->ctx, digest, &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex(length * 2, '0');
+  for (unsigned int i = 0; i < length; ++i) {
+    hex[2 * i] = kHex[digest[i] >> 4];
+    hex[2 * i + 1] = kHex[digest[i] & 0xf];
+  }
+  return hex;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  Sha256 hash;
+  hash.update(bytes);
+  return hash.finish_hex();
+}
+
+}  // namespace migrate

@@ -1,0 +1,205 @@
+#include "cli/commands.h"
+
+#include <fmt/format.h>
+
+#include "cli/session.h"
+#include "migrate/catalog.h"
+#include "migrate/engine.h"
+#include "migrate/version.h"
+
+namespace migrate::cli {
+namespace {
+
+// State of the flags of every subcommand; only the chosen one's are read.
+struct Flags {
+  std::optional<int> step;
+  std::optional<std::string> to;
+  bool dry_run = false;
+  bool allow_out_of_order = false;
+  bool atomic = false;
+  bool no_backup = false;
+  bool exit_code = false;
+  bool seed = false;
+  std::string name;
+  std::string version;
+};
+
+// Runs `body` with a connected driver, the loaded catalog and an engine context.
+template <typename Body>
+Result<Output> with_engine(const Config& config, const Flags& flags, Body body) {
+  auto catalog = load_catalog(config.migrations_dir);
+  if (!catalog) return tl::unexpected(catalog.error());
+  auto driver = connect(config);
+  if (!driver) return tl::unexpected(driver.error());
+  // Backups arrive with the backup store; until then every command runs as
+  // with --no-backup. The hook is where they plug in.
+  (void)flags.no_backup;
+  NoBackup backups;
+  EngineContext ctx{**driver, backups, std::chrono::seconds(config.lock_timeout_seconds)};
+  auto report = body(ctx, *catalog);
+  if (!report) return tl::unexpected(report.error());
+  return render_run(*report, config.url);
+}
+
+Execution execution(const Flags& f) { return f.dry_run ? Execution::kDryRun : Execution::kApply; }
+
+RollbackOptions rollback_scope(const Flags& f) {
+  if (f.step) return {RollbackScope::kSteps, *f.step, {}};
+  if (f.to) return {RollbackScope::kAfterVersion, 1, *f.to};
+  return {};
+}
+
+void add_plan_flags(CLI::App* cmd, Flags& f, bool up) {
+  cmd->add_option("--step", f.step, up ? "apply at most N migrations" : "roll back the last N migrations")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--to", f.to, up ? "apply up to and including VERSION" : "roll back everything after VERSION");
+  cmd->add_flag("--dry-run", f.dry_run, "print the plan and the SQL; change nothing");
+  cmd->add_flag("--no-backup", f.no_backup, "do not back up first");
+}
+
+}  // namespace
+
+void add_commands(CLI::App& app, Action& action) {
+  static Flags f;  // outlives parsing; only one subcommand runs per process
+
+  auto* create = app.add_subcommand("create", "write a new migration and its rollback file");
+  create->add_option("name", f.name, "description, e.g. add_users")->required();
+  create->callback([&] {
+    action = [](const Config& c) -> Result<Output> {
+      auto created = create_migration(c.migrations_dir, f.name, std::chrono::system_clock::now());
+      if (!created) return tl::unexpected(created.error());
+      return render_created(*created);
+    };
+  });
+
+  auto* status = app.add_subcommand("status", "list migrations and their state");
+  status->add_flag("--exit-code", f.exit_code, "exit 3 when anything is pending, changed or missing");
+  status->callback([&] {
+    action = [](const Config& c) -> Result<Output> {
+      auto catalog = load_catalog(c.migrations_dir);
+      if (!catalog) return tl::unexpected(catalog.error());
+      auto driver = connect(c);
+      if (!driver) return tl::unexpected(driver.error());
+      auto report = run_status(**driver, *catalog);
+      if (!report) return tl::unexpected(report.error());
+      Output out = render_status(*report, c.url);
+      if (f.exit_code && needs_attention(report->rows)) out.exit_code = 3;
+      return out;
+    };
+  });
+
+  auto* up = app.add_subcommand("up", "back up, then apply pending migrations")->alias("migrate");
+  add_plan_flags(up, f, true);
+  up->add_flag("--allow-out-of-order", f.allow_out_of_order, "apply pending migrations older than the newest applied");
+  up->add_flag("--atomic", f.atomic, "all pending migrations in one transaction");
+  up->callback([&] {
+    action = [](const Config& c) {
+      return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) {
+        UpRequest request{{f.step, f.to, f.allow_out_of_order ? OutOfOrder::kAllow : OutOfOrder::kRefuse},
+                          f.atomic ? Transactions::kAtomic : Transactions::kPerMigration,
+                          execution(f)};
+        return run_up(ctx, catalog, request);
+      });
+    };
+  });
+
+  auto* rollback = app.add_subcommand("rollback", "roll back the last batch (or --step N, --to VERSION)");
+  add_plan_flags(rollback, f, false);
+  rollback->callback([&] {
+    action = [](const Config& c) -> Result<Output> {
+      if (f.step && f.to) return fail(ErrorCode::kUsage, "--step and --to cannot be combined");
+      return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) {
+        return run_rollback(ctx, catalog, {rollback_scope(f), execution(f)});
+      });
+    };
+  });
+
+  auto* redo = app.add_subcommand("redo", "roll back the last migration and apply it again");
+  redo->add_flag("--no-backup", f.no_backup, "do not back up first");
+  redo->callback([&] {
+    action = [](const Config& c) {
+      return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) { return run_redo(ctx, catalog); });
+    };
+  });
+
+  auto* reset = app.add_subcommand("reset", "back up, then roll back every applied migration");
+  reset->add_flag("--no-backup", f.no_backup, "do not back up first");
+  reset->callback([&] {
+    action = [](const Config& c) -> Result<Output> {
+      if (auto ok = confirm_destructive(c, "reset rolls back every migration"); !ok) return tl::unexpected(ok.error());
+      return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) {
+        return run_rollback(ctx, catalog, {{RollbackScope::kAll, 1, {}}, Execution::kApply}, "reset");
+      });
+    };
+  });
+
+  auto* fresh = app.add_subcommand("fresh", "back up, drop every object, apply every migration");
+  fresh->add_flag("--seed", f.seed, "run the seed files afterwards");
+  fresh->add_flag("--no-backup", f.no_backup, "do not back up first");
+  fresh->callback([&] {
+    action = [](const Config& c) -> Result<Output> {
+      if (auto ok = confirm_destructive(c, "fresh drops every table, view and trigger"); !ok)
+        return tl::unexpected(ok.error());
+      return with_engine(c, f, [&c](EngineContext& ctx, const Catalog& catalog) -> Result<RunReport> {
+        auto report = run_fresh(ctx, catalog);
+        if (!report || !f.seed) return report;
+        auto seeded = run_seed(ctx, c.seeds_dir);
+        if (!seeded) return tl::unexpected(seeded.error());
+        report->steps.insert(report->steps.end(), seeded->steps.begin(), seeded->steps.end());
+        return report;
+      });
+    };
+  });
+
+  auto* seed = app.add_subcommand("seed", "run seeds/*.sql in name order, each in a transaction");
+  seed->callback([&] {
+    action = [](const Config& c) -> Result<Output> {
+      auto driver = connect(c);
+      if (!driver) return tl::unexpected(driver.error());
+      NoBackup backups;
+      EngineContext ctx{**driver, backups, std::chrono::seconds(c.lock_timeout_seconds)};
+      auto report = run_seed(ctx, c.seeds_dir);
+      if (!report) return tl::unexpected(report.error());
+      return render_run(*report, c.url);
+    };
+  });
+
+  auto* baseline = app.add_subcommand("baseline", "record migrations up to VERSION as applied without running them");
+  baseline->add_option("version", f.version, "the last migration the database already has")->required();
+  baseline->callback([&] {
+    action = [](const Config& c) {
+      return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) {
+        return run_baseline(ctx, catalog, f.version);
+      });
+    };
+  });
+
+  auto* validate = app.add_subcommand("validate", "check file names and applied checksums; exit 3 on problems");
+  validate->callback([&] {
+    action = [](const Config& c) -> Result<Output> {
+      auto driver = connect(c);
+      if (!driver) return tl::unexpected(driver.error());
+      auto report = run_validate(**driver, c.migrations_dir);
+      if (!report) return tl::unexpected(report.error());
+      return render_validate(*report);
+    };
+  });
+
+  auto* version = app.add_subcommand("version", "print program and library versions");
+  version->callback([&] {
+    action = [](const Config&) -> Result<Output> {
+      Output out;
+      out.json["migrate"] = MIGRATE_VERSION;
+      out.text = fmt::format("migrate {}\n", MIGRATE_VERSION);
+      for (const auto& list : {driver_library_versions(), backup_library_versions()}) {
+        for (const auto& [library, v] : list) {
+          out.json[library] = v;
+          out.text += fmt::format("{} {}\n", library, v);
+        }
+      }
+      return out;
+    };
+  });
+}
+
+}  // namespace migrate::cli

@@ -1,0 +1,63 @@
+// migrate: parse the command line, resolve the configuration, run one
+// command, print its result, exit with its code. The only catch-all.
+#include <cstring>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/global_options.h"
+#include "cli/output.h"
+#include "util/log.h"
+
+namespace {
+
+bool wants_json(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--json") == 0) return true;
+  return false;
+}
+
+int run(int argc, char** argv) {
+  using namespace migrate;
+  CLI::App app{"migrate: database migrations with built-in safety backups"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  cli::GlobalOptions global;
+  cli::add_global_options(app, global);
+  cli::Action action;
+  cli::add_commands(app, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string message = e.what();
+    // CLI11 reports an unknown command as a missing one; name what was typed.
+    if (app.get_subcommands().empty() && !app.remaining().empty())
+      message = "unknown command '" + app.remaining().front() + "'";
+    return cli::emit_error({ErrorCode::kUsage, message, "see `migrate --help`"}, wants_json(argc, argv));
+  }
+
+  auto config = cli::resolve(global);
+  if (!config) return cli::emit_error(config.error(), global.json);
+  log::init(config->log_level, config->no_color ? log::Color::kNever : log::Color::kAuto);
+  auto output = action(*config);
+  if (!output) return cli::emit_error(output.error(), global.json);
+  cli::emit(*output, global.json);
+  return output->exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal error: %s\n", e.what());
+    return 1;
+  }
+}

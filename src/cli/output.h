@@ -1,0 +1,32 @@
+// What a command prints: the same result as human text and as one JSON
+// document, so that --json never mixes in anything else.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "migrate/engine.h"
+#include "migrate/url.h"
+
+namespace migrate::cli {
+
+struct Output {
+  nlohmann::json json = nlohmann::json::object();
+  std::string text;   // for stdout, without --json
+  int exit_code = 0;
+};
+
+Output render_run(const RunReport& report, const DatabaseUrl& url);
+Output render_status(const StatusReport& report, const DatabaseUrl& url);
+Output render_validate(const ValidateReport& report);
+Output render_created(const CreatedMigration& created);
+
+// Prints the output: JSON on stdout with --json, else the text.
+void emit(const Output& output, bool json);
+
+// Prints an error (stderr, or {"error": ...} on stdout with --json) and
+// returns its exit code.
+int emit_error(const Error& error, bool json);
+
+}  // namespace migrate::cli

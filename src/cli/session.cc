@@ -1,0 +1,42 @@
+#include "cli/session.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace migrate::cli {
+
+Result<std::unique_ptr<Driver>> connect(const Config& config) {
+  DriverOptions options{config.table};
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.wait_seconds.value_or(0));
+  for (;;) {
+    auto driver = open_driver(config.url, options);
+    if (driver || driver.error().code != ErrorCode::kConnection || !config.wait_seconds ||
+        std::chrono::steady_clock::now() >= deadline) {
+      if (!driver && config.wait_seconds && driver.error().code == ErrorCode::kConnection)
+        driver.error().message += fmt::format(" (waited {} s)", *config.wait_seconds);
+      return driver;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+Result<void> confirm_destructive(const Config& config, std::string_view what) {
+  if (config.yes) return {};
+  if (!::isatty(STDIN_FILENO)) {
+    return fail(ErrorCode::kUsage,
+                fmt::format("{} is destructive and needs confirmation; not a terminal, so pass --yes",
+                            what));
+  }
+  std::cerr << fmt::format("{} on {}. Type 'yes' to continue: ", what, config.url.masked())
+            << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  if (answer != "yes") return fail(ErrorCode::kRefused, fmt::format("{} cancelled; nothing changed", what));
+  return {};
+}
+
+}  // namespace migrate::cli

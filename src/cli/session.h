@@ -1,0 +1,21 @@
+// Connecting for a command: --wait retries, confirmations for destructive
+// commands.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "migrate/config.h"
+#include "migrate/driver.h"
+
+namespace migrate::cli {
+
+// Opens the configured database; with --wait, retries until it accepts
+// connections or the wait is over.
+Result<std::unique_ptr<Driver>> connect(const Config& config);
+
+// For reset, fresh and restore: asks on a terminal (type `yes`), requires
+// --yes without one.
+Result<void> confirm_destructive(const Config& config, std::string_view what);
+
+}  // namespace migrate::cli

@@ -1,0 +1,112 @@
+#include "migrate/planner.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace migrate {
+namespace {
+
+std::string file_name(const MigrationFile& m) { return m.path.filename().string(); }
+
+}  // namespace
+
+std::int64_t next_batch(const std::vector<AppliedMigration>& applied) {
+  std::int64_t highest = 0;
+  for (const auto& row : applied) highest = std::max(highest, row.batch);
+  return highest + 1;
+}
+
+std::vector<AppliedMigration> in_rollback_order(std::vector<AppliedMigration> applied) {
+  std::sort(applied.begin(), applied.end(), [](const auto& a, const auto& b) {
+    return a.batch != b.batch ? a.batch > b.batch : a.version > b.version;
+  });
+  return applied;
+}
+
+Result<std::vector<MigrationFile>> plan_up(const Catalog& catalog,
+                                           const std::vector<AppliedMigration>& applied,
+                                           const UpOptions& options) {
+  if (options.to && !catalog.find(*options.to)) {
+    return fail(ErrorCode::kUsage,
+                fmt::format("--to {}: no migration with that version", *options.to));
+  }
+  std::set<std::string> applied_versions;
+  std::string newest_applied;
+  for (const auto& row : applied) {
+    applied_versions.insert(row.version);
+    newest_applied = std::max(newest_applied, row.version);
+  }
+
+  std::vector<MigrationFile> pending;
+  std::vector<std::string> out_of_order;
+  for (const auto& migration : catalog.migrations) {
+    if (applied_versions.count(migration.version)) continue;
+    if (options.to && migration.version > *options.to) break;
+    if (migration.version < newest_applied) out_of_order.push_back(file_name(migration));
+    pending.push_back(migration);
+  }
+  if (!out_of_order.empty() && options.out_of_order == OutOfOrder::kRefuse) {
+    return fail(ErrorCode::kRefused,
+                fmt::format("pending migrations older than the newest applied one ({}):\n  {}",
+                            newest_applied, fmt::join(out_of_order, "\n  ")),
+                "apply them with --allow-out-of-order, or give them newer versions");
+  }
+  if (options.step && static_cast<size_t>(*options.step) < pending.size()) {
+    pending.resize(*options.step);
+  }
+  return pending;
+}
+
+Result<std::vector<RollbackStep>> plan_rollback(const Catalog& catalog,
+                                                const std::vector<AppliedMigration>& applied,
+                                                const RollbackOptions& options) {
+  auto ordered = in_rollback_order(applied);
+  if (options.scope == RollbackScope::kAfterVersion && !is_valid_version(options.to) &&
+      options.to != "0") {
+    return fail(ErrorCode::kUsage,
+                fmt::format("--to {}: expected a 14-digit version (or 0 for all)", options.to));
+  }
+
+  std::vector<AppliedMigration> chosen;
+  for (const auto& row : ordered) {
+    bool take = false;
+    switch (options.scope) {
+      case RollbackScope::kLastBatch: take = row.batch == ordered.front().batch; break;
+      case RollbackScope::kSteps: take = chosen.size() < static_cast<size_t>(options.step); break;
+      case RollbackScope::kAfterVersion: take = row.version > options.to; break;
+      case RollbackScope::kAll: take = true; break;
+    }
+    if (take) chosen.push_back(row);
+  }
+
+  std::vector<RollbackStep> steps;
+  std::vector<std::string> missing, irreversible;
+  for (const auto& row : chosen) {
+    const MigrationFile* file = catalog.find(row.version);
+    if (!file) {
+      missing.push_back(row.version + (row.name.empty() ? "" : "_" + row.name));
+    } else if (!file->reversible()) {
+      irreversible.push_back(file_name(*file));
+    } else {
+      steps.push_back({row, *file});
+    }
+  }
+  if (!irreversible.empty()) {
+    return fail(ErrorCode::kRefused,
+                fmt::format("cannot roll back irreversible migrations (no _rollback.sql file); "
+                            "nothing was rolled back:\n  {}",
+                            fmt::join(irreversible, "\n  ")),
+                "add the rollback file, or restore a backup with `migrate restore`");
+  }
+  if (!missing.empty()) {
+    return fail(ErrorCode::kRefused,
+                fmt::format("cannot roll back applied migrations whose files are missing; "
+                            "nothing was rolled back:\n  {}",
+                            fmt::join(missing, "\n  ")));
+  }
+  return steps;
+}
+
+}  // namespace migrate

@@ -1,0 +1,226 @@
+#include "drivers/sqlite/sqlite_driver.h"
+
+// SOCI's header wraps <sqlite3.h> in namespace sqlite_api; it must come
+// first so the C API is declared there, and be the only include of it.
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <soci/soci.h>
+
+#include <map>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "drivers/tracking_rows.h"
+
+namespace migrate {
+namespace {
+
+using namespace sqlite_api;
+
+constexpr auto kLockPollInterval = std::chrono::milliseconds(50);
+
+class SqliteDriver final : public Driver {
+ public:
+  SqliteDriver(std::unique_ptr<soci::session> session, std::string path, DriverOptions options)
+      : session_(std::move(session)),
+        db_(static_cast<soci::sqlite3_session_backend*>(session_->get_backend())->conn_),
+        path_(std::move(path)),
+        options_(std::move(options)),
+        rows_(*session_, options_.table) {}
+
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
+  bool transactional_ddl() const override { return true; }
+  std::string server_version() override { return fmt::format("SQLite {}", sqlite3_libversion()); }
+
+  Result<void> acquire_lock(std::chrono::milliseconds timeout) override;
+  void release_lock() override;
+  Result<void> ensure_tracking_table() override;
+  Result<std::vector<AppliedMigration>> applied_migrations() override;
+  Result<void> record_applied(const AppliedMigration& row) override { return rows_.insert(row); }
+  Result<void> remove_applied(std::string_view version) override { return rows_.remove(version); }
+  Result<void> begin() override { return exec_native("BEGIN"); }
+  Result<void> commit() override { return exec_native("COMMIT"); }
+  Result<void> rollback() override;
+  Result<void> execute(const Statement& statement) override;
+  Result<void> drop_all_objects() override;
+
+ private:
+  Result<void> exec_native(const std::string& sql);
+  Result<std::set<std::string>> tracking_columns();
+  Result<std::vector<std::pair<std::string, std::string>>> schema_objects();
+
+  std::unique_ptr<soci::session> session_;
+  sqlite3* db_;  // owned by session_
+  std::string path_;
+  DriverOptions options_;
+  TrackingRows rows_;
+  bool locked_ = false;
+};
+
+Result<void> SqliteDriver::exec_native(const std::string& sql) {
+  return execute(Statement{sql, 0});
+}
+
+Result<void> SqliteDriver::execute(const Statement& statement) {
+  // Step through every statement of the text, as the sqlite3 shell does, so
+  // that a text holding more than one statement still runs completely.
+  const char* tail = statement.text.c_str();
+  while (tail && *tail) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db_, tail, -1, &stmt, &tail);
+    if (rc != SQLITE_OK) return fail(ErrorCode::kSql, sqlite3_errmsg(db_));
+    if (!stmt) continue;  // only whitespace or comments were left
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) {
+      std::string message = sqlite3_errmsg(db_);
+      sqlite3_finalize(stmt);
+      return fail(ErrorCode::kSql, message);
+    }
+    sqlite3_finalize(stmt);
+  }
+  return {};
+}
+
+Result<void> SqliteDriver::rollback() {
+  if (sqlite3_get_autocommit(db_)) return {};  // SQLite already rolled back on the error
+  return exec_native("ROLLBACK");
+}
+
+Result<void> SqliteDriver::acquire_lock(std::chrono::milliseconds timeout) {
+  // In exclusive locking mode SQLite keeps the lock from the first write
+  // transaction until the connection closes; BEGIN EXCLUSIVE fails at once
+  // with SQLITE_BUSY while another connection holds it, so we poll.
+  if (auto r = exec_native("PRAGMA locking_mode = EXCLUSIVE"); !r) return r;
+  sqlite3_busy_timeout(db_, 0);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int rc = sqlite3_exec(db_, "BEGIN EXCLUSIVE; COMMIT;", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) break;
+    if (rc != SQLITE_BUSY) return fail(ErrorCode::kLock, sqlite3_errmsg(db_));
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return fail(ErrorCode::kLock,
+                  fmt::format("timed out after {} s waiting for the exclusive lock on SQLite "
+                              "database '{}': another runner holds it",
+                              std::chrono::duration_cast<std::chrono::seconds>(timeout).count(),
+                              path_),
+                  "wait for the other runner to finish, or raise --lock-timeout");
+    }
+    std::this_thread::sleep_for(kLockPollInterval);
+  }
+  locked_ = true;
+  return {};
+}
+
+void SqliteDriver::release_lock() {
+  if (!locked_) return;
+  // Leaving exclusive mode releases the lock at the next access.
+  sqlite3_exec(db_, "PRAGMA locking_mode = NORMAL; SELECT 1 FROM sqlite_master LIMIT 1;", nullptr,
+               nullptr, nullptr);
+  locked_ = false;
+}
+
+Result<std::set<std::string>> SqliteDriver::tracking_columns() {
+  std::set<std::string> columns;
+  try {
+    std::string name;
+    soci::statement st = (session_->prepare << "SELECT name FROM pragma_table_info(:t)",
+                          soci::use(options_.table), soci::into(name));
+    st.execute();
+    while (st.fetch()) columns.insert(name);
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kSql, fmt::format("cannot inspect table '{}': {}", options_.table, e.what()));
+  }
+  return columns;
+}
+
+Result<void> SqliteDriver::ensure_tracking_table() {
+  auto columns = tracking_columns();
+  if (!columns) return tl::unexpected(columns.error());
+  if (columns->empty()) {
+    return exec_native(fmt::format(
+        "CREATE TABLE {} (version TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL DEFAULT '', "
+        "checksum TEXT NOT NULL DEFAULT '', batch INTEGER NOT NULL DEFAULT 0, applied_at TEXT "
+        "NOT NULL DEFAULT '', duration_ms INTEGER NOT NULL DEFAULT 0, backup_id TEXT)",
+        options_.table));
+  }
+  if (!columns->count("version")) {
+    return fail(ErrorCode::kRefused,
+                fmt::format("table '{}' exists but has no 'version' column", options_.table),
+                "choose another tracking table with --table");
+  }
+  // Adopting a dbmate/Rails table: add what is missing, keep the rows.
+  static const std::map<std::string, std::string> kAddedColumns = {
+      {"name", "TEXT NOT NULL DEFAULT ''"},     {"checksum", "TEXT NOT NULL DEFAULT ''"},
+      {"batch", "INTEGER NOT NULL DEFAULT 0"},  {"applied_at", "TEXT NOT NULL DEFAULT ''"},
+      {"duration_ms", "INTEGER NOT NULL DEFAULT 0"}, {"backup_id", "TEXT"}};
+  for (const auto& [column, type] : kAddedColumns) {
+    if (columns->count(column)) continue;
+    auto r = exec_native(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", options_.table, column, type));
+    if (!r) return r;
+  }
+  return {};
+}
+
+Result<std::vector<AppliedMigration>> SqliteDriver::applied_migrations() {
+  auto columns = tracking_columns();
+  if (!columns) return tl::unexpected(columns.error());
+  if (columns->empty()) return std::vector<AppliedMigration>{};
+  return rows_.read(*columns);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> SqliteDriver::schema_objects() {
+  std::vector<std::pair<std::string, std::string>> objects;
+  try {
+    std::string type, name;
+    soci::statement st = (session_->prepare << "SELECT type, name FROM sqlite_master WHERE type IN "
+                                               "('view', 'trigger', 'table') AND name NOT LIKE "
+                                               "'sqlite_%' ORDER BY type = 'table', name",
+                          soci::into(type), soci::into(name));
+    st.execute();
+    while (st.fetch()) objects.emplace_back(type, name);
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kSql, fmt::format("cannot list schema objects: {}", e.what()));
+  }
+  return objects;
+}
+
+Result<void> SqliteDriver::drop_all_objects() {
+  auto objects = schema_objects();
+  if (!objects) return tl::unexpected(objects.error());
+  // Foreign keys would make the drop order matter; the pragma is a no-op
+  // inside a transaction, so it is switched off around it.
+  if (auto r = exec_native("PRAGMA foreign_keys = OFF"); !r) return r;
+  if (auto r = begin(); !r) return r;
+  for (const auto& [type, name] : *objects) {
+    auto r = exec_native(fmt::format("DROP {} IF EXISTS \"{}\"", type, name));
+    if (!r) {
+      (void)rollback();
+      return fail(ErrorCode::kSql, fmt::format("cannot drop {} '{}': {}", type, name, r.error().message));
+    }
+  }
+  if (auto r = commit(); !r) return r;
+  return exec_native("PRAGMA foreign_keys = ON");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Driver>> open_sqlite_driver(const DatabaseUrl& url,
+                                                   const DriverOptions& options) {
+  using namespace sqlite_api;
+  try {
+    auto session = std::make_unique<soci::session>(
+        *soci::factory_sqlite3(), fmt::format("db=\"{}\"", url.path));
+    auto* db = static_cast<soci::sqlite3_session_backend*>(session->get_backend())->conn_;
+    // Other connections (the application) may hold short locks; wait for them
+    // rather than failing a read. The runner lock has its own timeout.
+    sqlite3_busy_timeout(db, 5000);
+    return std::unique_ptr<Driver>(std::make_unique<SqliteDriver>(std::move(session), url.path, options));
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kConnection,
+                fmt::format("cannot open SQLite database '{}': {}", url.path, e.what()));
+  }
+}
+
+}  // namespace migrate

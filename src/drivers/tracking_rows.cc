@@ -1,0 +1,82 @@
+#include "drivers/tracking_rows.h"
+
+#include <fmt/format.h>
+
+namespace migrate {
+namespace {
+
+tl::unexpected<Error> sql_failure(std::string_view what, const std::exception& e) {
+  return fail(ErrorCode::kSql, fmt::format("{}: {}", what, e.what()));
+}
+
+// `column` when the table has it, else a constant of the same type.
+std::string column_or(const std::set<std::string>& columns, const std::string& column,
+                      std::string_view fallback) {
+  return columns.count(column) ? fmt::format("coalesce({}, {})", column, fallback)
+                               : std::string(fallback);
+}
+
+}  // namespace
+
+const std::vector<std::string>& TrackingRows::all_columns() {
+  static const std::vector<std::string> columns = {"version", "name",        "checksum", "batch",
+                                                   "applied_at", "duration_ms", "backup_id"};
+  return columns;
+}
+
+Result<std::vector<AppliedMigration>> TrackingRows::read(const std::set<std::string>& columns) {
+  std::string query = fmt::format(
+      "SELECT version, {}, {}, {}, {}, {}, {} FROM {}",
+      column_or(columns, "name", "''"), column_or(columns, "checksum", "''"),
+      column_or(columns, "batch", "0"), column_or(columns, "applied_at", "''"),
+      column_or(columns, "duration_ms", "0"), column_or(columns, "backup_id", "''"), table_);
+  try {
+    std::vector<AppliedMigration> rows;
+    AppliedMigration row;
+    long long batch = 0, duration = 0;
+    std::string backup_id;
+    soci::statement st = (sql_.prepare << query, soci::into(row.version), soci::into(row.name),
+                          soci::into(row.checksum), soci::into(batch), soci::into(row.applied_at),
+                          soci::into(duration), soci::into(backup_id));
+    st.execute();
+    while (st.fetch()) {
+      row.batch = batch;
+      row.duration_ms = duration;
+      row.backup_id = backup_id.empty() ? std::nullopt : std::optional<std::string>(backup_id);
+      rows.push_back(row);
+    }
+    return rows;
+  } catch (const std::exception& e) {
+    return sql_failure(fmt::format("cannot read tracking table '{}'", table_), e);
+  }
+}
+
+Result<void> TrackingRows::insert(const AppliedMigration& row) {
+  try {
+    soci::indicator backup_indicator = row.backup_id ? soci::i_ok : soci::i_null;
+    std::string backup_id = row.backup_id.value_or("");
+    long long batch = row.batch, duration = row.duration_ms;
+    sql_ << fmt::format(
+                "INSERT INTO {} (version, name, checksum, batch, applied_at, duration_ms, "
+                "backup_id) VALUES (:version, :name, :checksum, :batch, :applied_at, :duration, "
+                ":backup_id)",
+                table_),
+        soci::use(row.version), soci::use(row.name), soci::use(row.checksum), soci::use(batch),
+        soci::use(row.applied_at), soci::use(duration), soci::use(backup_id, backup_indicator);
+    return {};
+  } catch (const std::exception& e) {
+    return sql_failure(fmt::format("cannot record migration {} in '{}'", row.version, table_), e);
+  }
+}
+
+Result<void> TrackingRows::remove(std::string_view version) {
+  try {
+    std::string v(version);
+    sql_ << fmt::format("DELETE FROM {} WHERE version = :version", table_), soci::use(v);
+    return {};
+  } catch (const std::exception& e) {
+    return sql_failure(fmt::format("cannot remove migration {} from '{}'", version, table_), e);
+  }
+}
+
+}  // namespace migrate

@@ -1,0 +1,36 @@
+// Reading and writing tracking-table rows through SOCI: the part of the
+// tracking table that is the same SQL on every database. Creating and
+// adopting the table differ per database and stay in each driver.
+#pragma once
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <soci/soci.h>
+
+#include "migrate/error.h"
+#include "migrate/migration.h"
+
+namespace migrate {
+
+class TrackingRows {
+ public:
+  TrackingRows(soci::session& sql, std::string table) : sql_(sql), table_(std::move(table)) {}
+
+  // Reads every row; `columns` are the columns the table has (an adopted
+  // dbmate/Rails table may have only `version` until it is upgraded).
+  Result<std::vector<AppliedMigration>> read(const std::set<std::string>& columns);
+  Result<void> insert(const AppliedMigration& row);
+  Result<void> remove(std::string_view version);
+
+  // The columns of SPEC §3, in order.
+  static const std::vector<std::string>& all_columns();
+
+ private:
+  soci::session& sql_;
+  std::string table_;
+};
+
+}  // namespace migrate

@@ -1,0 +1,53 @@
+// status and validate: the read-only commands.
+#include <fmt/format.h>
+
+#include "engine/script_loader.h"
+#include "migrate/engine.h"
+
+namespace migrate {
+namespace {
+
+// Checksums of the files of applied migrations (pending ones need none).
+Result<std::map<std::string, std::string>> applied_file_checksums(
+    const Catalog& catalog, const std::vector<AppliedMigration>& applied) {
+  std::map<std::string, std::string> checksums;
+  for (const auto& row : applied) {
+    const MigrationFile* file = catalog.find(row.version);
+    if (!file || row.checksum.empty()) continue;
+    auto checksum = file_checksum(file->path);
+    if (!checksum) return tl::unexpected(checksum.error());
+    checksums[row.version] = *checksum;
+  }
+  return checksums;
+}
+
+}  // namespace
+
+Result<StatusReport> run_status(Driver& driver, const Catalog& catalog) {
+  auto applied = driver.applied_migrations();
+  if (!applied) return tl::unexpected(applied.error());
+  auto checksums = applied_file_checksums(catalog, *applied);
+  if (!checksums) return tl::unexpected(checksums.error());
+  return StatusReport{compute_status(catalog, *applied, *checksums)};
+}
+
+Result<ValidateReport> run_validate(Driver& driver, const std::filesystem::path& dir) {
+  auto scan = scan_directory(dir);
+  if (!scan) return tl::unexpected(scan.error());
+  ValidateReport report{scan->problems};
+  auto status = run_status(driver, scan->catalog);
+  if (!status) return tl::unexpected(status.error());
+  for (const auto& row : status->rows) {
+    std::string label = fmt::format("{}_{}.sql", row.version, row.name);
+    if (row.state == MigrationState::kChanged) {
+      report.problems.push_back(
+          {label, fmt::format("'{}': changed since it was applied (checksum differs)", label)});
+    } else if (row.state == MigrationState::kMissing) {
+      report.problems.push_back(
+          {label, fmt::format("'{}': applied but the file is missing", label)});
+    }
+  }
+  return report;
+}
+
+}  // namespace migrate

@@ -1,0 +1,47 @@
+// Running one script against the database with its bookkeeping row, inside
+// the transaction its directive allows.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "engine/script_loader.h"
+#include "migrate/driver.h"
+#include "migrate/engine.h"
+
+namespace migrate {
+
+// Runs every statement of `script`. The error names the file, the line and
+// the start of the failing statement.
+Result<void> execute_script(Driver& driver, const LoadedScript& script);
+
+// Executes `script` and then `record(duration_ms)` (insert or delete the
+// tracking row). With Transactions::kPerMigration both commit together, or
+// neither does; a `-- migrate:no-transaction` file runs statement by
+// statement and its row is written only after the whole file succeeded. With
+// Transactions::kAtomic the caller owns the surrounding transaction.
+Result<std::int64_t> run_step(Driver& driver, const LoadedScript& script, Transactions transactions,
+                              const std::function<Result<void>(std::int64_t)>& record);
+
+// Holds the runner lock for a command's lifetime.
+class RunnerLock {
+ public:
+  explicit RunnerLock(Driver& driver) : driver_(driver) {}
+  ~RunnerLock() {
+    if (held_) driver_.release_lock();
+  }
+  RunnerLock(const RunnerLock&) = delete;
+  RunnerLock& operator=(const RunnerLock&) = delete;
+
+  Result<void> acquire(std::chrono::milliseconds timeout) {
+    auto r = driver_.acquire_lock(timeout);
+    held_ = r.has_value();
+    return r;
+  }
+
+ private:
+  Driver& driver_;
+  bool held_ = false;
+};
+
+}  // namespace migrate

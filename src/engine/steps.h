@@ -1,0 +1,39 @@
+// Applying and reverting a planned list of migrations: the loops shared by
+// up, rollback, redo, reset and fresh.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/script_loader.h"
+#include "migrate/engine.h"
+
+namespace migrate {
+
+struct LoadedStep {
+  MigrationFile file;
+  LoadedScript script;  // the migration going up, the rollback file going down
+};
+
+// Loads the scripts of every migration (or of their rollback files) before
+// anything runs, so that a bad file stops the whole command up front.
+Result<std::vector<LoadedStep>> load_steps(const std::vector<MigrationFile>& files,
+                                           Direction direction, SqlDialect dialect);
+
+// Applies `steps` in order as batch `batch`, recording each row with
+// `backup_id`. With kAtomic all of them commit together or none does.
+Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
+                         Transactions transactions, std::int64_t batch,
+                         const std::optional<std::string>& backup_id, RunReport& report);
+
+// Runs the rollback files of `steps` in order, removing each row.
+Result<void> revert_steps(Driver& driver, const std::vector<LoadedStep>& steps, RunReport& report);
+
+// Reads the tracking rows after taking the lock and creating the table.
+Result<std::vector<AppliedMigration>> prepare_tracking(Driver& driver);
+
+// Fills the report with the statements each step would run (--dry-run).
+void describe_steps(const std::vector<LoadedStep>& steps, Direction direction, RunReport& report);
+
+}  // namespace migrate

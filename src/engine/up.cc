@@ -1,0 +1,108 @@
+// up, redo and fresh: the commands that apply migrations.
+#include <fmt/format.h>
+
+#include "engine/step_runner.h"
+#include "engine/steps.h"
+#include "migrate/engine.h"
+
+namespace migrate {
+namespace {
+
+Result<void> check_atomic_allowed(const Driver& driver, const std::vector<LoadedStep>& steps) {
+  if (!driver.transactional_ddl()) {
+    return fail(ErrorCode::kRefused,
+                "--atomic needs transactional DDL, which this database does not have; nothing was "
+                "applied");
+  }
+  for (const auto& step : steps) {
+    if (step.script.script.no_transaction) {
+      return fail(ErrorCode::kRefused,
+                  fmt::format("--atomic: {} is marked -- migrate:no-transaction and cannot run in "
+                              "the shared transaction; nothing was applied",
+                              step.script.file_name()));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<RunReport> run_up(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
+                         std::string_view command) {
+  RunReport report{std::string(command), {}, std::nullopt, 0, request.execution};
+  RunnerLock lock(ctx.driver);
+  bool dry_run = request.execution == Execution::kDryRun;
+  if (!dry_run) {
+    if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
+  }
+  auto applied = dry_run ? ctx.driver.applied_migrations() : prepare_tracking(ctx.driver);
+  if (!applied) return tl::unexpected(applied.error());
+  auto plan = plan_up(catalog, *applied, request.plan);
+  if (!plan) return tl::unexpected(plan.error());
+  auto steps = load_steps(*plan, Direction::kUp, ctx.driver.dialect());
+  if (!steps) return tl::unexpected(steps.error());
+  if (request.transactions == Transactions::kAtomic) {
+    if (auto r = check_atomic_allowed(ctx.driver, *steps); !r) return tl::unexpected(r.error());
+  }
+  if (dry_run) {
+    describe_steps(*steps, Direction::kUp, report);
+    return report;
+  }
+  if (steps->empty()) return report;
+
+  auto backup = ctx.backups.before_change(fmt::format("pre-{}", command), ctx.driver);
+  if (!backup) return tl::unexpected(backup.error());
+  report.backup_id = *backup;
+  auto r = apply_steps(ctx.driver, *steps, request.transactions, next_batch(*applied),
+                       report.backup_id, report);
+  if (!r) return tl::unexpected(r.error());
+  return report;
+}
+
+Result<RunReport> run_redo(EngineContext& ctx, const Catalog& catalog) {
+  RunReport report{"redo", {}, std::nullopt, 0, Execution::kApply};
+  RunnerLock lock(ctx.driver);
+  if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
+  auto applied = prepare_tracking(ctx.driver);
+  if (!applied) return tl::unexpected(applied.error());
+  if (applied->empty()) {
+    return fail(ErrorCode::kRefused, "nothing to redo: no migration is applied");
+  }
+  auto plan = plan_rollback(catalog, *applied, {RollbackScope::kSteps, 1, {}});
+  if (!plan) return tl::unexpected(plan.error());
+  std::vector<MigrationFile> files = {plan->front().file};
+  auto down = load_steps(files, Direction::kDown, ctx.driver.dialect());
+  if (!down) return tl::unexpected(down.error());
+  auto up = load_steps(files, Direction::kUp, ctx.driver.dialect());
+  if (!up) return tl::unexpected(up.error());
+
+  auto backup = ctx.backups.before_change("pre-redo", ctx.driver);
+  if (!backup) return tl::unexpected(backup.error());
+  report.backup_id = *backup;
+  if (auto r = revert_steps(ctx.driver, *down, report); !r) return tl::unexpected(r.error());
+  auto r = apply_steps(ctx.driver, *up, Transactions::kPerMigration, next_batch(*applied),
+                       report.backup_id, report);
+  if (!r) return tl::unexpected(r.error());
+  return report;
+}
+
+Result<RunReport> run_fresh(EngineContext& ctx, const Catalog& catalog) {
+  RunReport report{"fresh", {}, std::nullopt, 0, Execution::kApply};
+  RunnerLock lock(ctx.driver);
+  if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
+  auto plan = plan_up(catalog, {}, {});
+  if (!plan) return tl::unexpected(plan.error());
+  auto steps = load_steps(*plan, Direction::kUp, ctx.driver.dialect());
+  if (!steps) return tl::unexpected(steps.error());
+
+  auto backup = ctx.backups.before_change("pre-fresh", ctx.driver);
+  if (!backup) return tl::unexpected(backup.error());
+  report.backup_id = *backup;
+  if (auto r = ctx.driver.drop_all_objects(); !r) return tl::unexpected(r.error());
+  if (auto r = ctx.driver.ensure_tracking_table(); !r) return tl::unexpected(r.error());
+  auto r = apply_steps(ctx.driver, *steps, Transactions::kPerMigration, 1, report.backup_id, report);
+  if (!r) return tl::unexpected(r.error());
+  return report;
+}
+
+}  // namespace migrate

@@ -1,0 +1,15 @@
+// UTC time, formatted the ways migrate needs it.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace migrate {
+
+// "2026-11-22T14:30:52.123Z"
+std::string format_iso8601_utc(std::chrono::system_clock::time_point t);
+
+// "20261122143052": a migration version.
+std::string format_version_utc(std::chrono::system_clock::time_point t);
+
+}  // namespace migrate

@@ -1,0 +1,3 @@
+-- Rollback of {{version}}_{{name}}: undo exactly what the migration did.
+-- Delete this file to make the migration irreversible.
+

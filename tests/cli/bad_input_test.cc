@@ -1,0 +1,129 @@
+// Bad input of every kind: each case asserts the exit code, the message that
+// names what is wrong, and that the database did not change.
+#include "support/cli_fixture.h"
+
+namespace migrate::testing {
+namespace {
+
+struct BadInput {
+  const char* label;
+  std::vector<std::pair<std::string, std::string>> files;  // written after the base migration is applied
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;
+  int exit_code;
+  std::string message;           // must appear in stderr
+  std::string never = "secret";  // must appear nowhere in the output
+};
+
+constexpr const char* kBase = "migrations/20260101000000_create_users.sql";
+constexpr const char* kBaseRollback = "migrations/20260101000000_create_users_rollback.sql";
+constexpr const char* kDelete = "<delete>";  // as file content: remove the file
+const std::string kPending = "migrations/20260201000000_pending.sql";
+
+std::vector<BadInput> cases() {
+  return {
+      // Migration file names and directories.
+      {"misnamed file", {{"migrations/create_posts.sql", "SELECT 1;"}}, {"up"}, {}, 1,
+       "'create_posts.sql': version must be 14 digits"},
+      {"capitals in description", {{"migrations/20260201000000_AddPosts.sql", ""}}, {"up"}, {}, 1,
+       "'20260201000000_AddPosts.sql': description must be lowercase"},
+      {"impossible date", {{"migrations/20261301000000_posts.sql", ""}}, {"up"}, {}, 1,
+       "'20261301000000_posts.sql': version is not a valid date"},
+      {"duplicate version", {{"migrations/20260201000000_a.sql", ""}, {"migrations/20260201000000_b.sql", ""}},
+       {"up"}, {}, 1, "duplicate version 20260201000000"},
+      {"orphan rollback", {{"migrations/20260201000000_x_rollback.sql", ""}}, {"up"}, {}, 1,
+       "'20260201000000_x_rollback.sql': rollback file without its migration"},
+      {"invalid directory blocks status too", {{"migrations/oops.sql", ""}}, {"status"}, {}, 1, "'oops.sql'"},
+      {"missing directory", {}, {"up", "--dir", "nope"}, {}, 1, "migrations directory 'nope' does not exist"},
+      {"out of order", {{"migrations/20251231000000_old.sql", "CREATE TABLE old (x);"}}, {"up"}, {}, 1,
+       "20251231000000_old.sql"},
+      {"irreversible", {{kBaseRollback, kDelete}}, {"rollback"}, {}, 1,
+       "irreversible migrations (no _rollback.sql file); nothing was rolled back:\n  "
+       "20260101000000_create_users.sql"},
+      // SQL in files.
+      {"syntax error names file and line", {{kPending, "CREATE TABLE a (x);\n\nCREAT TABLE b (x);"}}, {"up"}, {}, 1,
+       "20260201000000_pending.sql: line 3: near \"CREAT\": syntax error"},
+      {"unterminated string", {{kPending, "INSERT INTO users VALUES (1, 'open);"}}, {"up"}, {}, 1,
+       "20260201000000_pending.sql: line 1: unterminated string"},
+      {"unterminated comment", {{kPending, "SELECT 1;\n/* never closed"}}, {"up"}, {}, 1,
+       "20260201000000_pending.sql: line 2: unterminated block comment"},
+      {"unterminated trigger", {{kPending, "CREATE TRIGGER t AFTER INSERT ON users BEGIN SELECT 1;"}}, {"up"}, {}, 1,
+       "20260201000000_pending.sql: line 1: unterminated trigger"},
+      {"vacuum needs the directive", {{kPending, "CREATE TABLE a (x);\nVACUUM;"}}, {"up"}, {}, 1,
+       "20260201000000_pending.sql: line 2: VACUUM cannot run inside a transaction"},
+      {"explicit COMMIT", {{kPending, "CREATE TABLE a (x);\nCOMMIT;"}}, {"up"}, {}, 1,
+       "line 2: COMMIT controls the transaction"},
+      {"constraint violation", {{kPending, "INSERT INTO users (id) VALUES (7);\nINSERT INTO users (id) VALUES (7);"}},
+       {"up"}, {}, 1, "line 2: UNIQUE constraint failed: users.id"},
+      {"atomic with no-transaction file", {{kPending, "-- migrate:no-transaction\nCREATE TABLE a (x);"}},
+       {"up", "--atomic"}, {}, 1, "--atomic: 20260201000000_pending.sql is marked -- migrate:no-transaction"},
+      {"failing rollback file", {{kBaseRollback, "DROP TABLE nothing_here;"}}, {"rollback"}, {}, 1,
+       "20260101000000_create_users_rollback.sql: line 1: no such table: nothing_here"},
+      // URLs.
+      {"unknown scheme", {}, {"up", "--url", "oracle://scott:secret@db/orcl"}, {}, 2, "oracle"},
+      {"port out of range", {}, {"status", "--url", "postgres://app:secret@db:99999/app"}, {}, 2, "99999"},
+      {"driver not built", {}, {"status", "--url", "postgres://app:secret@127.0.0.1:1/app"}, {}, 1,
+       "postgres driver is not available"},
+      {"bad percent escape from env", {}, {"status"}, {{"DATABASE_URL", "mysql://app:secret%zz@db/app"}}, 2,
+       "DATABASE_URL"},
+      {"empty url", {}, {"status", "--url", ""}, {}, 2, "--url"},
+      {"sqlite file in a missing directory", {}, {"up", "--url", "sqlite:/nonexistent/dir/app.db"}, {}, 1,
+       "cannot open SQLite database '/nonexistent/dir/app.db'"},
+      {"server url without database", {}, {"status", "--url", "mysql://app:secret@db"}, {}, 2, "database"},
+      // Flags and configuration.
+      {"zero steps", {}, {"up", "--step", "0"}, {}, 2, "--step"},
+      {"steps not a number", {}, {"rollback", "--step", "two"}, {}, 2, "--step"},
+      {"negative lock timeout", {}, {"up", "--lock-timeout", "-5"}, {}, 2, "--lock-timeout"},
+      {"lock timeout from env", {}, {"up"}, {{"MIGRATE_LOCK_TIMEOUT", "soon"}}, 2, "MIGRATE_LOCK_TIMEOUT"},
+      {"table name injection", {}, {"up", "--table", "x; DROP TABLE users"}, {}, 2, "--table"},
+      {"unknown command", {}, {"frobnicate"}, {}, 2, "frobnicate"},
+      {"unknown flag", {}, {"up", "--frob"}, {}, 2, "--frob"},
+      {"no command", {}, {}, {}, 2, "subcommand"},
+      {"up to unknown version", {}, {"up", "--to", "20990101000000"}, {}, 2, "--to 20990101000000"},
+      {"step with to", {}, {"rollback", "--step", "1", "--to", "20260101000000"}, {}, 2, "cannot be combined"},
+      {"rollback to nonsense", {}, {"rollback", "--to", "yesterday"}, {}, 2, "--to yesterday"},
+      {"baseline unknown version", {}, {"baseline", "20250101000000"}, {}, 2, "no migration with that version"},
+      {"bad create name", {}, {"create", "add/../users"}, {}, 2, "invalid migration name 'add/../users'"},
+      {"malformed .env", {{".env", "# comment\nDATABASE_URL\n"}}, {"status"}, {}, 2, ".env line 2"},
+      {"unknown key in migrate.toml", {{"migrate.toml", "colour = true\n"}}, {"status"}, {}, 2,
+       "migrate.toml line 1"},
+      {"bad MIGRATE_YES", {}, {"reset"}, {{"MIGRATE_YES", "maybe"}}, 2, "MIGRATE_YES"},
+      {"reset without confirmation", {}, {"reset"}, {}, 2, "pass --yes"},
+      {"fresh without confirmation", {}, {"fresh"}, {}, 2, "pass --yes"},
+  };
+}
+
+class BadInputTest : public CliTest, public ::testing::WithParamInterface<BadInput> {};
+
+TEST_P(BadInputTest, FailsClearlyAndChangesNothing) {
+  const auto& c = GetParam();
+  dir_.write(kBase, "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);");
+  dir_.write(kBaseRollback, "DROP TABLE users;");
+  ASSERT_EQ(run({"up"}).exit_code, 0);
+  exec(db(), "INSERT INTO users (email) VALUES ('keep@example.com')");
+  for (const auto& [path, content] : c.files) {
+    if (content == kDelete) std::filesystem::remove(dir_.path() / path);
+    else dir_.write(path, content);
+  }
+  auto objects_before = objects();
+  auto applied_before = applied();
+
+  auto r = run(c.args, c.env);
+  EXPECT_EQ(r.exit_code, c.exit_code) << r.err << r.out;
+  EXPECT_CONTAINS(r.err, c.message);
+  EXPECT_EQ((r.out + r.err).find(c.never), std::string::npos) << r.err;
+  EXPECT_EQ(objects(), objects_before);
+  EXPECT_EQ(applied(), applied_before);
+  EXPECT_EQ(query_one(db(), "SELECT group_concat(email) FROM users"), "keep@example.com");
+}
+
+std::string case_name(const ::testing::TestParamInfo<BadInput>& info) {
+  std::string name;
+  for (char c : std::string(info.param.label)) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, BadInputTest, ::testing::ValuesIn(cases()), case_name);
+
+}  // namespace
+}  // namespace migrate::testing

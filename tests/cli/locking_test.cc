@@ -1,0 +1,65 @@
+// Two or more runners on one SQLite database.
+#include <sqlite3.h>
+
+#include <thread>
+
+#include "support/cli_fixture.h"
+
+namespace migrate::testing {
+namespace {
+
+class LockingTest : public CliTest {};
+
+TEST_F(LockingTest, ConcurrentRunnersApplyEachMigrationOnce) {
+  // Each migration appends to a log table: applying one twice would show.
+  migration("20260101000000", "log", "CREATE TABLE log (version TEXT);");
+  for (int i = 1; i <= 20; ++i) {
+    std::string version = "202601020000" + std::string(i < 10 ? "0" : "") + std::to_string(i);
+    migration(version, "step", "INSERT INTO log VALUES ('" + version + "');");
+  }
+  std::vector<int> pids;
+  for (int i = 0; i < 4; ++i)
+    pids.push_back(spawn_cli(dir_.path(), {"up"}, dir_.path() / ("runner" + std::to_string(i) + ".log")));
+  for (int pid : pids) EXPECT_EQ(wait_cli(pid), 0);
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM log"), "20");
+  EXPECT_EQ(query_one(db(), "SELECT count(DISTINCT version) FROM log"), "20");
+  EXPECT_EQ(applied().size(), 21u);
+}
+
+TEST_F(LockingTest, SecondRunnerTimesOutNamingTheLock) {
+  migration("20260101000000", "a", "CREATE TABLE a (x);");
+  // Another process's connection holds SQLite's exclusive lock.
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(db().c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  auto started = std::chrono::steady_clock::now();
+  auto r = run({"up", "--lock-timeout", "1"});
+  auto waited = std::chrono::steady_clock::now() - started;
+  sqlite3_close(holder);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.err, "waiting for the exclusive lock on SQLite database './app.db'");
+  EXPECT_GE(waited, std::chrono::milliseconds(900));
+  EXPECT_TRUE(applied().empty());
+  // Once the holder is gone the same command succeeds.
+  EXPECT_EQ(run({"up", "--lock-timeout", "1"}).exit_code, 0);
+  EXPECT_EQ(applied().size(), 1u);
+}
+
+TEST_F(LockingTest, WaiterProceedsWhenTheHolderFinishes) {
+  migration("20260101000000", "a", "CREATE TABLE a (x);");
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(db().c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  int pid = spawn_cli(dir_.path(), {"up", "--lock-timeout", "30"}, dir_.path() / "waiter.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  sqlite3_close(holder);
+  EXPECT_EQ(wait_cli(pid), 0) << read_text(dir_.path() / "waiter.log");
+  EXPECT_EQ(applied().size(), 1u);
+}
+
+}  // namespace
+}  // namespace migrate::testing

@@ -1,0 +1,27 @@
+// Runs the built `migrate` binary the way a user would: in a directory, with
+// an environment cleared of migrate's variables, no terminal on stdin.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace migrate::testing {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+CliResult run_cli(const std::filesystem::path& cwd, const std::vector<std::string>& args,
+                  const std::map<std::string, std::string>& env = {});
+
+// Starts the binary without waiting; returns its pid (for concurrency tests).
+int spawn_cli(const std::filesystem::path& cwd, const std::vector<std::string>& args,
+              const std::filesystem::path& output_file);
+// Waits for a spawned process; returns its exit code.
+int wait_cli(int pid);
+
+}  // namespace migrate::testing

@@ -47,7 +47,8 @@ struct CatalogScan {
 };
 
 // Pure: file names (not paths) found in `dir`, in any order.
-CatalogScan scan_catalog(const std::filesystem::path& dir, const std::vector<std::string>& file_names);
+CatalogScan scan_catalog(const std::filesystem::path& dir,
+                         const std::vector<std::string>& file_names);
 
 // Lists `dir` and scans it. A missing or unreadable directory is an error.
 Result<CatalogScan> scan_directory(const std::filesystem::path& dir);

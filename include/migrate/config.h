@@ -21,13 +21,13 @@ namespace migrate {
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
 struct Config {
-  DatabaseUrl url;                      // default sqlite:./app.db
+  DatabaseUrl url;                       // default sqlite:./app.db
   std::filesystem::path migrations_dir;  // default ./migrations
   std::filesystem::path backup_dir;      // default ./backups
   std::filesystem::path seeds_dir;       // default ./seeds
-  std::string table;                    // default schema_migrations; a validated identifier
+  std::string table;                     // default schema_migrations; a validated identifier
   int lock_timeout_seconds = 60;
-  std::optional<int> wait_seconds;      // nullopt: do not wait for the database
+  std::optional<int> wait_seconds;  // nullopt: do not wait for the database
   bool yes = false;
   LogLevel log_level = LogLevel::kInfo;
   bool no_color = false;

@@ -61,9 +61,9 @@ struct StepReport {
 
 struct RunReport {
   std::string command;
-  std::vector<StepReport> steps;          // in the order they ran (or would run)
+  std::vector<StepReport> steps;  // in the order they ran (or would run)
   std::optional<std::string> backup_id;
-  std::int64_t batch = 0;                 // batch of the applied migrations, 0 if none
+  std::int64_t batch = 0;  // batch of the applied migrations, 0 if none
   Execution execution = Execution::kApply;
 };
 
@@ -82,7 +82,8 @@ struct RollbackRequest {
 };
 
 Result<RunReport> run_rollback(EngineContext& ctx, const Catalog& catalog,
-                               const RollbackRequest& request, std::string_view command = "rollback");
+                               const RollbackRequest& request,
+                               std::string_view command = "rollback");
 
 // Rolls back the last applied migration and applies it again.
 Result<RunReport> run_redo(EngineContext& ctx, const Catalog& catalog);
@@ -94,7 +95,8 @@ Result<RunReport> run_fresh(EngineContext& ctx, const Catalog& catalog);
 Result<RunReport> run_seed(EngineContext& ctx, const std::filesystem::path& seeds_dir);
 
 // Records every migration up to `version` as applied without running it.
-Result<RunReport> run_baseline(EngineContext& ctx, const Catalog& catalog, const std::string& version);
+Result<RunReport> run_baseline(EngineContext& ctx, const Catalog& catalog,
+                               const std::string& version);
 
 struct StatusReport {
   std::vector<StatusRow> rows;

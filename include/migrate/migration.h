@@ -13,9 +13,9 @@ namespace migrate {
 
 // A migration found in the migrations directory.
 struct MigrationFile {
-  std::string version;                   // 14 digits, e.g. "20261122143000"
-  std::string name;                      // description, e.g. "create_users"
-  std::filesystem::path path;            // the migration
+  std::string version;                                 // 14 digits, e.g. "20261122143000"
+  std::string name;                                    // description, e.g. "create_users"
+  std::filesystem::path path;                          // the migration
   std::optional<std::filesystem::path> rollback_path;  // absent: irreversible
 
   bool reversible() const { return rollback_path.has_value(); }
@@ -26,7 +26,7 @@ struct MigrationFile {
 struct AppliedMigration {
   std::string version;
   std::string name;
-  std::string checksum;    // SHA-256 hex of the file when applied; empty if unknown
+  std::string checksum;  // SHA-256 hex of the file when applied; empty if unknown
   std::int64_t batch = 0;
   std::string applied_at;  // UTC, ISO 8601
   std::int64_t duration_ms = 0;

@@ -19,8 +19,8 @@ namespace migrate {
 enum class OutOfOrder { kRefuse, kAllow };
 
 struct UpOptions {
-  std::optional<int> step;         // apply at most this many
-  std::optional<std::string> to;   // apply pending migrations up to and including this version
+  std::optional<int> step;        // apply at most this many
+  std::optional<std::string> to;  // apply pending migrations up to and including this version
   OutOfOrder out_of_order = OutOfOrder::kRefuse;
 };
 

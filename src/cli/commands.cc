@@ -41,7 +41,9 @@ Result<Output> with_engine(const Config& config, const Flags& flags, Body body) 
   return render_run(*report, config.url);
 }
 
-Execution execution(const Flags& f) { return f.dry_run ? Execution::kDryRun : Execution::kApply; }
+Execution execution(const Flags& f) {
+  return f.dry_run ? Execution::kDryRun : Execution::kApply;
+}
 
 RollbackOptions rollback_scope(const Flags& f) {
   if (f.step) return {RollbackScope::kSteps, *f.step, {}};
@@ -50,9 +52,11 @@ RollbackOptions rollback_scope(const Flags& f) {
 }
 
 void add_plan_flags(CLI::App* cmd, Flags& f, bool up) {
-  cmd->add_option("--step", f.step, up ? "apply at most N migrations" : "roll back the last N migrations")
+  cmd->add_option("--step", f.step,
+                  up ? "apply at most N migrations" : "roll back the last N migrations")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--to", f.to, up ? "apply up to and including VERSION" : "roll back everything after VERSION");
+  cmd->add_option("--to", f.to,
+                  up ? "apply up to and including VERSION" : "roll back everything after VERSION");
   cmd->add_flag("--dry-run", f.dry_run, "print the plan and the SQL; change nothing");
   cmd->add_flag("--no-backup", f.no_backup, "do not back up first");
 }
@@ -73,7 +77,8 @@ void add_commands(CLI::App& app, Action& action) {
   });
 
   auto* status = app.add_subcommand("status", "list migrations and their state");
-  status->add_flag("--exit-code", f.exit_code, "exit 3 when anything is pending, changed or missing");
+  status->add_flag("--exit-code", f.exit_code,
+                   "exit 3 when anything is pending, changed or missing");
   status->callback([&] {
     action = [](const Config& c) -> Result<Output> {
       auto catalog = load_catalog(c.migrations_dir);
@@ -90,20 +95,23 @@ void add_commands(CLI::App& app, Action& action) {
 
   auto* up = app.add_subcommand("up", "back up, then apply pending migrations")->alias("migrate");
   add_plan_flags(up, f, true);
-  up->add_flag("--allow-out-of-order", f.allow_out_of_order, "apply pending migrations older than the newest applied");
+  up->add_flag("--allow-out-of-order", f.allow_out_of_order,
+               "apply pending migrations older than the newest applied");
   up->add_flag("--atomic", f.atomic, "all pending migrations in one transaction");
   up->callback([&] {
     action = [](const Config& c) {
       return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) {
-        UpRequest request{{f.step, f.to, f.allow_out_of_order ? OutOfOrder::kAllow : OutOfOrder::kRefuse},
-                          f.atomic ? Transactions::kAtomic : Transactions::kPerMigration,
-                          execution(f)};
+        UpRequest request{
+            {f.step, f.to, f.allow_out_of_order ? OutOfOrder::kAllow : OutOfOrder::kRefuse},
+            f.atomic ? Transactions::kAtomic : Transactions::kPerMigration,
+            execution(f)};
         return run_up(ctx, catalog, request);
       });
     };
   });
 
-  auto* rollback = app.add_subcommand("rollback", "roll back the last batch (or --step N, --to VERSION)");
+  auto* rollback =
+      app.add_subcommand("rollback", "roll back the last batch (or --step N, --to VERSION)");
   add_plan_flags(rollback, f, false);
   rollback->callback([&] {
     action = [](const Config& c) -> Result<Output> {
@@ -118,7 +126,8 @@ void add_commands(CLI::App& app, Action& action) {
   redo->add_flag("--no-backup", f.no_backup, "do not back up first");
   redo->callback([&] {
     action = [](const Config& c) {
-      return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) { return run_redo(ctx, catalog); });
+      return with_engine(
+          c, f, [](EngineContext& ctx, const Catalog& catalog) { return run_redo(ctx, catalog); });
     };
   });
 
@@ -126,9 +135,11 @@ void add_commands(CLI::App& app, Action& action) {
   reset->add_flag("--no-backup", f.no_backup, "do not back up first");
   reset->callback([&] {
     action = [](const Config& c) -> Result<Output> {
-      if (auto ok = confirm_destructive(c, "reset rolls back every migration"); !ok) return tl::unexpected(ok.error());
+      if (auto ok = confirm_destructive(c, "reset", "rolls back every applied migration"); !ok)
+        return tl::unexpected(ok.error());
       return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) {
-        return run_rollback(ctx, catalog, {{RollbackScope::kAll, 1, {}}, Execution::kApply}, "reset");
+        return run_rollback(ctx, catalog, {{RollbackScope::kAll, 1, {}}, Execution::kApply},
+                            "reset");
       });
     };
   });
@@ -138,16 +149,17 @@ void add_commands(CLI::App& app, Action& action) {
   fresh->add_flag("--no-backup", f.no_backup, "do not back up first");
   fresh->callback([&] {
     action = [](const Config& c) -> Result<Output> {
-      if (auto ok = confirm_destructive(c, "fresh drops every table, view and trigger"); !ok)
+      if (auto ok = confirm_destructive(c, "fresh", "drops every table, view and trigger"); !ok)
         return tl::unexpected(ok.error());
-      return with_engine(c, f, [&c](EngineContext& ctx, const Catalog& catalog) -> Result<RunReport> {
-        auto report = run_fresh(ctx, catalog);
-        if (!report || !f.seed) return report;
-        auto seeded = run_seed(ctx, c.seeds_dir);
-        if (!seeded) return tl::unexpected(seeded.error());
-        report->steps.insert(report->steps.end(), seeded->steps.begin(), seeded->steps.end());
-        return report;
-      });
+      return with_engine(
+          c, f, [&c](EngineContext& ctx, const Catalog& catalog) -> Result<RunReport> {
+            auto report = run_fresh(ctx, catalog);
+            if (!report || !f.seed) return report;
+            auto seeded = run_seed(ctx, c.seeds_dir);
+            if (!seeded) return tl::unexpected(seeded.error());
+            report->steps.insert(report->steps.end(), seeded->steps.begin(), seeded->steps.end());
+            return report;
+          });
     };
   });
 
@@ -164,8 +176,10 @@ void add_commands(CLI::App& app, Action& action) {
     };
   });
 
-  auto* baseline = app.add_subcommand("baseline", "record migrations up to VERSION as applied without running them");
-  baseline->add_option("version", f.version, "the last migration the database already has")->required();
+  auto* baseline = app.add_subcommand(
+      "baseline", "record migrations up to VERSION as applied without running them");
+  baseline->add_option("version", f.version, "the last migration the database already has")
+      ->required();
   baseline->callback([&] {
     action = [](const Config& c) {
       return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) {
@@ -174,7 +188,8 @@ void add_commands(CLI::App& app, Action& action) {
     };
   });
 
-  auto* validate = app.add_subcommand("validate", "check file names and applied checksums; exit 3 on problems");
+  auto* validate =
+      app.add_subcommand("validate", "check file names and applied checksums; exit 3 on problems");
   validate->callback([&] {
     action = [](const Config& c) -> Result<Output> {
       auto driver = connect(c);

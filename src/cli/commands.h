@@ -2,9 +2,8 @@
 // action that main() runs once the configuration is resolved.
 #pragma once
 
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 #include "cli/output.h"
 #include "migrate/config.h"

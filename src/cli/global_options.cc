@@ -7,14 +7,16 @@ namespace migrate::cli {
 void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_option("-u,--url", o.url, "database URL (DATABASE_URL; default sqlite:./app.db)");
   app.add_option("-d,--dir", o.dir, "migrations directory (MIGRATE_DIR; default ./migrations)");
-  app.add_option("-b,--backup-dir", o.backup_dir, "backup store (MIGRATE_BACKUP_DIR; default ./backups)");
+  app.add_option("-b,--backup-dir", o.backup_dir,
+                 "backup store (MIGRATE_BACKUP_DIR; default ./backups)");
   app.add_option("--table", o.table, "tracking table (MIGRATE_TABLE; default schema_migrations)");
   app.add_option("--seeds-dir", o.seeds_dir, "seed files (MIGRATE_SEEDS_DIR; default ./seeds)");
   app.add_option("--lock-timeout", o.lock_timeout,
                  "seconds to wait for another runner (MIGRATE_LOCK_TIMEOUT; default 60)");
-  o.wait = app.add_option("--wait", o.wait_value,
-                          "wait until the database accepts connections (MIGRATE_WAIT; default 60 s)")
-               ->expected(0, 1);
+  o.wait =
+      app.add_option("--wait", o.wait_value,
+                     "wait until the database accepts connections (MIGRATE_WAIT; default 60 s)")
+          ->expected(0, 1);
   app.add_flag("--json", o.json, "print one JSON document on stdout");
   app.add_flag("-y,--yes", o.yes, "answer yes to confirmations (MIGRATE_YES=1)");
   app.add_flag("-v,--verbose", o.verbose, "log more (MIGRATE_LOG_LEVEL=debug)");

@@ -2,10 +2,9 @@
 // turned into a Config with the precedence rules of resolve_config().
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "migrate/config.h"
 

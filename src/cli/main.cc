@@ -1,9 +1,8 @@
 // migrate: parse the command line, resolve the configuration, run one
 // command, print its result, exit with its code. The only catch-all.
+#include <CLI/CLI.hpp>
 #include <cstring>
 #include <exception>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/global_options.h"
@@ -39,7 +38,8 @@ int run(int argc, char** argv) {
     // CLI11 reports an unknown command as a missing one; name what was typed.
     if (app.get_subcommands().empty() && !app.remaining().empty())
       message = "unknown command '" + app.remaining().front() + "'";
-    return cli::emit_error({ErrorCode::kUsage, message, "see `migrate --help`"}, wants_json(argc, argv));
+    return cli::emit_error({ErrorCode::kUsage, message, "see `migrate --help`"},
+                           wants_json(argc, argv));
   }
 
   auto config = cli::resolve(global);

@@ -1,13 +1,13 @@
 #include "cli/output.h"
 
-#include <cstdio>
-
 #include <fmt/format.h>
+
+#include <cstdio>
 
 namespace migrate::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 json optional_string(const std::optional<std::string>& value) {
   return value ? json(*value) : json(nullptr);
@@ -25,14 +25,18 @@ Output render_run(const RunReport& report, const DatabaseUrl& url) {
   json steps = json::array();
   std::int64_t total_ms = 0;
   for (const auto& step : report.steps) {
-    json row = {{"version", step.version},        {"name", step.name},
-                {"file", step.file},              {"direction", step.direction == Direction::kUp ? "up" : "down"},
+    json row = {{"version", step.version},
+                {"name", step.name},
+                {"file", step.file},
+                {"direction", step.direction == Direction::kUp ? "up" : "down"},
                 {"duration_ms", step.duration_ms}};
     if (dry_run) {
       json statements = json::array();
-      for (const auto& s : step.statements) statements.push_back({{"line", s.line}, {"sql", s.text}});
+      for (const auto& s : step.statements)
+        statements.push_back({{"line", s.line}, {"sql", s.text}});
       row["statements"] = statements;
-      out.text += fmt::format("-- {} {}\n", step.direction == Direction::kUp ? "apply" : "roll back", step.file);
+      out.text += fmt::format("-- {} {}\n",
+                              step.direction == Direction::kUp ? "apply" : "roll back", step.file);
       for (const auto& s : step.statements) out.text += fmt::format("{};\n", s.text);
     }
     total_ms += step.duration_ms;
@@ -57,9 +61,10 @@ Output render_run(const RunReport& report, const DatabaseUrl& url) {
   } else if (report.command == "redo") {
     out.text += fmt::format("redid {} ({} ms)\n", report.steps.back().file, total_ms);
   } else {
-    out.text += fmt::format("{} {}{} in {} ms\n", verb,
-                            plural(report.steps.size(), report.command == "seed" ? "seed file" : "migration"),
-                            report.batch ? fmt::format(" (batch {})", report.batch) : "", total_ms);
+    out.text += fmt::format(
+        "{} {}{} in {} ms\n", verb,
+        plural(report.steps.size(), report.command == "seed" ? "seed file" : "migration"),
+        report.batch ? fmt::format(" (batch {})", report.batch) : "", total_ms);
   }
   if (report.backup_id) out.text += fmt::format("backup: {}\n", *report.backup_id);
   return out;
@@ -69,13 +74,15 @@ Output render_status(const StatusReport& report, const DatabaseUrl& url) {
   Output out;
   json rows = json::array();
   std::map<std::string, int> counts;
-  out.text = fmt::format("{:<16}{:<36}{:<9}{:>6}  {}\n", "VERSION", "NAME", "STATE", "BATCH", "APPLIED AT");
+  out.text = fmt::format("{:<16}{:<36}{:<9}{:>6}  {}\n", "VERSION", "NAME", "STATE", "BATCH",
+                         "APPLIED AT");
   for (const auto& row : report.rows) {
     const char* state = state_name(row.state);
     ++counts[state];
     std::string batch = row.applied ? std::to_string(row.applied->batch) : "";
     std::string applied_at = row.applied ? row.applied->applied_at : "";
-    out.text += fmt::format("{:<16}{:<36}{:<9}{:>6}  {}\n", row.version, row.name, state, batch, applied_at);
+    out.text += fmt::format("{:<16}{:<36}{:<9}{:>6}  {}\n", row.version, row.name, state, batch,
+                            applied_at);
     rows.push_back({{"version", row.version},
                     {"name", row.name},
                     {"state", state},
@@ -83,7 +90,8 @@ Output render_status(const StatusReport& report, const DatabaseUrl& url) {
                     {"applied_at", row.applied ? json(applied_at) : json(nullptr)}});
   }
   json summary = json::object();
-  for (const char* state : {"applied", "pending", "changed", "missing"}) summary[state] = counts[state];
+  for (const char* state : {"applied", "pending", "changed", "missing"})
+    summary[state] = counts[state];
   out.text += fmt::format("{} applied, {} pending, {} changed, {} missing\n", counts["applied"],
                           counts["pending"], counts["changed"], counts["missing"]);
   out.json = {{"database", url.masked()}, {"migrations", rows}, {"summary", summary}};
@@ -98,8 +106,9 @@ Output render_validate(const ValidateReport& report) {
     out.text += fmt::format("problem: {}\n", p.message);
   }
   out.json = {{"valid", report.problems.empty()}, {"problems", problems}};
-  out.text += report.problems.empty() ? "valid: no problems found\n"
-                                      : fmt::format("invalid: {}\n", plural(report.problems.size(), "problem"));
+  out.text += report.problems.empty()
+                  ? "valid: no problems found\n"
+                  : fmt::format("invalid: {}\n", plural(report.problems.size(), "problem"));
   out.exit_code = report.problems.empty() ? 0 : 3;
   return out;
 }
@@ -107,7 +116,8 @@ Output render_validate(const ValidateReport& report) {
 Output render_created(const CreatedMigration& created) {
   Output out;
   out.json = {{"migration", created.migration.string()}, {"rollback", created.rollback.string()}};
-  out.text = fmt::format("created {}\ncreated {}\n", created.migration.string(), created.rollback.string());
+  out.text = fmt::format("created {}\ncreated {}\n", created.migration.string(),
+                         created.rollback.string());
   return out;
 }
 
@@ -120,11 +130,13 @@ void emit(const Output& output, bool json) {
 int emit_error(const Error& error, bool json) {
   int code = exit_code_for(error.code);
   if (json) {
-    nlohmann::json doc = {{"error",
-                           {{"code", error_code_name(error.code)},
-                            {"message", error.message},
-                            {"hint", error.hint.empty() ? nlohmann::json(nullptr) : nlohmann::json(error.hint)},
-                            {"exit_code", code}}}};
+    nlohmann::ordered_json doc = {
+        {"error",
+         {{"code", error_code_name(error.code)},
+          {"message", error.message},
+          {"hint", error.hint.empty() ? nlohmann::ordered_json(nullptr)
+                                      : nlohmann::ordered_json(error.hint)},
+          {"exit_code", code}}}};
     std::string text = doc.dump(2) + "\n";
     std::fwrite(text.data(), 1, text.size(), stdout);
   } else {

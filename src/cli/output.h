@@ -2,9 +2,8 @@
 // document, so that --json never mixes in anything else.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "migrate/engine.h"
 #include "migrate/url.h"
@@ -12,8 +11,8 @@
 namespace migrate::cli {
 
 struct Output {
-  nlohmann::json json = nlohmann::json::object();
-  std::string text;   // for stdout, without --json
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
+  std::string text;  // for stdout, without --json
   int exit_code = 0;
 };
 

@@ -1,17 +1,17 @@
 #include "cli/session.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <iostream>
 #include <thread>
 
-#include <fmt/format.h>
-
 namespace migrate::cli {
 
 Result<std::unique_ptr<Driver>> connect(const Config& config) {
   DriverOptions options{config.table};
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config.wait_seconds.value_or(0));
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(config.wait_seconds.value_or(0));
   for (;;) {
     auto driver = open_driver(config.url, options);
     if (driver || driver.error().code != ErrorCode::kConnection || !config.wait_seconds ||
@@ -24,18 +24,23 @@ Result<std::unique_ptr<Driver>> connect(const Config& config) {
   }
 }
 
-Result<void> confirm_destructive(const Config& config, std::string_view what) {
+Result<void> confirm_destructive(const Config& config, std::string_view command,
+                                 std::string_view consequence) {
   if (config.yes) return {};
   if (!::isatty(STDIN_FILENO)) {
-    return fail(ErrorCode::kUsage,
-                fmt::format("{} is destructive and needs confirmation; not a terminal, so pass --yes",
-                            what));
+    return fail(
+        ErrorCode::kUsage,
+        fmt::format("'{}' {} and needs confirmation; stdin is not a terminal, so pass --yes",
+                    command, consequence));
   }
-  std::cerr << fmt::format("{} on {}. Type 'yes' to continue: ", what, config.url.masked())
+  std::cerr << fmt::format("'{}' {} in {}.\nType 'yes' to continue: ", command, consequence,
+                           config.url.masked())
             << std::flush;
   std::string answer;
   std::getline(std::cin, answer);
-  if (answer != "yes") return fail(ErrorCode::kRefused, fmt::format("{} cancelled; nothing changed", what));
+  if (answer != "yes") {
+    return fail(ErrorCode::kRefused, fmt::format("'{}' cancelled; nothing changed", command));
+  }
   return {};
 }
 

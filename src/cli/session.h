@@ -16,6 +16,8 @@ Result<std::unique_ptr<Driver>> connect(const Config& config);
 
 // For reset, fresh and restore: asks on a terminal (type `yes`), requires
 // --yes without one.
-Result<void> confirm_destructive(const Config& config, std::string_view what);
+// `consequence` completes "'reset' ...", e.g. "rolls back every migration".
+Result<void> confirm_destructive(const Config& config, std::string_view command,
+                                 std::string_view consequence);
 
 }  // namespace migrate::cli

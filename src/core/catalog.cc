@@ -1,10 +1,10 @@
 #include "migrate/catalog.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <system_error>
-
-#include <fmt/format.h>
 
 namespace migrate {
 namespace {
@@ -64,8 +64,9 @@ Result<std::optional<MigrationFileName>> parse_migration_file_name(std::string_v
 }
 
 const MigrationFile* Catalog::find(std::string_view version) const {
-  auto it = std::lower_bound(migrations.begin(), migrations.end(), version,
-                             [](const MigrationFile& m, std::string_view v) { return m.version < v; });
+  auto it =
+      std::lower_bound(migrations.begin(), migrations.end(), version,
+                       [](const MigrationFile& m, std::string_view v) { return m.version < v; });
   return it != migrations.end() && it->version == version ? &*it : nullptr;
 }
 
@@ -92,9 +93,8 @@ CatalogScan scan_catalog(const std::filesystem::path& dir,
     const auto& name = **parsed;
     auto [it, inserted] = first_file_of_version.emplace(name.version, file);
     if (!inserted) {
-      scan.problems.push_back(
-          {file, fmt::format("'{}': duplicate version {}, also used by '{}'", file, name.version,
-                             it->second)});
+      scan.problems.push_back({file, fmt::format("'{}': duplicate version {}, also used by '{}'",
+                                                 file, name.version, it->second)});
       continue;
     }
     by_version[name.version] = MigrationFile{name.version, name.name, dir / file, std::nullopt};
@@ -108,13 +108,14 @@ CatalogScan scan_catalog(const std::filesystem::path& dir,
       continue;
     }
     if (it->second.rollback_path) {
-      scan.problems.push_back({file, fmt::format("'{}': second rollback file for version {}", file,
-                                                 name.version)});
+      scan.problems.push_back(
+          {file, fmt::format("'{}': second rollback file for version {}", file, name.version)});
       continue;
     }
     it->second.rollback_path = dir / file;
   }
-  for (auto& [version, migration] : by_version) scan.catalog.migrations.push_back(std::move(migration));
+  for (auto& [version, migration] : by_version)
+    scan.catalog.migrations.push_back(std::move(migration));
   return scan;
 }
 
@@ -130,8 +131,8 @@ Result<CatalogScan> scan_directory(const std::filesystem::path& dir) {
     if (it->is_regular_file(ec)) names.push_back(it->path().filename().string());
   }
   if (ec) {
-    return fail(ErrorCode::kIo,
-                fmt::format("cannot list migrations directory '{}': {}", dir.string(), ec.message()));
+    return fail(ErrorCode::kIo, fmt::format("cannot list migrations directory '{}': {}",
+                                            dir.string(), ec.message()));
   }
   return scan_catalog(dir, names);
 }
@@ -140,7 +141,8 @@ Result<Catalog> load_catalog(const std::filesystem::path& dir) {
   auto scan = scan_directory(dir);
   if (!scan) return tl::unexpected(scan.error());
   if (scan->problems.empty()) return std::move(scan->catalog);
-  std::string message = fmt::format("invalid migrations directory '{}'; nothing was applied:", dir.string());
+  std::string message =
+      fmt::format("invalid migrations directory '{}'; nothing was applied:", dir.string());
   for (const auto& problem : scan->problems) message += "\n  " + problem.message;
   return fail(ErrorCode::kInvalidMigrations, message);
 }

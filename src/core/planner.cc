@@ -1,14 +1,16 @@
 #include "migrate/planner.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
-
-#include <fmt/format.h>
 
 namespace migrate {
 namespace {
 
-std::string file_name(const MigrationFile& m) { return m.path.filename().string(); }
+std::string file_name(const MigrationFile& m) {
+  return m.path.filename().string();
+}
 
 }  // namespace
 
@@ -73,10 +75,18 @@ Result<std::vector<RollbackStep>> plan_rollback(const Catalog& catalog,
   for (const auto& row : ordered) {
     bool take = false;
     switch (options.scope) {
-      case RollbackScope::kLastBatch: take = row.batch == ordered.front().batch; break;
-      case RollbackScope::kSteps: take = chosen.size() < static_cast<size_t>(options.step); break;
-      case RollbackScope::kAfterVersion: take = row.version > options.to; break;
-      case RollbackScope::kAll: take = true; break;
+      case RollbackScope::kLastBatch:
+        take = row.batch == ordered.front().batch;
+        break;
+      case RollbackScope::kSteps:
+        take = chosen.size() < static_cast<size_t>(options.step);
+        break;
+      case RollbackScope::kAfterVersion:
+        take = row.version > options.to;
+        break;
+      case RollbackScope::kAll:
+        take = true;
+        break;
     }
     if (take) chosen.push_back(row);
   }

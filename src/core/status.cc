@@ -6,10 +6,14 @@ namespace migrate {
 
 const char* state_name(MigrationState state) {
   switch (state) {
-    case MigrationState::kApplied: return "applied";
-    case MigrationState::kPending: return "pending";
-    case MigrationState::kChanged: return "changed";
-    case MigrationState::kMissing: return "missing";
+    case MigrationState::kApplied:
+      return "applied";
+    case MigrationState::kPending:
+      return "pending";
+    case MigrationState::kChanged:
+      return "changed";
+    case MigrationState::kMissing:
+      return "missing";
   }
   return "pending";
 }

@@ -24,7 +24,8 @@ std::vector<std::string> leading_words(std::string_view text, size_t count) {
       i += 2;
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       std::string word;
-      while (i < text.size() && (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_'))
+      while (i < text.size() &&
+             (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_'))
         word += static_cast<char>(std::toupper(static_cast<unsigned char>(text[i++])));
       words.push_back(word);
     } else {
@@ -53,9 +54,8 @@ std::optional<std::string> conflict_reason(const std::vector<std::string>& w, Sq
   if (w.empty()) return std::nullopt;
   const std::string& first = w[0];
   bool savepoint_rollback = first == "ROLLBACK" && contains(w, "TO");
-  if ((first == "BEGIN" && dialect != SqlDialect::kMysql) || first == "COMMIT" ||
-      first == "END" || (first == "ROLLBACK" && !savepoint_rollback) ||
-      starts_with(w, {"START", "TRANSACTION"})) {
+  if ((first == "BEGIN" && dialect != SqlDialect::kMysql) || first == "COMMIT" || first == "END" ||
+      (first == "ROLLBACK" && !savepoint_rollback) || starts_with(w, {"START", "TRANSACTION"})) {
     return first + " controls the transaction that migrate wraps around each migration";
   }
   if (first == "VACUUM") return std::string("VACUUM cannot run inside a transaction");

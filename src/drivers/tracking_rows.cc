@@ -19,17 +19,17 @@ std::string column_or(const std::set<std::string>& columns, const std::string& c
 }  // namespace
 
 const std::vector<std::string>& TrackingRows::all_columns() {
-  static const std::vector<std::string> columns = {"version", "name",        "checksum", "batch",
+  static const std::vector<std::string> columns = {"version",    "name",        "checksum", "batch",
                                                    "applied_at", "duration_ms", "backup_id"};
   return columns;
 }
 
 Result<std::vector<AppliedMigration>> TrackingRows::read(const std::set<std::string>& columns) {
   std::string query = fmt::format(
-      "SELECT version, {}, {}, {}, {}, {}, {} FROM {}",
-      column_or(columns, "name", "''"), column_or(columns, "checksum", "''"),
-      column_or(columns, "batch", "0"), column_or(columns, "applied_at", "''"),
-      column_or(columns, "duration_ms", "0"), column_or(columns, "backup_id", "''"), table_);
+      "SELECT version, {}, {}, {}, {}, {}, {} FROM {}", column_or(columns, "name", "''"),
+      column_or(columns, "checksum", "''"), column_or(columns, "batch", "0"),
+      column_or(columns, "applied_at", "''"), column_or(columns, "duration_ms", "0"),
+      column_or(columns, "backup_id", "''"), table_);
   try {
     std::vector<AppliedMigration> rows;
     AppliedMigration row;
@@ -57,10 +57,10 @@ Result<void> TrackingRows::insert(const AppliedMigration& row) {
     std::string backup_id = row.backup_id.value_or("");
     long long batch = row.batch, duration = row.duration_ms;
     sql_ << fmt::format(
-                "INSERT INTO {} (version, name, checksum, batch, applied_at, duration_ms, "
-                "backup_id) VALUES (:version, :name, :checksum, :batch, :applied_at, :duration, "
-                ":backup_id)",
-                table_),
+        "INSERT INTO {} (version, name, checksum, batch, applied_at, duration_ms, "
+        "backup_id) VALUES (:version, :name, :checksum, :batch, :applied_at, :duration, "
+        ":backup_id)",
+        table_),
         soci::use(row.version), soci::use(row.name), soci::use(row.checksum), soci::use(batch),
         soci::use(row.applied_at), soci::use(duration), soci::use(backup_id, backup_indicator);
     return {};

@@ -3,12 +3,12 @@
 // adopting the table differ per database and stay in each driver.
 #pragma once
 
+#include <soci/soci.h>
+
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <soci/soci.h>
 
 #include "migrate/error.h"
 #include "migrate/migration.h"

@@ -1,7 +1,7 @@
 // create: writing a new migration and its rollback from templates.
-#include <cctype>
-
 #include <fmt/format.h>
+
+#include <cctype>
 
 #include "migrate/embedded_templates.h"
 #include "migrate/engine.h"
@@ -32,10 +32,11 @@ std::string normalise_name(std::string_view name) {
 std::string fill(std::string_view text, const std::string& version, const std::string& name,
                  const std::string& created_at) {
   std::string out(text);
-  for (const auto& [key, value] : {std::pair{std::string("{{version}}"), version},
-                                   std::pair{std::string("{{name}}"), name},
-                                   std::pair{std::string("{{created_at}}"), created_at}}) {
-    for (size_t pos = out.find(key); pos != std::string::npos; pos = out.find(key, pos + value.size()))
+  for (const auto& [key, value] :
+       {std::pair{std::string("{{version}}"), version}, std::pair{std::string("{{name}}"), name},
+        std::pair{std::string("{{created_at}}"), created_at}}) {
+    for (size_t pos = out.find(key); pos != std::string::npos;
+         pos = out.find(key, pos + value.size()))
       out.replace(pos, key.size(), value);
   }
   return out;
@@ -65,8 +66,8 @@ Result<CreatedMigration> create_migration(const std::filesystem::path& dir, std:
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    return fail(ErrorCode::kIo,
-                fmt::format("cannot create migrations directory '{}': {}", dir.string(), ec.message()));
+    return fail(ErrorCode::kIo, fmt::format("cannot create migrations directory '{}': {}",
+                                            dir.string(), ec.message()));
   }
   auto absolute_dir = std::filesystem::absolute(dir);
   auto up = template_text(absolute_dir, "migration.sql", embedded::k_migration_template);

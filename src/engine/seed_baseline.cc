@@ -1,8 +1,8 @@
 // seed and baseline: commands that touch the database without migrating it.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "engine/step_runner.h"
 #include "engine/steps.h"
@@ -16,12 +16,14 @@ Result<RunReport> run_seed(EngineContext& ctx, const std::filesystem::path& seed
   RunReport report{"seed", {}, std::nullopt, 0, Execution::kApply};
   std::error_code ec;
   if (!std::filesystem::is_directory(seeds_dir, ec)) {
-    return fail(ErrorCode::kIo, fmt::format("seeds directory '{}' does not exist", seeds_dir.string()),
+    return fail(ErrorCode::kIo,
+                fmt::format("seeds directory '{}' does not exist", seeds_dir.string()),
                 "pass --seeds-dir or create the directory");
   }
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(seeds_dir, ec)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".sql") files.push_back(entry.path());
+    if (entry.is_regular_file() && entry.path().extension() == ".sql")
+      files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
 
@@ -38,15 +40,18 @@ Result<RunReport> run_seed(EngineContext& ctx, const std::filesystem::path& seed
                              [](std::int64_t) { return Result<void>{}; });
     if (!duration) return tl::unexpected(duration.error());
     log::info(fmt::format("seeded {} ({} ms)", script.file_name(), *duration));
-    report.steps.push_back({"", script.file_name(), script.file_name(), Direction::kUp, *duration, {}});
+    report.steps.push_back(
+        {"", script.file_name(), script.file_name(), Direction::kUp, *duration, {}});
   }
   return report;
 }
 
-Result<RunReport> run_baseline(EngineContext& ctx, const Catalog& catalog, const std::string& version) {
+Result<RunReport> run_baseline(EngineContext& ctx, const Catalog& catalog,
+                               const std::string& version) {
   RunReport report{"baseline", {}, std::nullopt, 0, Execution::kApply};
   if (!catalog.find(version)) {
-    return fail(ErrorCode::kUsage, fmt::format("baseline {}: no migration with that version", version));
+    return fail(ErrorCode::kUsage,
+                fmt::format("baseline {}: no migration with that version", version));
   }
   RunnerLock lock(ctx.driver);
   if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
@@ -62,14 +67,16 @@ Result<RunReport> run_baseline(EngineContext& ctx, const Catalog& catalog, const
     if (file.version > version) break;
     if (applied_versions.count(file.version)) continue;
     auto checksum = file_checksum(file.path);
-    Result<void> recorded = checksum ? ctx.driver.record_applied({file.version, file.name, *checksum,
-                                                                  batch, now, 0, std::nullopt})
-                                     : Result<void>(tl::unexpected(checksum.error()));
+    Result<void> recorded = checksum
+                                ? ctx.driver.record_applied({file.version, file.name, *checksum,
+                                                             batch, now, 0, std::nullopt})
+                                : Result<void>(tl::unexpected(checksum.error()));
     if (!recorded) {
       (void)ctx.driver.rollback();
       return tl::unexpected(recorded.error());
     }
-    report.steps.push_back({file.version, file.name, file.path.filename().string(), Direction::kUp, 0, {}});
+    report.steps.push_back(
+        {file.version, file.name, file.path.filename().string(), Direction::kUp, 0, {}});
   }
   if (auto r = ctx.driver.commit(); !r) return tl::unexpected(r.error());
   report.batch = report.steps.empty() ? 0 : batch;

@@ -1,8 +1,8 @@
 #include "engine/step_runner.h"
 
-#include <chrono>
-
 #include <fmt/format.h>
+
+#include <chrono>
 
 namespace migrate {
 namespace {
@@ -11,8 +11,10 @@ namespace {
 std::string excerpt(const std::string& text) {
   std::string first = text.substr(0, text.find('\n'));
   constexpr size_t kMax = 100;
-  if (first.size() > kMax) first = first.substr(0, kMax) + "...";
-  else if (first.size() < text.size()) first += " ...";
+  if (first.size() > kMax)
+    first = first.substr(0, kMax) + "...";
+  else if (first.size() < text.size())
+    first += " ...";
   return first;
 }
 
@@ -32,7 +34,8 @@ Result<void> execute_script(Driver& driver, const LoadedScript& script) {
 
 Result<std::int64_t> run_step(Driver& driver, const LoadedScript& script, Transactions transactions,
                               const std::function<Result<void>(std::int64_t)>& record) {
-  bool own_transaction = transactions == Transactions::kPerMigration && !script.script.no_transaction;
+  bool own_transaction =
+      transactions == Transactions::kPerMigration && !script.script.no_transaction;
   auto started = std::chrono::steady_clock::now();
   if (own_transaction) {
     if (auto r = driver.begin(); !r) return tl::unexpected(r.error());

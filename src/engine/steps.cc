@@ -61,8 +61,8 @@ Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
         (void)driver.rollback();
         error.message += "\n  --atomic: every migration of this run was rolled back";
       } else if (!report.steps.empty()) {
-        error.message += fmt::format("\n  {} migration(s) applied before it in this run stay applied",
-                                     report.steps.size());
+        error.message += fmt::format(
+            "\n  {} migration(s) applied before it in this run stay applied", report.steps.size());
       }
       return tl::unexpected(error);
     }

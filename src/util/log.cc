@@ -1,9 +1,8 @@
 #include "util/log.h"
 
-#include <unistd.h>
-
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 namespace migrate::log {
 namespace {
@@ -20,10 +19,14 @@ std::shared_ptr<spdlog::logger>& logger() {
 
 spdlog::level::level_enum to_spdlog(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return spdlog::level::debug;
-    case LogLevel::kInfo: return spdlog::level::info;
-    case LogLevel::kWarn: return spdlog::level::warn;
-    case LogLevel::kError: return spdlog::level::err;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -38,9 +41,17 @@ void init(LogLevel level, Color color) {
   if (sink) sink->set_color_mode(colored ? spdlog::color_mode::always : spdlog::color_mode::never);
 }
 
-void debug(std::string_view message) { logger()->debug(message); }
-void info(std::string_view message) { logger()->info(message); }
-void warn(std::string_view message) { logger()->warn(message); }
-void error(std::string_view message) { logger()->error(message); }
+void debug(std::string_view message) {
+  logger()->debug(message);
+}
+void info(std::string_view message) {
+  logger()->info(message);
+}
+void warn(std::string_view message) {
+  logger()->warn(message);
+}
+void error(std::string_view message) {
+  logger()->error(message);
+}
 
 }  // namespace migrate::log

@@ -20,7 +20,8 @@ class ConfigCliTest : public CliTest {
 };
 
 TEST_F(ConfigCliTest, MigrateTomlSetsDefaults) {
-  dir_.write("migrate.toml", "# project settings\nurl = \"sqlite:toml.db\"\ndir = \"db/migrations\"\n");
+  dir_.write("migrate.toml",
+             "# project settings\nurl = \"sqlite:toml.db\"\ndir = \"db/migrations\"\n");
   ASSERT_EQ(run({"up"}).exit_code, 0);
   EXPECT_EQ(tables("toml.db"), "a");
 }
@@ -38,7 +39,10 @@ TEST_F(ConfigCliTest, DotEnvBeatsTomlAndEnvironmentBeatsDotEnv) {
 
 TEST_F(ConfigCliTest, FlagsBeatEverything) {
   dir_.write(".env", "DATABASE_URL=sqlite:dotenv.db\nMIGRATE_DIR=db/migrations\n");
-  ASSERT_EQ(run({"up", "--url", "sqlite:flag.db", "-d", "other"}, {{"MIGRATE_DIR", "db/migrations"}}).exit_code, 0);
+  ASSERT_EQ(
+      run({"up", "--url", "sqlite:flag.db", "-d", "other"}, {{"MIGRATE_DIR", "db/migrations"}})
+          .exit_code,
+      0);
   EXPECT_EQ(tables("flag.db"), "b");
 }
 
@@ -64,15 +68,18 @@ TEST_F(ConfigCliTest, PasswordsNeverAppear) {
 
 TEST_F(ConfigCliTest, JsonStdoutIsExactlyOneDocument) {
   dir_.write(".env", "MIGRATE_DIR=db/migrations\n");
-  for (auto args : std::vector<std::vector<std::string>>{
-           {"status", "--json"}, {"up", "--json"}, {"status", "--json"}, {"up", "--json", "--step", "x"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{{"status", "--json"},
+                                                         {"up", "--json"},
+                                                         {"status", "--json"},
+                                                         {"up", "--json", "--step", "x"}}) {
     auto r = run(args);
     EXPECT_TRUE(nlohmann::json::accept(r.out)) << r.out;
   }
 }
 
 TEST_F(ConfigCliTest, WaitGivesUpOnADatabaseThatNeverComes) {
-  auto r = run({"status", "--wait=1", "--dir", "db/migrations", "--url", "sqlite:/nonexistent/dir/app.db"});
+  auto r = run(
+      {"status", "--wait=1", "--dir", "db/migrations", "--url", "sqlite:/nonexistent/dir/app.db"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.err, "waited 1 s");
 }

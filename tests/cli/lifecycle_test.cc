@@ -11,13 +11,14 @@ using nlohmann::json;
 class LifecycleTest : public CliTest {
  protected:
   void SetUp() override {
-    migration("20260101000000", "create_users", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);",
-              "DROP TABLE users;");
+    migration("20260101000000", "create_users",
+              "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);", "DROP TABLE users;");
     migration("20260102000000", "create_posts",
               "CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id));\n"
               "CREATE INDEX posts_by_user ON posts(user_id);",
               "DROP TABLE posts;");
-    migration("20260103000000", "seed_admin", "INSERT INTO users (email) VALUES ('admin@example.com');",
+    migration("20260103000000", "seed_admin",
+              "INSERT INTO users (email) VALUES ('admin@example.com');",
               "DELETE FROM users WHERE email = 'admin@example.com';");
   }
 };
@@ -26,9 +27,12 @@ TEST_F(LifecycleTest, UpAppliesEverythingAsOneBatchAndRecordsEveryColumn) {
   auto r = run({"up"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "applied 3 migrations (batch 1)");
-  EXPECT_EQ(applied(), (std::vector<std::string>{"20260101000000", "20260102000000", "20260103000000"}));
-  auto rows = query(db(), "SELECT name, length(checksum), batch, applied_at LIKE '____-__-__T__:__:__%Z', "
-                          "duration_ms >= 0, backup_id FROM schema_migrations ORDER BY version");
+  EXPECT_EQ(applied(),
+            (std::vector<std::string>{"20260101000000", "20260102000000", "20260103000000"}));
+  auto rows =
+      query(db(),
+            "SELECT name, length(checksum), batch, applied_at LIKE '____-__-__T__:__:__%Z', "
+            "duration_ms >= 0, backup_id FROM schema_migrations ORDER BY version");
   EXPECT_EQ(rows[0], (std::vector<std::string>{"create_users", "64", "1", "1", "1", "NULL"}));
   EXPECT_EQ(query_one(db(), "SELECT email FROM users"), "admin@example.com");
 
@@ -115,7 +119,8 @@ TEST_F(LifecycleTest, RedoRollsBackAndReappliesTheLastMigration) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "redid 20260103000000_seed_admin.sql");
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users WHERE email = 'admin@example.com'"), "1");
-  EXPECT_EQ(query_one(db(), "SELECT batch FROM schema_migrations WHERE version = '20260103000000'"), "2");
+  EXPECT_EQ(query_one(db(), "SELECT batch FROM schema_migrations WHERE version = '20260103000000'"),
+            "2");
 }
 
 TEST_F(LifecycleTest, ResetNeedsYesWithoutATerminal) {
@@ -130,6 +135,19 @@ TEST_F(LifecycleTest, ResetNeedsYesWithoutATerminal) {
   EXPECT_TRUE(applied().empty());
   EXPECT_EQ(objects(), std::vector<std::string>{"table:schema_migrations"});
   EXPECT_EQ(run({"reset"}, {{"MIGRATE_YES", "1"}}).exit_code, 0);
+}
+
+TEST_F(LifecycleTest, ResetAsksOnATerminal) {
+  ASSERT_EQ(run({"up"}).exit_code, 0);
+  auto declined = run_cli_in_terminal(dir_.path(), {"reset"}, "no\n");
+  EXPECT_EQ(declined.exit_code, 1);
+  EXPECT_CONTAINS(declined.out, "'reset' rolls back every applied migration in sqlite:./app.db");
+  EXPECT_CONTAINS(declined.out, "'reset' cancelled; nothing changed");
+  EXPECT_EQ(applied().size(), 3u);
+
+  auto confirmed = run_cli_in_terminal(dir_.path(), {"reset"}, "yes\n");
+  EXPECT_EQ(confirmed.exit_code, 0) << confirmed.out;
+  EXPECT_TRUE(applied().empty());
 }
 
 TEST_F(LifecycleTest, FreshDropsEverythingAndReappliesWithSeeds) {
@@ -150,12 +168,14 @@ TEST_F(LifecycleTest, SeedRunsFilesInNameOrderEachInATransaction) {
   ASSERT_EQ(run({"up"}).exit_code, 0);
   dir_.write("seeds/02_second.sql", "INSERT INTO users (email) VALUES ('b');");
   dir_.write("seeds/01_first.sql", "INSERT INTO users (email) VALUES ('a');");
-  dir_.write("seeds/03_broken.sql", "INSERT INTO users (email) VALUES ('c');\nINSERT INTO nowhere VALUES (1);");
+  dir_.write("seeds/03_broken.sql",
+             "INSERT INTO users (email) VALUES ('c');\nINSERT INTO nowhere VALUES (1);");
   auto r = run({"seed"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.err, "03_broken.sql: line 2: no such table: nowhere");
-  EXPECT_EQ(query_one(db(), "SELECT group_concat(email, ',') FROM (SELECT email FROM users ORDER BY id)"),
-            "admin@example.com,a,b");
+  EXPECT_EQ(
+      query_one(db(), "SELECT group_concat(email, ',') FROM (SELECT email FROM users ORDER BY id)"),
+      "admin@example.com,a,b");
 }
 
 TEST_F(LifecycleTest, BaselineRecordsWithoutRunning) {
@@ -199,7 +219,8 @@ TEST_F(LifecycleTest, AtomicRunIsAllOrNothing) {
   EXPECT_CONTAINS(r.err, "20260104000000_broken.sql: line 2: no such table: missing");
   EXPECT_CONTAINS(r.err, "every migration of this run was rolled back");
   EXPECT_TRUE(applied().empty());
-  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name IN ('users', 'fine')"), "0");
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name IN ('users', 'fine')"),
+            "0");
 
   // Without --atomic, the migrations before the broken one stay applied.
   auto plain = run({"up"});
@@ -216,14 +237,17 @@ TEST_F(LifecycleTest, NoTransactionFileRunsStatementByStatement) {
   migration("20260105000000", "vacuum_again", "-- needs the directive\nVACUUM;");
   auto r = run({"up"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_CONTAINS(r.err, "20260105000000_vacuum_again.sql: line 2: VACUUM cannot run inside a transaction");
-  EXPECT_EQ(run({"up", "--atomic", "--to", "20260104000000"}).exit_code, 0);  // nothing pending up to it
+  EXPECT_CONTAINS(
+      r.err, "20260105000000_vacuum_again.sql: line 2: VACUUM cannot run inside a transaction");
+  EXPECT_EQ(run({"up", "--atomic", "--to", "20260104000000"}).exit_code,
+            0);  // nothing pending up to it
 }
 
 TEST_F(LifecycleTest, AdoptsADbmateTable) {
-  exec(db(), "CREATE TABLE schema_migrations (version VARCHAR(128) PRIMARY KEY);"
-             "INSERT INTO schema_migrations VALUES ('20260101000000');"
-             "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);");
+  exec(db(),
+       "CREATE TABLE schema_migrations (version VARCHAR(128) PRIMARY KEY);"
+       "INSERT INTO schema_migrations VALUES ('20260101000000');"
+       "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);");
   auto status = run({"status"});
   ASSERT_EQ(status.exit_code, 0) << status.err;
   EXPECT_CONTAINS(status.out, "1 applied, 2 pending");
@@ -231,7 +255,8 @@ TEST_F(LifecycleTest, AdoptsADbmateTable) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(applied().size(), 3u);
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM pragma_table_info('schema_migrations')"), "7");
-  EXPECT_EQ(query_one(db(), "SELECT batch FROM schema_migrations WHERE version = '20260102000000'"), "1");
+  EXPECT_EQ(query_one(db(), "SELECT batch FROM schema_migrations WHERE version = '20260102000000'"),
+            "1");
 }
 
 TEST_F(LifecycleTest, CustomTrackingTable) {

@@ -19,7 +19,8 @@ TEST_F(LockingTest, ConcurrentRunnersApplyEachMigrationOnce) {
   }
   std::vector<int> pids;
   for (int i = 0; i < 4; ++i)
-    pids.push_back(spawn_cli(dir_.path(), {"up"}, dir_.path() / ("runner" + std::to_string(i) + ".log")));
+    pids.push_back(
+        spawn_cli(dir_.path(), {"up"}, dir_.path() / ("runner" + std::to_string(i) + ".log")));
   for (int pid : pids) EXPECT_EQ(wait_cli(pid), 0);
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM log"), "20");
   EXPECT_EQ(query_one(db(), "SELECT count(DISTINCT version) FROM log"), "20");
@@ -31,8 +32,8 @@ TEST_F(LockingTest, SecondRunnerTimesOutNamingTheLock) {
   // Another process's connection holds SQLite's exclusive lock.
   sqlite3* holder = nullptr;
   ASSERT_EQ(sqlite3_open(db().c_str(), &holder), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(holder, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;", nullptr,
-                         nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(holder, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;",
+                         nullptr, nullptr, nullptr),
             SQLITE_OK);
   auto started = std::chrono::steady_clock::now();
   auto r = run({"up", "--lock-timeout", "1"});
@@ -51,8 +52,8 @@ TEST_F(LockingTest, WaiterProceedsWhenTheHolderFinishes) {
   migration("20260101000000", "a", "CREATE TABLE a (x);");
   sqlite3* holder = nullptr;
   ASSERT_EQ(sqlite3_open(db().c_str(), &holder), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(holder, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;", nullptr,
-                         nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(holder, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;",
+                         nullptr, nullptr, nullptr),
             SQLITE_OK);
   int pid = spawn_cli(dir_.path(), {"up", "--lock-timeout", "30"}, dir_.path() / "waiter.log");
   std::this_thread::sleep_for(std::chrono::milliseconds(700));

@@ -22,18 +22,24 @@ class CliTest : public ::testing::Test {
     if (down) dir_.write("migrations/" + version + "_" + name + "_rollback.sql", down);
   }
 
-  CliResult run(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {}) {
+  CliResult run(const std::vector<std::string>& args,
+                const std::map<std::string, std::string>& env = {}) {
     return run_cli(dir_.path(), args, env);
   }
 
   // Table names in the database, sorted.
-  std::vector<std::string> objects() { return exists() ? schema_objects(db()) : std::vector<std::string>{}; }
+  std::vector<std::string> objects() {
+    return exists() ? schema_objects(db()) : std::vector<std::string>{};
+  }
   // Applied versions in order, or empty when there is no tracking table.
   std::vector<std::string> applied() {
     if (!exists()) return {};
-    if (query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'") == "0") return {};
+    if (query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'") ==
+        "0")
+      return {};
     std::vector<std::string> out;
-    for (const auto& row : query(db(), "SELECT version FROM schema_migrations ORDER BY version")) out.push_back(row[0]);
+    for (const auto& row : query(db(), "SELECT version FROM schema_migrations ORDER BY version"))
+      out.push_back(row[0]);
     return out;
   }
 
@@ -44,7 +50,8 @@ class CliTest : public ::testing::Test {
 };
 
 // "assert the message": the text must appear in stderr (or stdout for --json).
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "missing: " << (needle) << "\nin: " << (haystack)
+#define EXPECT_CONTAINS(haystack, needle)                          \
+  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) \
+      << "missing: " << (needle) << "\nin: " << (haystack)
 
 }  // namespace migrate::testing

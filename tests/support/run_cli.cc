@@ -1,6 +1,7 @@
 #include "support/run_cli.h"
 
 #include <fcntl.h>
+#include <pty.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,6 +64,31 @@ CliResult run_cli(const std::filesystem::path& cwd, const std::vector<std::strin
   result.exit_code = wait_cli(pid);
   result.out = read_text(out_path);
   result.err = read_text(err_path);
+  return result;
+}
+
+CliResult run_cli_in_terminal(const std::filesystem::path& cwd,
+                              const std::vector<std::string>& args, const std::string& input) {
+  auto environment = child_environment({});
+  int master = -1;
+  pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid < 0) throw std::runtime_error("forkpty failed");
+  if (pid == 0) exec_child(cwd, args, environment);
+  CliResult result;
+  std::string typed = input;
+  bool sent = false;
+  char buffer[4096];
+  for (;;) {
+    ssize_t n = ::read(master, buffer, sizeof buffer);
+    if (n <= 0) break;  // EIO once the child has exited
+    result.out.append(buffer, static_cast<size_t>(n));
+    if (!sent && result.out.find("Type 'yes'") != std::string::npos) {
+      (void)::write(master, typed.data(), typed.size());
+      sent = true;
+    }
+  }
+  ::close(master);
+  result.exit_code = wait_cli(pid);
   return result;
 }
 

@@ -10,7 +10,8 @@ namespace {
 struct Db {
   sqlite3* handle = nullptr;
   explicit Db(const std::filesystem::path& path) {
-    if (sqlite3_open(path.c_str(), &handle) != SQLITE_OK) throw std::runtime_error("cannot open " + path.string());
+    if (sqlite3_open(path.c_str(), &handle) != SQLITE_OK)
+      throw std::runtime_error("cannot open " + path.string());
     sqlite3_busy_timeout(handle, 10000);
   }
   ~Db() { sqlite3_close(handle); }
@@ -46,8 +47,9 @@ std::string query_one(const std::filesystem::path& db, const std::string& sql) {
 
 std::vector<std::string> schema_objects(const std::filesystem::path& db) {
   std::vector<std::string> names;
-  for (const auto& row : query(db, "SELECT type || ':' || name FROM sqlite_master WHERE name NOT LIKE "
-                                   "'sqlite_%' ORDER BY 1"))
+  for (const auto& row : query(db,
+                               "SELECT type || ':' || name FROM sqlite_master WHERE name NOT LIKE "
+                               "'sqlite_%' ORDER BY 1"))
     names.push_back(row[0]);
   return names;
 }

@@ -2,16 +2,16 @@
 
 // SOCI's header wraps <sqlite3.h> in namespace sqlite_api; it must come
 // first so the C API is declared there, and be the only include of it.
-#include <soci/sqlite3/soci-sqlite3.h>
+#include <fmt/format.h>
 #include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 
 #include <map>
 #include <set>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "drivers/tracking_rows.h"
+#include "util/log.h"
 
 namespace migrate {
 namespace {
@@ -19,6 +19,12 @@ namespace {
 using namespace sqlite_api;
 
 constexpr auto kLockPollInterval = std::chrono::milliseconds(50);
+
+std::string quote_identifier(const std::string& name) {
+  std::string quoted = "\"";
+  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
 
 class SqliteDriver final : public Driver {
  public:
@@ -95,17 +101,24 @@ Result<void> SqliteDriver::acquire_lock(std::chrono::milliseconds timeout) {
   if (auto r = exec_native("PRAGMA locking_mode = EXCLUSIVE"); !r) return r;
   sqlite3_busy_timeout(db_, 0);
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool announced = false;
   for (;;) {
     int rc = sqlite3_exec(db_, "BEGIN EXCLUSIVE; COMMIT;", nullptr, nullptr, nullptr);
     if (rc == SQLITE_OK) break;
     if (rc != SQLITE_BUSY) return fail(ErrorCode::kLock, sqlite3_errmsg(db_));
+    if (!announced) {
+      log::info(fmt::format("another runner holds the exclusive lock on '{}'; waiting up to {} s",
+                            path_,
+                            std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+      announced = true;
+    }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return fail(ErrorCode::kLock,
-                  fmt::format("timed out after {} s waiting for the exclusive lock on SQLite "
-                              "database '{}': another runner holds it",
-                              std::chrono::duration_cast<std::chrono::seconds>(timeout).count(),
-                              path_),
-                  "wait for the other runner to finish, or raise --lock-timeout");
+      return fail(
+          ErrorCode::kLock,
+          fmt::format("timed out after {} s waiting for the exclusive lock on SQLite "
+                      "database '{}': another runner holds it",
+                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), path_),
+          "wait for the other runner to finish, or raise --lock-timeout");
     }
     std::this_thread::sleep_for(kLockPollInterval);
   }
@@ -130,7 +143,8 @@ Result<std::set<std::string>> SqliteDriver::tracking_columns() {
     st.execute();
     while (st.fetch()) columns.insert(name);
   } catch (const std::exception& e) {
-    return fail(ErrorCode::kSql, fmt::format("cannot inspect table '{}': {}", options_.table, e.what()));
+    return fail(ErrorCode::kSql,
+                fmt::format("cannot inspect table '{}': {}", options_.table, e.what()));
   }
   return columns;
 }
@@ -152,12 +166,13 @@ Result<void> SqliteDriver::ensure_tracking_table() {
   }
   // Adopting a dbmate/Rails table: add what is missing, keep the rows.
   static const std::map<std::string, std::string> kAddedColumns = {
-      {"name", "TEXT NOT NULL DEFAULT ''"},     {"checksum", "TEXT NOT NULL DEFAULT ''"},
-      {"batch", "INTEGER NOT NULL DEFAULT 0"},  {"applied_at", "TEXT NOT NULL DEFAULT ''"},
+      {"name", "TEXT NOT NULL DEFAULT ''"},          {"checksum", "TEXT NOT NULL DEFAULT ''"},
+      {"batch", "INTEGER NOT NULL DEFAULT 0"},       {"applied_at", "TEXT NOT NULL DEFAULT ''"},
       {"duration_ms", "INTEGER NOT NULL DEFAULT 0"}, {"backup_id", "TEXT"}};
   for (const auto& [column, type] : kAddedColumns) {
     if (columns->count(column)) continue;
-    auto r = exec_native(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", options_.table, column, type));
+    auto r =
+        exec_native(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", options_.table, column, type));
     if (!r) return r;
   }
   return {};
@@ -189,19 +204,26 @@ Result<std::vector<std::pair<std::string, std::string>>> SqliteDriver::schema_ob
 Result<void> SqliteDriver::drop_all_objects() {
   auto objects = schema_objects();
   if (!objects) return tl::unexpected(objects.error());
-  // Foreign keys would make the drop order matter; the pragma is a no-op
-  // inside a transaction, so it is switched off around it.
-  if (auto r = exec_native("PRAGMA foreign_keys = OFF"); !r) return r;
-  if (auto r = begin(); !r) return r;
-  for (const auto& [type, name] : *objects) {
-    auto r = exec_native(fmt::format("DROP {} IF EXISTS \"{}\"", type, name));
-    if (!r) {
-      (void)rollback();
-      return fail(ErrorCode::kSql, fmt::format("cannot drop {} '{}': {}", type, name, r.error().message));
+  // Foreign keys would make the drop order matter. The pragma is a no-op
+  // inside a transaction, so it is switched off around it and put back.
+  int foreign_keys = 0;
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &foreign_keys);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, 0, nullptr);
+  auto result = begin();
+  for (size_t i = 0; result && i < objects->size(); ++i) {
+    const auto& [type, name] = (*objects)[i];
+    result = exec_native(fmt::format("DROP {} IF EXISTS {}", type, quote_identifier(name)));
+    if (!result) {
+      result = fail(ErrorCode::kSql,
+                    fmt::format("cannot drop {} '{}': {}", type, name, result.error().message));
     }
   }
-  if (auto r = commit(); !r) return r;
-  return exec_native("PRAGMA foreign_keys = ON");
+  if (result)
+    result = commit();
+  else
+    (void)rollback();
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, foreign_keys, nullptr);
+  return result;
 }
 
 }  // namespace
@@ -210,13 +232,14 @@ Result<std::unique_ptr<Driver>> open_sqlite_driver(const DatabaseUrl& url,
                                                    const DriverOptions& options) {
   using namespace sqlite_api;
   try {
-    auto session = std::make_unique<soci::session>(
-        *soci::factory_sqlite3(), fmt::format("db=\"{}\"", url.path));
+    auto session = std::make_unique<soci::session>(*soci::factory_sqlite3(),
+                                                   fmt::format("db=\"{}\"", url.path));
     auto* db = static_cast<soci::sqlite3_session_backend*>(session->get_backend())->conn_;
     // Other connections (the application) may hold short locks; wait for them
     // rather than failing a read. The runner lock has its own timeout.
     sqlite3_busy_timeout(db, 5000);
-    return std::unique_ptr<Driver>(std::make_unique<SqliteDriver>(std::move(session), url.path, options));
+    return std::unique_ptr<Driver>(
+        std::make_unique<SqliteDriver>(std::move(session), url.path, options));
   } catch (const std::exception& e) {
     return fail(ErrorCode::kConnection,
                 fmt::format("cannot open SQLite database '{}': {}", url.path, e.what()));

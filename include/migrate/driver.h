@@ -8,17 +8,28 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "migrate/byte_stream.h"
 #include "migrate/error.h"
+#include "migrate/fingerprint.h"
 #include "migrate/migration.h"
 #include "migrate/sql_script.h"
 #include "migrate/url.h"
 
 namespace migrate {
+
+// What a snapshot contained, measured on the snapshot itself so that it is
+// consistent with the bytes written.
+struct SnapshotInfo {
+  std::uint64_t size = 0;  // bytes of the snapshot before compression
+  ContentFingerprint fingerprint;
+};
 
 struct DriverOptions {
   std::string table = "schema_migrations";  // tracking table, already validated
@@ -60,6 +71,27 @@ class Driver {
   // Drops every table, view, trigger, index, sequence, routine and type
   // (`fresh`), the tracking table included.
   virtual Result<void> drop_all_objects() = 0;
+
+  // Backups (SPEC §5). `scratch_dir` is where temporary files may go (the
+  // backup store: same filesystem, private); they are named like AtomicFile
+  // temporaries so that a crashed run's leftovers are cleaned up.
+
+  // "sqlite-database", ...: the artifact format a snapshot is written in.
+  virtual std::string snapshot_format() const = 0;
+  // Bytes the database takes now: a bound for the free-space check.
+  virtual Result<std::uint64_t> database_size() = 0;
+  // Writes a consistent snapshot of the whole database to `sink` (finishing
+  // it), even while other connections write.
+  virtual Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) = 0;
+  // Replaces the database with the snapshot read from `source`: afterwards it
+  // holds exactly the snapshot's state. Nothing changes if reading fails.
+  virtual Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) = 0;
+  // The fingerprint of the live database.
+  virtual Result<ContentFingerprint> fingerprint() = 0;
+  // Restores `source` into a scratch database, fingerprints it and drops it
+  // (`verify --deep`); the live database is not touched.
+  virtual Result<ContentFingerprint> fingerprint_snapshot(ByteSource& source,
+                                                          const std::filesystem::path& scratch_dir) = 0;
 };
 
 // The driver for the URL's scheme, connected. kConnection when the database

@@ -22,6 +22,7 @@ enum class ErrorCode {
   kLock,               // another runner holds the lock; exit 1
   kIo,                 // a file could not be read or written; exit 1
   kUnsupported,        // the driver cannot do this (yet); exit 1
+  kRestored,           // `safe` failed and restored the pre-migration backup; exit 4
 };
 
 // Exit code of the process for an error of this code (SPEC §4).

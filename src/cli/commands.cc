@@ -2,69 +2,59 @@
 
 #include <fmt/format.h>
 
+#include "cli/backup_settings.h"
 #include "cli/session.h"
 #include "migrate/catalog.h"
 #include "migrate/engine.h"
 #include "migrate/version.h"
 
 namespace migrate::cli {
+
+CommandFlags& command_flags() {
+  static CommandFlags flags;
+  return flags;
+}
+
 namespace {
 
-// State of the flags of every subcommand; only the chosen one's are read.
-struct Flags {
-  std::optional<int> step;
-  std::optional<std::string> to;
-  bool dry_run = false;
-  bool allow_out_of_order = false;
-  bool atomic = false;
-  bool no_backup = false;
-  bool exit_code = false;
-  bool seed = false;
-  std::string name;
-  std::string version;
-};
-
-// Runs `body` with a connected driver, the loaded catalog and an engine context.
+// Runs `body` with a connected driver, the loaded catalog and an engine
+// context whose backup hook writes to the store (unless --no-backup).
 template <typename Body>
-Result<Output> with_engine(const Config& config, const Flags& flags, Body body) {
+Result<Output> with_engine(const Config& config, const CommandFlags& flags, Body body) {
   auto catalog = load_catalog(config.migrations_dir);
   if (!catalog) return tl::unexpected(catalog.error());
+  auto settings = backup_settings(config, flags);
+  if (!settings) return tl::unexpected(settings.error());
   auto driver = connect(config);
   if (!driver) return tl::unexpected(driver.error());
-  // Backups arrive with the backup store; until then every command runs as
-  // with --no-backup. The hook is where they plug in.
-  (void)flags.no_backup;
-  NoBackup backups;
-  EngineContext ctx{**driver, backups, std::chrono::seconds(config.lock_timeout_seconds)};
+  NoBackup no_backup;
+  StoreBackupHook store_backup(*settings);
+  BackupHook& hook = flags.no_backup ? static_cast<BackupHook&>(no_backup) : store_backup;
+  EngineContext ctx{**driver, hook, std::chrono::seconds(config.lock_timeout_seconds)};
   auto report = body(ctx, *catalog);
   if (!report) return tl::unexpected(report.error());
   return render_run(*report, config.url);
 }
 
-Execution execution(const Flags& f) {
-  return f.dry_run ? Execution::kDryRun : Execution::kApply;
-}
+Execution execution(const CommandFlags& f) { return f.dry_run ? Execution::kDryRun : Execution::kApply; }
 
-RollbackOptions rollback_scope(const Flags& f) {
+RollbackOptions rollback_scope(const CommandFlags& f) {
   if (f.step) return {RollbackScope::kSteps, *f.step, {}};
   if (f.to) return {RollbackScope::kAfterVersion, 1, *f.to};
   return {};
 }
 
-void add_plan_flags(CLI::App* cmd, Flags& f, bool up) {
-  cmd->add_option("--step", f.step,
-                  up ? "apply at most N migrations" : "roll back the last N migrations")
+void add_plan_flags(CLI::App* cmd, CommandFlags& f, bool up) {
+  cmd->add_option("--step", f.step, up ? "apply at most N migrations" : "roll back the last N migrations")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--to", f.to,
-                  up ? "apply up to and including VERSION" : "roll back everything after VERSION");
+  cmd->add_option("--to", f.to, up ? "apply up to and including VERSION" : "roll back everything after VERSION");
   cmd->add_flag("--dry-run", f.dry_run, "print the plan and the SQL; change nothing");
-  cmd->add_flag("--no-backup", f.no_backup, "do not back up first");
 }
 
 }  // namespace
 
 void add_commands(CLI::App& app, Action& action) {
-  static Flags f;  // outlives parsing; only one subcommand runs per process
+  static CommandFlags& f = command_flags();  // static: the actions outlive this function
 
   auto* create = app.add_subcommand("create", "write a new migration and its rollback file");
   create->add_option("name", f.name, "description, e.g. add_users")->required();
@@ -123,7 +113,6 @@ void add_commands(CLI::App& app, Action& action) {
   });
 
   auto* redo = app.add_subcommand("redo", "roll back the last migration and apply it again");
-  redo->add_flag("--no-backup", f.no_backup, "do not back up first");
   redo->callback([&] {
     action = [](const Config& c) {
       return with_engine(
@@ -132,7 +121,6 @@ void add_commands(CLI::App& app, Action& action) {
   });
 
   auto* reset = app.add_subcommand("reset", "back up, then roll back every applied migration");
-  reset->add_flag("--no-backup", f.no_backup, "do not back up first");
   reset->callback([&] {
     action = [](const Config& c) -> Result<Output> {
       if (auto ok = confirm_destructive(c, "reset", "rolls back every applied migration"); !ok)
@@ -146,7 +134,6 @@ void add_commands(CLI::App& app, Action& action) {
 
   auto* fresh = app.add_subcommand("fresh", "back up, drop every object, apply every migration");
   fresh->add_flag("--seed", f.seed, "run the seed files afterwards");
-  fresh->add_flag("--no-backup", f.no_backup, "do not back up first");
   fresh->callback([&] {
     action = [](const Config& c) -> Result<Output> {
       if (auto ok = confirm_destructive(c, "fresh", "drops every table, view and trigger"); !ok)
@@ -162,6 +149,12 @@ void add_commands(CLI::App& app, Action& action) {
           });
     };
   });
+
+  for (auto* cmd : {up, rollback, redo, reset, fresh}) {
+    cmd->add_flag("--no-backup", f.no_backup, "do not back up first");
+    cmd->add_option("--compression", f.compression, "backup compression: zstd (default), gzip or none");
+    cmd->add_option("--key-file", f.key_file, "encrypt the backup with this key (default: MIGRATE_BACKUP_KEY)");
+  }
 
   auto* seed = app.add_subcommand("seed", "run seeds/*.sql in name order, each in a transaction");
   seed->callback([&] {

@@ -15,5 +15,7 @@ using Action = std::function<Result<Output>(const Config&)>;
 // Registers every subcommand on `app`; the chosen one stores its action in
 // `action` during parsing.
 void add_commands(CLI::App& app, Action& action);
+// The backup commands (backup, backups, restore, verify, prune, safe).
+void add_backup_commands(CLI::App& app, Action& action);
 
 }  // namespace migrate::cli

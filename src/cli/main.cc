@@ -26,6 +26,7 @@ int run(int argc, char** argv) {
   cli::add_global_options(app, global);
   cli::Action action;
   cli::add_commands(app, action);
+  cli::add_backup_commands(app, action);
 
   try {
     app.parse(argc, argv);

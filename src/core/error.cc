@@ -3,7 +3,14 @@
 namespace migrate {
 
 int exit_code_for(ErrorCode code) {
-  return code == ErrorCode::kUsage ? 2 : 1;
+  switch (code) {
+    case ErrorCode::kUsage:
+      return 2;
+    case ErrorCode::kRestored:
+      return 4;
+    default:
+      return 1;
+  }
 }
 
 const char* error_code_name(ErrorCode code) {
@@ -26,6 +33,8 @@ const char* error_code_name(ErrorCode code) {
       return "io";
     case ErrorCode::kUnsupported:
       return "unsupported";
+    case ErrorCode::kRestored:
+      return "restored";
   }
   return "general";
 }

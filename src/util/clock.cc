@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <ctime>
 
 namespace migrate {
@@ -28,6 +29,21 @@ std::string format_version_utc(std::chrono::system_clock::time_point t) {
   std::tm p = utc_parts(t);
   return fmt::format("{:04}{:02}{:02}{:02}{:02}{:02}", p.tm_year + 1900, p.tm_mon + 1, p.tm_mday,
                      p.tm_hour, p.tm_min, p.tm_sec);
+}
+
+}  // namespace migrate
+
+namespace migrate {
+
+std::chrono::system_clock::time_point parse_iso8601_utc(const std::string& text) {
+  std::tm parts{};
+  int ms = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &parts.tm_year, &parts.tm_mon, &parts.tm_mday,
+                  &parts.tm_hour, &parts.tm_min, &parts.tm_sec, &ms) < 6)
+    return {};
+  parts.tm_year -= 1900;
+  parts.tm_mon -= 1;
+  return std::chrono::system_clock::from_time_t(timegm(&parts)) + std::chrono::milliseconds(ms);
 }
 
 }  // namespace migrate

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+
 namespace migrate {
 
 // "2026-11-22T14:30:52.123Z"
@@ -12,4 +13,10 @@ std::string format_iso8601_utc(std::chrono::system_clock::time_point t);
 // "20261122143052": a migration version.
 std::string format_version_utc(std::chrono::system_clock::time_point t);
 
+}  // namespace migrate
+
+namespace migrate {
+// Parses format_iso8601_utc()'s output (milliseconds optional); the epoch on
+// anything else.
+std::chrono::system_clock::time_point parse_iso8601_utc(const std::string& text);
 }  // namespace migrate

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "drivers/sqlite/sqlite_snapshot.h"
 #include "drivers/tracking_rows.h"
 #include "util/log.h"
 
@@ -50,6 +51,20 @@ class SqliteDriver final : public Driver {
   Result<void> rollback() override;
   Result<void> execute(const Statement& statement) override;
   Result<void> drop_all_objects() override;
+
+  std::string snapshot_format() const override { return "sqlite-database"; }
+  Result<std::uint64_t> database_size() override { return sqlite::database_size(db_); }
+  Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) override {
+    return sqlite::snapshot(db_, sink, scratch_dir);
+  }
+  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override {
+    return sqlite::restore(db_, source, scratch_dir);
+  }
+  Result<ContentFingerprint> fingerprint() override { return sqlite::fingerprint(db_); }
+  Result<ContentFingerprint> fingerprint_snapshot(ByteSource& source,
+                                                  const std::filesystem::path& scratch_dir) override {
+    return sqlite::fingerprint_snapshot(source, scratch_dir);
+  }
 
  private:
   Result<void> exec_native(const std::string& sql);
@@ -95,33 +110,33 @@ Result<void> SqliteDriver::rollback() {
 }
 
 Result<void> SqliteDriver::acquire_lock(std::chrono::milliseconds timeout) {
-  // In exclusive locking mode SQLite keeps the lock from the first write
-  // transaction until the connection closes; BEGIN EXCLUSIVE fails at once
-  // with SQLITE_BUSY while another connection holds it, so we poll.
-  if (auto r = exec_native("PRAGMA locking_mode = EXCLUSIVE"); !r) return r;
+  // Poll BEGIN EXCLUSIVE in normal locking mode: a failed attempt then drops
+  // every lock, so waiters never hold a shared lock that would block the
+  // holder's successor. Once we have the exclusive lock, exclusive locking
+  // mode keeps it past COMMIT until the connection closes or release_lock().
   sqlite3_busy_timeout(db_, 0);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   bool announced = false;
   for (;;) {
-    int rc = sqlite3_exec(db_, "BEGIN EXCLUSIVE; COMMIT;", nullptr, nullptr, nullptr);
+    int rc = sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
     if (rc == SQLITE_OK) break;
     if (rc != SQLITE_BUSY) return fail(ErrorCode::kLock, sqlite3_errmsg(db_));
     if (!announced) {
-      log::info(fmt::format("another runner holds the exclusive lock on '{}'; waiting up to {} s",
-                            path_,
+      log::info(fmt::format("another runner holds the exclusive lock on '{}'; waiting up to {} s", path_,
                             std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
       announced = true;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return fail(
-          ErrorCode::kLock,
-          fmt::format("timed out after {} s waiting for the exclusive lock on SQLite "
-                      "database '{}': another runner holds it",
-                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), path_),
-          "wait for the other runner to finish, or raise --lock-timeout");
+      return fail(ErrorCode::kLock,
+                  fmt::format("timed out after {} s waiting for the exclusive lock on SQLite "
+                              "database '{}': another runner holds it",
+                              std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), path_),
+                  "wait for the other runner to finish, or raise --lock-timeout");
     }
     std::this_thread::sleep_for(kLockPollInterval);
   }
+  if (auto r = exec_native("PRAGMA locking_mode = EXCLUSIVE"); !r) return r;
+  if (auto r = exec_native("COMMIT"); !r) return r;
   locked_ = true;
   return {};
 }

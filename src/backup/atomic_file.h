@@ -1,0 +1,92 @@
+// Crash-safe file creation, the way leveldb replaces CURRENT and ccache's
+// AtomicFile writes cache entries.
+//
+// Bytes go to a temporary file beside the final one (".<final-name>.tmp-<pid>",
+// created exclusively, mode 0600). Only commit() makes the file appear under
+// its final name: it syncs the data, renames without ever replacing an
+// existing file, and syncs the directory, so after a crash the final name
+// either holds the complete content or does not exist. An AtomicFile that is
+// destroyed without commit() removes its temporary and leaves nothing behind;
+// it never commits by itself, so an error path cannot publish half-written
+// data. The temporary's name carries the writer's pid so that the next run can
+// tell a crashed writer's leftover from a live one (see BackupStore::open).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "migrate/byte_stream.h"
+#include "migrate/error.h"
+
+namespace migrate {
+
+class AtomicFile final : public ByteSink {
+ public:
+  // Creates the temporary for `final_path`. Fails (kIo) when the directory is
+  // not writable or the temporary already exists (a crashed run with the same
+  // pid); it does not look at `final_path` itself, commit() does.
+  static Result<std::unique_ptr<AtomicFile>> create(const std::filesystem::path& final_path);
+
+  // Removes the temporary unless commit() succeeded.
+  ~AtomicFile() override;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  // Buffers up to 1 MiB, then writes. After any failure the file is unusable:
+  // every later call fails, and the destructor discards it.
+  Result<void> write(std::string_view bytes) override;
+  // Writes what is buffered, fsyncs and closes the temporary; no rename.
+  Result<void> finish() override;
+  // finish() if needed, then renames the temporary to the final name (failing
+  // if that name exists) and fsyncs the directory.
+  Result<void> commit();
+
+  // Bytes accepted by write() so far.
+  std::uint64_t bytes_written() const { return bytes_written_; }
+  const std::filesystem::path& temporary_path() const { return temporary_path_; }
+  const std::filesystem::path& final_path() const { return final_path_; }
+
+ private:
+  enum class State { kOpen, kFinished, kCommitted, kFailed };
+
+  AtomicFile(std::filesystem::path final_path, std::filesystem::path temporary_path, int fd);
+  Result<void> flush();
+  // Marks the file unusable and passes the error on.
+  tl::unexpected<Error> broken(Error error);
+
+  std::filesystem::path final_path_;
+  std::filesystem::path temporary_path_;
+  int fd_;
+  State state_ = State::kOpen;
+  std::string buffer_;
+  std::uint64_t bytes_written_ = 0;
+};
+
+// Whether a file name is an AtomicFile temporary (".<name>.tmp-<digits>").
+bool is_atomic_temporary(std::string_view file_name);
+
+// The pid recorded in an AtomicFile temporary's name, or 0 when `file_name`
+// is not one.
+long atomic_temporary_pid(std::string_view file_name);
+
+// Writes `content` to `path` crash-safely (one AtomicFile, committed); fails
+// if `path` exists.
+Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+// Low-level pieces, shared with the store and exposed so that tests can drive
+// the error paths with a descriptor on /dev/full.
+
+// Writes all of `bytes` to `fd`, retrying short writes and EINTR. Errors
+// (kIo) name `path` and the cause: "cannot write '<path>': no space left on device".
+Result<void> write_all(int fd, std::string_view bytes, const std::filesystem::path& path);
+
+// fsync(2) of a directory, so that renames and unlinks in it survive a crash.
+Result<void> sync_directory(const std::filesystem::path& dir);
+
+// strerror(3) as a lowercase phrase ("no space left on device"), for messages.
+std::string os_error_text(int error_number);
+
+}  // namespace migrate

@@ -1,0 +1,198 @@
+#include "backup/backup_service.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "backup/atomic_file.h"
+#include "backup/progress.h"
+#include "backup/stream_stages.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+namespace migrate {
+namespace {
+
+constexpr std::string_view kEncryption = "aes-256-gcm";
+
+std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               since)
+      .count();
+}
+
+std::string artifact_name(const std::string& id, const Driver& driver, const BackupSettings& s) {
+  std::string format = driver.snapshot_format();
+  std::string name = id + "." + format.substr(0, format.find('-'));
+  if (s.compression == Compression::kZstd) name += ".zst";
+  if (s.compression == Compression::kGzip) name += ".gz";
+  if (s.key) name += ".enc";
+  return name;
+}
+
+// The chain of sources that turns an artifact back into a snapshot.
+struct DecodeChain {
+  std::unique_ptr<FileSource> file;
+  std::unique_ptr<ByteSource> decrypted;
+  std::unique_ptr<ByteSource> decompressed;
+  ByteSource* output = nullptr;
+};
+
+Result<DecodeChain> open_artifact(const BackupStore& store, const BackupSettings& settings,
+                                  const Manifest& manifest) {
+  DecodeChain chain;
+  auto file = FileSource::open(store.artifact_path(manifest));
+  if (!file) return tl::unexpected(file.error());
+  chain.file = std::move(*file);
+  ByteSource* current = chain.file.get();
+  if (manifest.encryption == kEncryption) {
+    if (!settings.key) {
+      return fail(ErrorCode::kUsage,
+                  fmt::format("backup '{}' is encrypted and no key was given", manifest.id),
+                  "set MIGRATE_BACKUP_KEY or pass --key-file");
+    }
+    auto decrypted = make_decrypting_source(*settings.key, *current);
+    if (!decrypted) return tl::unexpected(decrypted.error());
+    chain.decrypted = std::move(*decrypted);
+    current = chain.decrypted.get();
+  }
+  auto compression = parse_compression(manifest.compression);
+  if (!compression) return tl::unexpected(compression.error());
+  chain.decompressed = make_decompressing_source(*compression, *current);
+  chain.output = chain.decompressed.get();
+  return chain;
+}
+
+Result<void> read_schema_version(Driver& driver, Manifest& manifest) {
+  auto applied = driver.applied_migrations();
+  if (!applied) return tl::unexpected(applied.error());
+  manifest.schema_migrations = static_cast<std::int64_t>(applied->size());
+  for (const auto& row : *applied)
+    manifest.schema_version = std::max(manifest.schema_version, row.version);
+  return {};
+}
+
+}  // namespace
+
+Result<Manifest> take_backup(Driver& driver, const BackupSettings& settings, std::string_view label,
+                             std::string_view reason) {
+  auto started = std::chrono::steady_clock::now();
+  auto store = BackupStore::open(settings.store_dir);
+  if (!store) return tl::unexpected(store.error());
+  auto size = driver.database_size();
+  if (!size) return tl::unexpected(size.error());
+  // Room for the scratch copy and, at worst, an incompressible artifact.
+  if (auto r = store->check_free_space(2 * *size + (1 << 20)); !r) return tl::unexpected(r.error());
+
+  Manifest manifest;
+  auto now = std::chrono::system_clock::now();
+  manifest.id = store->new_id(now, label);
+  manifest.label = std::string(label);
+  manifest.reason = std::string(reason);
+  manifest.created_at = format_iso8601_utc(now);
+  manifest.tool_version = MIGRATE_VERSION;
+  manifest.driver = settings.driver_name;
+  manifest.server_version = driver.server_version();
+  manifest.database = settings.database;
+  manifest.format = driver.snapshot_format();
+  manifest.compression = compression_name(settings.compression);
+  manifest.encryption = settings.key ? std::string(kEncryption) : "none";
+  manifest.artifact = artifact_name(manifest.id, driver, settings);
+  if (auto r = read_schema_version(driver, manifest); !r) return tl::unexpected(r.error());
+
+  auto file = AtomicFile::create(store->artifact_path(manifest));
+  if (!file) return tl::unexpected(file.error());
+  HashingSink hashed(**file);
+  std::unique_ptr<ByteSink> encrypted;
+  ByteSink* after_compression = &hashed;
+  if (settings.key) {
+    auto sink = make_encrypting_sink(*settings.key, hashed);
+    if (!sink) return tl::unexpected(sink.error());
+    encrypted = std::move(*sink);
+    after_compression = encrypted.get();
+  }
+  auto compressed = make_compressing_sink(settings.compression, *after_compression);
+  Progress progress("backing up", settings.progress);
+  ProgressSink counted(*compressed, progress);
+
+  auto snapshot = driver.snapshot(counted, store->dir());
+  if (!snapshot) return tl::unexpected(snapshot.error());
+  if (auto r = (*file)->commit(); !r) return tl::unexpected(r.error());
+  manifest.database_size = snapshot->size;
+  manifest.fingerprint = std::move(snapshot->fingerprint);
+  manifest.artifact_size = hashed.bytes();
+  manifest.artifact_sha256 = hashed.sha256();
+  manifest.duration_ms = elapsed_ms(started);
+  if (auto r = store->commit_manifest(manifest); !r) return tl::unexpected(r.error());
+  log::info(fmt::format("backup {} written ({}, {} ms)", manifest.id,
+                        human_size(manifest.artifact_size), manifest.duration_ms));
+  return manifest;
+}
+
+Result<void> check_artifact(const BackupStore& store, const Manifest& manifest) {
+  auto digest = digest_file(store.artifact_path(manifest));
+  if (!digest) {
+    return fail(ErrorCode::kIo,
+                fmt::format("backup '{}' is unusable: {}", manifest.id, digest.error().message));
+  }
+  if (digest->size != manifest.artifact_size) {
+    return fail(ErrorCode::kIo,
+                fmt::format("backup '{}' is damaged: artifact has {} bytes, manifest says {}",
+                            manifest.id, digest->size, manifest.artifact_size));
+  }
+  if (digest->sha256 != manifest.artifact_sha256) {
+    return fail(
+        ErrorCode::kIo,
+        fmt::format("backup '{}' is damaged: SHA-256 of '{}' is {}, manifest says {}", manifest.id,
+                    manifest.artifact, digest->sha256, manifest.artifact_sha256));
+  }
+  return {};
+}
+
+Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& settings,
+                                      const Manifest& manifest, PreRestoreBackup pre_restore) {
+  auto started = std::chrono::steady_clock::now();
+  auto store = BackupStore::open(settings.store_dir);
+  if (!store) return tl::unexpected(store.error());
+  if (auto r = check_artifact(*store, manifest); !r) {
+    r.error().message += "; the database was not touched";
+    return tl::unexpected(r.error());
+  }
+  RestoreOutcome outcome{manifest, std::nullopt, "", 0};
+  if (pre_restore == PreRestoreBackup::kTake) {
+    auto before = take_backup(driver, settings, "pre-restore", "restore");
+    if (!before) return tl::unexpected(before.error());
+    outcome.pre_restore_backup = before->id;
+  }
+  auto chain = open_artifact(*store, settings, manifest);
+  if (!chain) return tl::unexpected(chain.error());
+  Progress progress("restoring", settings.progress);
+  ProgressSource counted(*chain->output, progress);
+  if (auto r = driver.restore(counted, store->dir()); !r) return tl::unexpected(r.error());
+  auto now = driver.fingerprint();
+  if (!now) return tl::unexpected(now.error());
+  outcome.difference = describe_difference(manifest.fingerprint, *now);
+  outcome.duration_ms = elapsed_ms(started);
+  return outcome;
+}
+
+Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupSettings& settings,
+                                            const Manifest& manifest) {
+  auto store = BackupStore::open(settings.store_dir);
+  if (!store) return tl::unexpected(store.error());
+  auto chain = open_artifact(*store, settings, manifest);
+  if (!chain) return tl::unexpected(chain.error());
+  return driver.fingerprint_snapshot(*chain->output, store->dir());
+}
+
+Result<std::optional<std::string>> StoreBackupHook::before_change(std::string_view label,
+                                                                  Driver& driver) {
+  std::string_view reason = label.starts_with("pre-") ? label.substr(4) : label;
+  auto manifest = take_backup(driver, settings_, label, reason);
+  if (!manifest) return tl::unexpected(manifest.error());
+  taken_ = *manifest;
+  return std::optional<std::string>(manifest->id);
+}
+
+}  // namespace migrate

@@ -1,0 +1,73 @@
+// Taking, checking and restoring backups: the pipeline between a driver's
+// snapshot and the store.
+//
+//   snapshot -> compress -> [encrypt] -> hash -> AtomicFile   then manifest (the commit point)
+//   artifact -> hash check, then artifact -> [decrypt] -> decompress -> driver restore ->
+//   fingerprint
+//
+// Nothing is restored from an artifact whose SHA-256 differs from its manifest.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "backup/compression.h"
+#include "backup/encryption.h"
+#include "backup/manifest.h"
+#include "backup/store.h"
+#include "migrate/driver.h"
+#include "migrate/engine.h"
+
+namespace migrate {
+
+struct BackupSettings {
+  std::filesystem::path store_dir;
+  Compression compression = Compression::kZstd;
+  std::optional<BackupKey> key;  // encrypt new backups, decrypt encrypted ones
+  std::string database;          // the masked URL, for manifests
+  std::string driver_name;       // "sqlite", "postgres", "mysql"
+  bool progress = false;         // draw progress on stderr
+};
+
+// Takes a backup of the database the driver is connected to.
+Result<Manifest> take_backup(Driver& driver, const BackupSettings& settings, std::string_view label,
+                             std::string_view reason);
+
+// Checks that the artifact exists and matches the manifest's size and SHA-256.
+Result<void> check_artifact(const BackupStore& store, const Manifest& manifest);
+
+struct RestoreOutcome {
+  Manifest restored;
+  std::optional<std::string> pre_restore_backup;  // id of the backup taken first
+  std::string difference;  // "" when the database's fingerprint matches the manifest's
+  std::int64_t duration_ms = 0;
+};
+
+// Verifies `manifest`'s artifact, then replaces the database with it and
+// compares fingerprints. With `pre_restore` a backup of the current state is
+// taken first (after the artifact checked out).
+enum class PreRestoreBackup { kTake, kSkip };
+Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& settings,
+                                      const Manifest& manifest, PreRestoreBackup pre_restore);
+
+// Decodes the artifact into a scratch database and returns its fingerprint
+// (`verify --deep`).
+Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupSettings& settings,
+                                            const Manifest& manifest);
+
+// The BackupHook of every mutating command: a backup labelled
+// "pre-<command>" before the first change.
+class StoreBackupHook final : public BackupHook {
+ public:
+  explicit StoreBackupHook(BackupSettings settings) : settings_(std::move(settings)) {}
+  Result<std::optional<std::string>> before_change(std::string_view label, Driver& driver) override;
+  const std::optional<Manifest>& taken() const { return taken_; }
+
+ private:
+  BackupSettings settings_;
+  std::optional<Manifest> taken_;
+};
+
+}  // namespace migrate

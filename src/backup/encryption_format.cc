@@ -1,0 +1,215 @@
+#include "backup/encryption_format.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <cstring>
+#include <string>
+
+namespace migrate::encryption {
+namespace {
+
+// scrypt cost for new artifacts: 32 MiB and roughly 0.1 s, once per backup.
+constexpr uint8_t kScryptLog2N = 15;
+constexpr uint8_t kScryptR = 8;
+constexpr uint8_t kScryptP = 1;
+// The header is read before anything is authenticated, so its parameters are
+// bounded: a damaged byte must not make restore allocate gigabytes.
+constexpr uint64_t kMaxScryptMemory = uint64_t{256} << 20;
+
+constexpr size_t kNonceSize = 12;
+constexpr size_t kAadSize = kHeaderSize + 8 + 1;
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void put_be(unsigned char* out, uint64_t value, size_t bytes) {
+  for (size_t i = 0; i < bytes; ++i)
+    out[i] = static_cast<unsigned char>(value >> (8 * (bytes - 1 - i)));
+}
+
+tl::unexpected<Error> damaged_header(const std::string& what) {
+  return fail(ErrorCode::kIo, "cannot decrypt backup: " + what + " in the header",
+              "the artifact is damaged or was written by a newer migrate");
+}
+
+}  // namespace
+
+bool is_raw_hex_key(std::string_view secret) {
+  if (secret.size() != 2 * kKeySize) return false;
+  for (char c : secret) {
+    if (hex_value(c) < 0) return false;
+  }
+  return true;
+}
+
+Result<Header> new_header(const BackupKey& key) {
+  if (key.secret.empty())
+    return fail(ErrorCode::kUsage, "the backup key from " + key.origin + " is empty");
+  Header header;
+  if (is_raw_hex_key(key.secret)) {
+    header.kdf = Kdf::kRawKey;
+  } else {
+    header.kdf = Kdf::kScrypt;
+    header.log2_n = kScryptLog2N;
+    header.r = kScryptR;
+    header.p = kScryptP;
+  }
+  if (RAND_bytes(header.salt.data(), header.salt.size()) != 1 ||
+      RAND_bytes(header.nonce_prefix.data(), header.nonce_prefix.size()) != 1) {
+    return fail(ErrorCode::kGeneral, "cannot generate random bytes for backup encryption");
+  }
+  return header;
+}
+
+HeaderBytes encode_header(const Header& header) {
+  HeaderBytes bytes{};
+  unsigned char* p = bytes.data();
+  std::memcpy(p, kMagic.data(), kMagic.size());
+  p += kMagic.size();
+  *p++ = kFormatVersion;
+  *p++ = static_cast<unsigned char>(header.kdf);
+  *p++ = header.log2_n;
+  *p++ = header.r;
+  *p++ = header.p;
+  std::memcpy(p, header.salt.data(), header.salt.size());
+  p += header.salt.size();
+  std::memcpy(p, header.nonce_prefix.data(), header.nonce_prefix.size());
+  return bytes;
+}
+
+Result<Header> decode_header(const HeaderBytes& bytes) {
+  const unsigned char* p = bytes.data();
+  if (std::memcmp(p, kMagic.data(), kMagic.size()) != 0) {
+    return fail(ErrorCode::kIo, "not an encrypted migrate backup");
+  }
+  p += kMagic.size();
+  unsigned version = *p++;
+  if (version != kFormatVersion) {
+    return fail(ErrorCode::kIo,
+                "unsupported encrypted backup format version " + std::to_string(version) +
+                    " (this migrate reads version " + std::to_string(kFormatVersion) + ")",
+                "use a newer migrate to restore this backup");
+  }
+  Header header;
+  unsigned kdf = *p++;
+  header.log2_n = *p++;
+  header.r = *p++;
+  header.p = *p++;
+  std::memcpy(header.salt.data(), p, header.salt.size());
+  p += header.salt.size();
+  std::memcpy(header.nonce_prefix.data(), p, header.nonce_prefix.size());
+  if (kdf == static_cast<unsigned>(Kdf::kRawKey)) {
+    header.kdf = Kdf::kRawKey;
+  } else if (kdf == static_cast<unsigned>(Kdf::kScrypt)) {
+    header.kdf = Kdf::kScrypt;
+    bool sane = header.log2_n >= 1 && header.log2_n <= 30 && header.r >= 1 && header.p >= 1 &&
+                (uint64_t{128} * header.r << header.log2_n) <= kMaxScryptMemory && header.p <= 16;
+    if (!sane) return damaged_header("unsupported scrypt parameters");
+  } else {
+    return damaged_header("unknown key derivation " + std::to_string(kdf));
+  }
+  return header;
+}
+
+Key::~Key() {
+  OPENSSL_cleanse(bytes_.data(), bytes_.size());
+}
+
+Result<void> derive_key(const BackupKey& key, const Header& header, Key& out) {
+  if (key.secret.empty())
+    return fail(ErrorCode::kUsage, "the backup key from " + key.origin + " is empty");
+  if (header.kdf == Kdf::kRawKey) {
+    if (!is_raw_hex_key(key.secret)) {
+      return fail(ErrorCode::kIo,
+                  "cannot decrypt backup: it was encrypted with a raw 256-bit key, but " +
+                      key.origin + " holds a passphrase",
+                  "use the key the backup was made with");
+    }
+    for (size_t i = 0; i < kKeySize; ++i) {
+      out.data()[i] = static_cast<unsigned char>(hex_value(key.secret[2 * i]) << 4 |
+                                                 hex_value(key.secret[2 * i + 1]));
+    }
+    return {};
+  }
+  uint64_t n = uint64_t{1} << header.log2_n;
+  // OpenSSL's default memory cap (32 MiB) is just below what N=2^15, r=8 needs.
+  uint64_t max_memory = 2 * kMaxScryptMemory;
+  if (EVP_PBE_scrypt(key.secret.data(), key.secret.size(), header.salt.data(), header.salt.size(),
+                     n, header.r, header.p, max_memory, out.data(), kKeySize) != 1) {
+    return fail(ErrorCode::kGeneral, "cannot derive the backup key from the passphrase in " +
+                                         key.origin + " (scrypt failed, out of memory?)");
+  }
+  return {};
+}
+
+struct CipherCtxDeleter {
+  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
+};
+
+struct ChunkCipher::State {
+  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx;
+  int enc = 1;
+  unsigned char nonce[kNonceSize] = {};
+  unsigned char aad[kAadSize] = {};
+};
+
+ChunkCipher::ChunkCipher(std::unique_ptr<State> state) : state_(std::move(state)) {}
+ChunkCipher::~ChunkCipher() = default;
+
+Result<std::unique_ptr<ChunkCipher>> ChunkCipher::create(const Key& key, const HeaderBytes& header,
+                                                         const Header& fields,
+                                                         Direction direction) {
+  auto state = std::make_unique<State>();
+  state->ctx.reset(EVP_CIPHER_CTX_new());
+  state->enc = direction == Direction::kSeal ? 1 : 0;
+  // The key schedule is set up once; each chunk only loads a new nonce.
+  if (!state->ctx || EVP_CipherInit_ex(state->ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(),
+                                       nullptr, state->enc) != 1) {
+    return fail(ErrorCode::kGeneral, "cannot set up AES-256-GCM");
+  }
+  std::memcpy(state->nonce, fields.nonce_prefix.data(), fields.nonce_prefix.size());
+  std::memcpy(state->aad, header.data(), header.size());
+  return std::unique_ptr<ChunkCipher>(new ChunkCipher(std::move(state)));
+}
+
+bool ChunkCipher::start_chunk(uint64_t index, bool last) {
+  State& s = *state_;
+  put_be(s.nonce + 8, index, 4);
+  put_be(s.aad + kHeaderSize, index, 8);
+  s.aad[kAadSize - 1] = last ? 1 : 0;
+  int length = 0;
+  return EVP_CipherInit_ex(s.ctx.get(), nullptr, nullptr, nullptr, s.nonce, s.enc) == 1 &&
+         EVP_CipherUpdate(s.ctx.get(), nullptr, &length, s.aad, kAadSize) == 1;
+}
+
+Result<void> ChunkCipher::seal(uint64_t index, bool last, unsigned char* data, size_t size,
+                               unsigned char* tag) {
+  EVP_CIPHER_CTX* ctx = state_->ctx.get();
+  int length = 0;
+  bool ok =
+      size <= kChunkSize && start_chunk(index, last) &&
+      (size == 0 || EVP_EncryptUpdate(ctx, data, &length, data, static_cast<int>(size)) == 1) &&
+      EVP_EncryptFinal_ex(ctx, data + size, &length) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTagSize, tag) == 1;
+  if (!ok) return fail(ErrorCode::kGeneral, "AES-256-GCM encryption failed");
+  return {};
+}
+
+bool ChunkCipher::open(uint64_t index, bool last, const unsigned char* in, size_t size,
+                       const unsigned char* tag, unsigned char* out) {
+  EVP_CIPHER_CTX* ctx = state_->ctx.get();
+  int length = 0;
+  return size <= kChunkSize && start_chunk(index, last) &&
+         (size == 0 || EVP_DecryptUpdate(ctx, out, &length, in, static_cast<int>(size)) == 1) &&
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTagSize,
+                             const_cast<unsigned char*>(tag)) == 1 &&
+         EVP_DecryptFinal_ex(ctx, out + size, &length) == 1;
+}
+
+}  // namespace migrate::encryption

@@ -1,0 +1,78 @@
+#include "backup/stream_stages.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace migrate {
+namespace {
+constexpr size_t kChunk = 1 << 20;
+}
+
+Result<void> HashingSink::write(std::string_view bytes) {
+  hash_.update(bytes);
+  bytes_ += bytes.size();
+  return next_.write(bytes);
+}
+
+Result<void> HashingSink::finish() {
+  digest_ = hash_.finish_hex();
+  return next_.finish();
+}
+
+Result<std::unique_ptr<FileSource>> FileSource::open(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return fail(ErrorCode::kIo,
+                fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)));
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  return std::unique_ptr<FileSource>(new FileSource(fd, path));
+}
+
+FileSource::~FileSource() {
+  ::close(fd_);
+}
+
+Result<size_t> FileSource::read(char* buffer, size_t size) {
+  for (;;) {
+    ssize_t n = ::read(fd_, buffer, size);
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR)
+      return fail(ErrorCode::kIo,
+                  fmt::format("cannot read '{}': {}", path_.string(), std::strerror(errno)));
+  }
+}
+
+Result<FileDigest> digest_file(const std::filesystem::path& path) {
+  auto source = FileSource::open(path);
+  if (!source) return tl::unexpected(source.error());
+  std::vector<char> buffer(kChunk);
+  Sha256 hash;
+  FileDigest digest;
+  for (;;) {
+    auto n = (*source)->read(buffer.data(), buffer.size());
+    if (!n) return tl::unexpected(n.error());
+    if (*n == 0) break;
+    hash.update(std::string_view(buffer.data(), *n));
+    digest.size += *n;
+  }
+  digest.sha256 = hash.finish_hex();
+  return digest;
+}
+
+Result<std::uint64_t> drain(ByteSource& source) {
+  std::vector<char> buffer(kChunk);
+  std::uint64_t total = 0;
+  for (;;) {
+    auto n = source.read(buffer.data(), buffer.size());
+    if (!n) return tl::unexpected(n.error());
+    if (*n == 0) return total;
+    total += *n;
+  }
+}
+
+}  // namespace migrate

@@ -1,0 +1,272 @@
+// The backup commands: backup, backups, restore, verify, prune and safe.
+#include <fmt/format.h>
+
+#include "backup/retention.h"
+#include "cli/backup_settings.h"
+#include "cli/commands.h"
+#include "cli/session.h"
+#include "engine/safe.h"
+#include "migrate/catalog.h"
+#include "util/clock.h"
+
+namespace migrate::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json manifest_json(const BackupStore& store, const Manifest& m) {
+  return {{"id", m.id},
+          {"created_at", m.created_at},
+          {"label", m.label},
+          {"reason", m.reason},
+          {"database", m.database},
+          {"path", store.artifact_path(m).string()},
+          {"size", m.artifact_size},
+          {"sha256", m.artifact_sha256},
+          {"compression", m.compression},
+          {"encryption", m.encryption},
+          {"schema_version", m.schema_version},
+          {"duration_ms", m.duration_ms}};
+}
+
+Result<Output> backup_command(const Config& c, const CommandFlags& f) {
+  std::string label = f.label.empty() ? "manual" : f.label;
+  if (!is_valid_label(label)) {
+    return fail(ErrorCode::kUsage,
+                fmt::format("invalid backup label '{}': use 1-64 lowercase letters, digits, '.', '_' or '-'", label));
+  }
+  auto settings = backup_settings(c, f);
+  if (!settings) return tl::unexpected(settings.error());
+  auto driver = connect(c);
+  if (!driver) return tl::unexpected(driver.error());
+  auto manifest = take_backup(**driver, *settings, label, "backup");
+  if (!manifest) return tl::unexpected(manifest.error());
+  auto store = BackupStore::open(settings->store_dir);
+  if (!store) return tl::unexpected(store.error());
+  Output out;
+  out.json = manifest_json(*store, *manifest);
+  out.text = fmt::format("backup {}\n  path    {}\n  size    {}\n  sha256  {}\n  took    {} ms\n", manifest->id,
+                         store->artifact_path(*manifest).string(), human_size(manifest->artifact_size),
+                         manifest->artifact_sha256, manifest->duration_ms);
+  return out;
+}
+
+Result<Output> list_command(const Config& c) {
+  auto store = BackupStore::open(c.backup_dir);
+  if (!store) return tl::unexpected(store.error());
+  auto listing = store->list();
+  if (!listing) return tl::unexpected(listing.error());
+  Output out;
+  json backups = json::array(), damaged = json::array();
+  out.text = fmt::format("{:<40}{:<26}{:<14}{:<10}{:>10}  {}\n", "ID", "CREATED", "LABEL", "REASON", "SIZE",
+                         "SCHEMA VERSION");
+  for (const auto& m : listing->backups) {
+    backups.push_back(manifest_json(*store, m));
+    out.text += fmt::format("{:<40}{:<26}{:<14}{:<10}{:>10}  {}\n", m.id, m.created_at, m.label, m.reason,
+                            human_size(m.artifact_size), m.schema_version.empty() ? "-" : m.schema_version);
+  }
+  for (const auto& e : listing->damaged) {
+    damaged.push_back(e.message);
+    out.text += fmt::format("warning: {}\n", e.message);
+  }
+  if (listing->backups.empty()) out.text += fmt::format("no backups in '{}'\n", c.backup_dir.string());
+  out.json = {{"backup_dir", c.backup_dir.string()}, {"backups", backups}, {"damaged", damaged}};
+  return out;
+}
+
+Result<Output> restore_command(const Config& c, const CommandFlags& f) {
+  auto settings = backup_settings(c, f);
+  if (!settings) return tl::unexpected(settings.error());
+  auto store = BackupStore::open(settings->store_dir);
+  if (!store) return tl::unexpected(store.error());
+  auto manifest = store->resolve(f.refs.front());
+  if (!manifest) return tl::unexpected(manifest.error());
+  auto confirmed = confirm_destructive(c, "restore", fmt::format("replaces the database with backup '{}'", manifest->id));
+  if (!confirmed) return tl::unexpected(confirmed.error());
+  auto driver = connect(c);
+  if (!driver) return tl::unexpected(driver.error());
+  auto lock = (*driver)->acquire_lock(std::chrono::seconds(c.lock_timeout_seconds));
+  if (!lock) return tl::unexpected(lock.error());
+  auto outcome = restore_backup(**driver, *settings, *manifest,
+                                f.no_backup ? PreRestoreBackup::kSkip : PreRestoreBackup::kTake);
+  (*driver)->release_lock();
+  if (!outcome) return tl::unexpected(outcome.error());
+  if (!outcome->difference.empty()) {
+    return fail(ErrorCode::kGeneral,
+                fmt::format("restored backup '{}', but the database does not match it: {}", manifest->id,
+                            outcome->difference));
+  }
+  Output out;
+  out.json = {{"restored", manifest->id},
+              {"pre_restore_backup", outcome->pre_restore_backup ? json(*outcome->pre_restore_backup) : json(nullptr)},
+              {"fingerprint_matches", true},
+              {"duration_ms", outcome->duration_ms}};
+  out.text = fmt::format("restored {} ({} ms); the database matches the backup's fingerprint\n", manifest->id,
+                         outcome->duration_ms);
+  if (outcome->pre_restore_backup) out.text += fmt::format("backup of the replaced state: {}\n", *outcome->pre_restore_backup);
+  return out;
+}
+
+Result<Output> verify_command(const Config& c, const CommandFlags& f) {
+  auto settings = backup_settings(c, f);
+  if (!settings) return tl::unexpected(settings.error());
+  auto store = BackupStore::open(settings->store_dir);
+  if (!store) return tl::unexpected(store.error());
+  std::vector<Manifest> targets;
+  std::vector<std::string> failures;
+  if (f.refs.empty()) {
+    auto listing = store->list();
+    if (!listing) return tl::unexpected(listing.error());
+    targets = listing->backups;
+    for (const auto& e : listing->damaged) failures.push_back(e.message);
+  } else {
+    for (const auto& ref : f.refs) {
+      auto m = store->resolve(ref);
+      if (!m) return tl::unexpected(m.error());
+      targets.push_back(*m);
+    }
+  }
+  std::unique_ptr<Driver> driver;
+  if (f.deep) {
+    auto opened = connect(c);
+    if (!opened) return tl::unexpected(opened.error());
+    driver = std::move(*opened);
+  }
+  Output out;
+  json results = json::array();
+  for (const auto& m : targets) {
+    auto checked = check_artifact(*store, m);
+    std::string problem = checked ? "" : checked.error().message;
+    if (checked && driver) {
+      auto fp = deep_fingerprint(*driver, *settings, m);
+      if (!fp) problem = fmt::format("backup '{}' does not restore: {}", m.id, fp.error().message);
+      else if (auto diff = describe_difference(m.fingerprint, *fp); !diff.empty())
+        problem = fmt::format("backup '{}' restores to a different database: {}", m.id, diff);
+    }
+    results.push_back({{"id", m.id}, {"ok", problem.empty()}, {"problem", problem.empty() ? json(nullptr) : json(problem)}});
+    out.text += problem.empty() ? fmt::format("ok      {}{}\n", m.id, driver ? " (deep)" : "")
+                                : fmt::format("FAILED  {}\n", problem);
+    if (!problem.empty()) failures.push_back(problem);
+  }
+  for (const auto& m : failures)
+    if (out.text.find(m) == std::string::npos) out.text += fmt::format("FAILED  {}\n", m);
+  out.json = {{"verified", results}, {"failures", failures}};
+  out.text += fmt::format("{} backup(s) checked, {} problem(s)\n", targets.size(), failures.size());
+  out.exit_code = failures.empty() ? 0 : 1;
+  return out;
+}
+
+Result<RetentionPolicy> retention_policy(const CommandFlags& f) {
+  RetentionPolicy policy{f.keep_last, f.keep_daily, f.keep_weekly, f.keep_monthly, std::nullopt};
+  if (f.keep_within) {
+    auto d = parse_duration(*f.keep_within);
+    if (!d) return tl::unexpected(d.error());
+    policy.keep_within = *d;
+  }
+  if (!policy.empty()) return policy;
+  if (auto text = environment_or_dotenv("MIGRATE_RETENTION")) return parse_retention(*text);
+  return policy;  // empty: select_prunable refuses it with the explanation
+}
+
+Result<Output> prune_command(const Config& c, const CommandFlags& f) {
+  auto policy = retention_policy(f);
+  if (!policy) return tl::unexpected(policy.error());
+  auto store = BackupStore::open(c.backup_dir);
+  if (!store) return tl::unexpected(store.error());
+  auto listing = store->list();
+  if (!listing) return tl::unexpected(listing.error());
+  // The backup taken before the latest applied batch stays: it undoes what is live now.
+  std::set<std::string> protected_ids;
+  auto driver = connect(c);
+  if (!driver) return tl::unexpected(driver.error());
+  auto applied = (*driver)->applied_migrations();
+  if (!applied) return tl::unexpected(applied.error());
+  std::int64_t last_batch = next_batch(*applied) - 1;
+  for (const auto& row : *applied)
+    if (row.batch == last_batch && row.backup_id) protected_ids.insert(*row.backup_id);
+
+  std::vector<PruneCandidate> candidates;
+  std::map<std::string, const Manifest*> by_id;
+  for (const auto& m : listing->backups) {
+    candidates.push_back({m.id, parse_iso8601_utc(m.created_at)});
+    by_id[m.id] = &m;
+  }
+  auto doomed = select_prunable(candidates, *policy, protected_ids, std::chrono::system_clock::now());
+  if (!doomed) return tl::unexpected(doomed.error());
+  Output out;
+  for (const auto& id : *doomed) {
+    if (!f.dry_run) {
+      if (auto r = store->remove(*by_id[id]); !r) return tl::unexpected(r.error());
+    }
+    out.text += fmt::format("{} {}\n", f.dry_run ? "would prune" : "pruned", id);
+  }
+  out.text += fmt::format("{} of {} backup(s) {}\n", doomed->size(), listing->backups.size(),
+                          f.dry_run ? "would be pruned (dry run)" : "pruned");
+  out.json = {{"dry_run", f.dry_run}, {"pruned", *doomed}, {"kept", listing->backups.size() - doomed->size()}};
+  return out;
+}
+
+Result<Output> safe_command(const Config& c, const CommandFlags& f) {
+  auto catalog = load_catalog(c.migrations_dir);
+  if (!catalog) return tl::unexpected(catalog.error());
+  auto settings = backup_settings(c, f);
+  if (!settings) return tl::unexpected(settings.error());
+  auto driver = connect(c);
+  if (!driver) return tl::unexpected(driver.error());
+  NoBackup unused;  // safe takes its own backup
+  EngineContext ctx{**driver, unused, std::chrono::seconds(c.lock_timeout_seconds)};
+  UpRequest request{{std::nullopt, std::nullopt, f.allow_out_of_order ? OutOfOrder::kAllow : OutOfOrder::kRefuse},
+                    f.atomic ? Transactions::kAtomic : Transactions::kPerMigration, Execution::kApply};
+  auto report = run_safe(ctx, *catalog, request, *settings);
+  if (!report) return tl::unexpected(report.error());
+  return render_run(*report, c.url);
+}
+
+void add_backup_flags(CLI::App* cmd, CommandFlags& f) {
+  cmd->add_option("--compression", f.compression, "zstd (default), gzip or none");
+  cmd->add_option("--key-file", f.key_file, "encrypt/decrypt with this key (default: MIGRATE_BACKUP_KEY)");
+}
+
+}  // namespace
+
+void add_backup_commands(CLI::App& app, Action& action) {
+  static CommandFlags& f = command_flags();  // static: the actions outlive this function
+
+  auto* backup = app.add_subcommand("backup", "take a backup now");
+  backup->add_option("label", f.label, "a label for the backup (default: manual)");
+  add_backup_flags(backup, f);
+  backup->callback([&] { action = [](const Config& c) { return backup_command(c, f); }; });
+
+  auto* backups = app.add_subcommand("backups", "list backups, newest first");
+  backups->callback([&] { action = [](const Config& c) { return list_command(c); }; });
+
+  auto* restore = app.add_subcommand("restore", "restore a backup (id, label, prefix, file name or latest)");
+  restore->add_option("ref", f.refs, "which backup")->required()->expected(1);
+  restore->add_flag("--no-backup", f.no_backup, "do not back up the current state first");
+  add_backup_flags(restore, f);
+  restore->callback([&] { action = [](const Config& c) { return restore_command(c, f); }; });
+
+  auto* verify = app.add_subcommand("verify", "verify backups' checksums (all if none named)");
+  verify->add_option("refs", f.refs, "backups to verify");
+  verify->add_flag("--deep", f.deep, "restore into a scratch database and compare fingerprints");
+  add_backup_flags(verify, f);
+  verify->callback([&] { action = [](const Config& c) { return verify_command(c, f); }; });
+
+  auto* prune = app.add_subcommand("prune", "delete backups outside the retention policy");
+  prune->add_option("--keep-last", f.keep_last, "keep the N newest")->check(CLI::NonNegativeNumber);
+  prune->add_option("--keep-daily", f.keep_daily, "keep the newest of each of N days")->check(CLI::NonNegativeNumber);
+  prune->add_option("--keep-weekly", f.keep_weekly, "keep the newest of each of N weeks")->check(CLI::NonNegativeNumber);
+  prune->add_option("--keep-monthly", f.keep_monthly, "keep the newest of each of N months")
+      ->check(CLI::NonNegativeNumber);
+  prune->add_option("--keep-within", f.keep_within, "keep everything newer than this (30d, 12h, 2w)");
+  prune->add_flag("--dry-run", f.dry_run, "list what would be deleted");
+  prune->callback([&] { action = [](const Config& c) { return prune_command(c, f); }; });
+
+  auto* safe = app.add_subcommand("safe", "back up, migrate, and restore the backup if anything fails");
+  safe->add_flag("--allow-out-of-order", f.allow_out_of_order, "apply pending migrations older than the newest applied");
+  safe->add_flag("--atomic", f.atomic, "all pending migrations in one transaction");
+  add_backup_flags(safe, f);
+  safe->callback([&] { action = [](const Config& c) { return safe_command(c, f); }; });
+}
+
+}  // namespace migrate::cli

@@ -1,0 +1,109 @@
+// Reliability: kill -9 at many points of a backup and of a restore, and a
+// disk that fills up during a backup. Real processes, real files.
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/cli_fixture.h"
+#include "support/shell.h"
+
+namespace migrate::testing {
+namespace {
+
+using nlohmann::json;
+
+class BackupCrashTest : public CliTest {
+ protected:
+  void SetUp() override {
+    migration("20260101000000", "create_blobs", "CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB);",
+              "DROP TABLE blobs;");
+    ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+    // About 24 MiB, so that a backup or restore takes long enough to be interrupted.
+    exec(db(), "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000) "
+               "INSERT INTO blobs (data) SELECT randomblob(4096) FROM n;");
+  }
+  std::filesystem::path store() const { return dir_.path() / "backups"; }
+  json listing() { return json::parse(run({"backups", "--json"}).out); }
+  std::string dump() { return shell("sqlite3 '" + db().string() + "' 'SELECT id, hex(data) FROM blobs' | sha256sum"); }
+  std::vector<std::string> leftovers() {
+    std::vector<std::string> found;
+    for (const auto& e : std::filesystem::directory_iterator(store()))
+      if (e.path().filename().string().find(".tmp-") != std::string::npos) found.push_back(e.path().filename());
+    return found;
+  }
+  // Starts `args`, kills it with SIGKILL after `delay`; returns whether it had already finished.
+  bool kill_after(const std::vector<std::string>& args, std::chrono::milliseconds delay) {
+    int pid = spawn_cli(dir_.path(), args, dir_.path() / "killed.log");
+    std::this_thread::sleep_for(delay);
+    ::kill(pid, SIGKILL);
+    return wait_cli(pid) == 0;
+  }
+};
+
+TEST_F(BackupCrashTest, KilledBackupsNeverListAndTheGoodOneStillRestores) {
+  ASSERT_EQ(run({"backup", "good"}).exit_code, 0);
+  std::string good = dump();
+  int interrupted = 0;
+  for (int i = 0; i < 12; ++i) {
+    if (!kill_after({"backup", "crash", "--compression", i % 2 ? "zstd" : "none"},
+                    std::chrono::milliseconds(10 + 25 * i)))
+      ++interrupted;
+    auto backups = listing()["backups"];  // also removes leftovers of the killed run
+    EXPECT_TRUE(leftovers().empty()) << i;
+    for (const auto& b : backups) {
+      auto v = run({"verify", b["id"].get<std::string>()});
+      EXPECT_EQ(v.exit_code, 0) << "a listed backup does not verify: " << v.out;
+    }
+  }
+  EXPECT_GT(interrupted, 3) << "the kills came too late to interrupt anything";
+  exec(db(), "DELETE FROM blobs WHERE id % 3 = 0;");
+  auto r = run({"restore", "good", "--yes", "--no-backup"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(dump(), good);
+}
+
+TEST_F(BackupCrashTest, KilledRestoreLeavesTheOldOrTheNewStateNeverAMix) {
+  std::string state_a = dump();
+  ASSERT_EQ(run({"backup", "a"}).exit_code, 0);
+  exec(db(), "DELETE FROM blobs WHERE id % 2 = 0; CREATE TABLE extra (x);");
+  std::string state_b = dump();
+  for (int i = 0; i < 10; ++i) {
+    bool finished = kill_after({"restore", "a", "--yes", "--no-backup"}, std::chrono::milliseconds(20 + 30 * i));
+    EXPECT_EQ(query_one(db(), "PRAGMA integrity_check"), "ok") << i;
+    std::string now = dump();
+    EXPECT_TRUE(now == state_a || now == state_b) << "restore killed after " << 20 + 30 * i << " ms left a mix";
+    if (finished || now == state_a) {
+      // Put B back for the next round.
+      exec(db(), "DELETE FROM blobs WHERE id % 2 = 0; CREATE TABLE IF NOT EXISTS extra (x);");
+    }
+  }
+  ASSERT_EQ(run({"restore", "a", "--yes", "--no-backup"}).exit_code, 0);
+  EXPECT_EQ(dump(), state_a);
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name = 'extra'"), "0");
+  listing();
+  EXPECT_TRUE(leftovers().empty());
+}
+
+TEST_F(BackupCrashTest, FullDiskFailsCleanlyBeforeAnyMigration) {
+  ASSERT_EQ(run({"backup", "older"}).exit_code, 0);
+  migration("20260102000000", "more", "CREATE TABLE more (x);", "DROP TABLE more;");
+  std::map<std::string, std::string> full_disk = {{"LD_PRELOAD", ENOSPC_SHIM},
+                                                  {"MIGRATE_TEST_ENOSPC_PATH", "/backups/"},
+                                                  {"MIGRATE_TEST_ENOSPC_AFTER", "1000000"}};
+  auto r = run({"up"}, full_disk);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.err, "no space left on device");
+  EXPECT_EQ(applied().size(), 1u);  // the migration did not start
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name = 'more'"), "0");
+  auto backups = listing()["backups"];
+  ASSERT_EQ(backups.size(), 1u);
+  EXPECT_EQ(backups[0]["label"], "older");
+  EXPECT_EQ(run({"verify", "older", "--deep"}).exit_code, 0);
+  EXPECT_TRUE(leftovers().empty());
+  // With room again, the same command works.
+  EXPECT_EQ(run({"up"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace migrate::testing

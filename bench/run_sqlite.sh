@@ -9,7 +9,9 @@
 #   STATUS_RUNS=30  hyperfine runs per command in the status group
 #   UP_RUNS=10      hyperfine runs per command in the up group
 #   PAIRED_RUNS=30  iterations of the interleaved up-vs-limit check (paired.py)
-#   MIGRATE=...     binary to measure (default build/migrate)
+#   MIGRATE=...     binary to measure (default build/migrate; it is copied to
+#                   bench/work/bin/migrate first, so a rebuild by someone else
+#                   during the run cannot change what is measured)
 #
 # Everything generated lives under bench/work/ (gitignored, on the same disk as
 # the repository, not tmpfs: fsync cost is part of what is measured).
@@ -26,16 +28,19 @@ ROUNDS="${ROUNDS:-5}"
 STATUS_RUNS="${STATUS_RUNS:-30}"
 UP_RUNS="${UP_RUNS:-10}"
 PAIRED_RUNS="${PAIRED_RUNS:-30}"
-MIGRATE="${MIGRATE:-$ROOT/build/migrate}"
+MIGRATE_SRC="${MIGRATE:-$ROOT/build/migrate}"
+MIGRATE="$W/bin/migrate"
 BACKUPS="$W/backups"
 
 log() { printf '== %s\n' "$*" >&2; }
 
 # --- tools -------------------------------------------------------------------
-if [[ ! -x "$MIGRATE" ]]; then
+if [[ ! -x "$MIGRATE_SRC" ]]; then
   log "building migrate"
   (cd "$ROOT" && scripts/build.sh)
 fi
+mkdir -p "$W/bin"
+cp "$MIGRATE_SRC" "$MIGRATE.tmp" && mv "$MIGRATE.tmp" "$MIGRATE"
 command -v hyperfine >/dev/null || { log "installing hyperfine"; apt-get install -y hyperfine; }
 command -v sqlite3 >/dev/null || { log "installing sqlite3"; apt-get install -y sqlite3; }
 
@@ -115,8 +120,13 @@ done
 rm -f "$DB/chk.db"; rm -rf "$BACKUPS"
 $(mig "$M1K/migrate" "$DB/chk.db") up >/dev/null
 expect "migrate up rows" "$(count_rows "$DB/chk.db")" 1000
-# The shell script records exactly what migrate records (apart from applied_at
-# and duration_ms, which are times).
+expect "migrate up (with backup) rows carrying a backup_id" \
+  "$(sqlite3 "$DB/chk.db" "SELECT count(*) FROM schema_migrations WHERE backup_id IS NOT NULL")" 1000
+rm -f "$DB/chk.db"; rm -rf "$BACKUPS"
+$(mig "$M1K/migrate" "$DB/chk.db") up --no-backup >/dev/null
+expect "migrate up --no-backup rows" "$(count_rows "$DB/chk.db")" 1000
+# The shell script records exactly what `migrate up --no-backup` records (apart
+# from applied_at and duration_ms, which are times).
 q="SELECT version, name, checksum, batch, backup_id IS NULL FROM schema_migrations ORDER BY version"
 sqlite3 "$DB/chk.db" "$q" >"$DB/chk_migrate.txt"
 rm -f "$DB/chk2.db"; sqlite3 "$DB/chk2.db" ".read $M1K/shell_exclusive.sql" >/dev/null
@@ -148,10 +158,14 @@ status_round() {
 # --- b + c. up of 1,000 migrations ----------------------------------------------
 up_round() {
   local round="$1" args=()
-  args+=(-n "migrate up" --prepare "rm -rf $DB/up_m.db $DB/up_m.db-journal $BACKUPS"
-         "$(mig "$M1K/migrate" "$DB/up_m.db") up")
+  # Same work as the shell script: no backup.
+  args+=(-n "migrate up --no-backup" --prepare "rm -rf $DB/up_mn.db $DB/up_mn.db-journal $BACKUPS"
+         "$(mig "$M1K/migrate" "$DB/up_mn.db") up --no-backup")
   args+=(-n "sqlite3 shell, locking_mode=EXCLUSIVE (limit)" --prepare "rm -f $DB/up_sx.db $DB/up_sx.db-journal"
          "sqlite3 $DB/up_sx.db '.read $M1K/shell_exclusive.sql'")
+  # What a user gets by default: a pre-up backup of the (empty) database first.
+  args+=(-n "migrate up" --prepare "rm -rf $DB/up_m.db $DB/up_m.db-journal $BACKUPS"
+         "$(mig "$M1K/migrate" "$DB/up_m.db") up")
   args+=(-n "migrate up --atomic" --prepare "rm -rf $DB/up_ma.db $DB/up_ma.db-journal $BACKUPS"
          "$(mig "$M1K/migrate" "$DB/up_ma.db") up --atomic")
   args+=(-n "sqlite3 shell, default locking" --prepare "rm -f $DB/up_s.db $DB/up_s.db-journal"
@@ -163,7 +177,7 @@ up_round() {
   hyperfine --warmup 1 --runs "$UP_RUNS" --style basic \
     --export-markdown "$R/up_r$round.md" --export-json "$R/up_r$round.json" "${args[@]}"
   # The last run of each command must have applied all 1,000.
-  for f in up_m up_sx up_ma up_s $([[ -n "$DBMATE" ]] && echo up_d); do
+  for f in up_mn up_sx up_m up_ma up_s $([[ -n "$DBMATE" ]] && echo up_d); do
     expect "$f rows after benchmark" "$(count_rows "$DB/$f.db")" 1000
   done
 }
@@ -182,6 +196,10 @@ up_round() {
   fi
   echo "sqlite3 shell: $(sqlite3 --version | cut -d' ' -f1-2)"
   echo "migrate: $("$MIGRATE" version | tr '\n' ' ')"
+  echo "migrate binary: $MIGRATE_SRC (built $(stat -c '%y' "$MIGRATE_SRC" | cut -d. -f1), sha256 $(sha256sum "$MIGRATE" | cut -c1-16)…), measured as a copy in $MIGRATE"
+  dirty=""
+  [[ -n "$(git -C "$ROOT" status --porcelain -- src include 2>/dev/null)" ]] && dirty=" + uncommitted changes under src/ include/"
+  echo "source: git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$dirty"
   if [[ -n "$DBMATE" ]]; then echo "dbmate: $("$DBMATE" --version)"; fi
   echo "hyperfine: $(hyperfine --version)"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -202,15 +220,18 @@ done
 log "up, interleaved (paired.py, $PAIRED_RUNS iterations)"
 python3 "$BENCH/paired.py" --runs "$PAIRED_RUNS" --warmup 1 \
   --export-json "$R/paired_up.json" --export-markdown "$R/paired_up.md" \
-  -n "migrate up" --prepare "rm -rf $DB/pr_m.db $DB/pr_m.db-journal $BACKUPS" \
-  "$(mig "$M1K/migrate" "$DB/pr_m.db") up" \
+  -n "migrate up --no-backup" --prepare "rm -rf $DB/pr_mn.db $DB/pr_mn.db-journal $BACKUPS" \
+  "$(mig "$M1K/migrate" "$DB/pr_mn.db") up --no-backup" \
   -n "limit: sqlite3 shell EXCLUSIVE" --prepare "rm -f $DB/pr_sx.db $DB/pr_sx.db-journal" \
   "sqlite3 $DB/pr_sx.db '.read $M1K/shell_exclusive.sql'" \
+  -n "migrate up" --prepare "rm -rf $DB/pr_m.db $DB/pr_m.db-journal $BACKUPS" \
+  "$(mig "$M1K/migrate" "$DB/pr_m.db") up" \
   -n "migrate up --atomic" --prepare "rm -rf $DB/pr_ma.db $DB/pr_ma.db-journal $BACKUPS" \
   "$(mig "$M1K/migrate" "$DB/pr_ma.db") up --atomic" \
+  --ratio "migrate up --no-backup/limit: sqlite3 shell EXCLUSIVE" \
   --ratio "migrate up/limit: sqlite3 shell EXCLUSIVE" \
   --ratio "migrate up/migrate up --atomic" >/dev/null
-for f in pr_m pr_sx pr_ma; do
+for f in pr_mn pr_sx pr_m pr_ma; do
   expect "$f rows after paired runs" "$(count_rows "$DB/$f.db")" 1000
 done
 
@@ -224,7 +245,8 @@ rss() {  # rss LABEL PREPARE COMMAND...   ("Maximum resident set size" of /usr/b
 }
 {
   printf 'command\tmax_rss_kb\n'
-  rss "migrate up (1,000)" "rm -rf $DB/rss.db $BACKUPS" $(mig "$M1K/migrate" "$DB/rss.db") up
+  rss "migrate up (1,000; with pre-up backup)" "rm -rf $DB/rss.db $BACKUPS" $(mig "$M1K/migrate" "$DB/rss.db") up
+  rss "migrate up --no-backup (1,000)" "rm -rf $DB/rss.db $BACKUPS" $(mig "$M1K/migrate" "$DB/rss.db") up --no-backup
   rss "migrate up --atomic (1,000)" "rm -rf $DB/rss.db $BACKUPS" $(mig "$M1K/migrate" "$DB/rss.db") up --atomic
   rss "migrate status, 0 of 10,000 applied" "rm -f $DB/rss.db" $(mig "$M10K/migrate" "$DB/rss.db") status
   rss "migrate status, 10,000 of 10,000 applied" "rm -f $DB/rss.db; cp $TPL/migrate_10k_applied.db $DB/rss.db" $(mig "$M10K/migrate" "$DB/rss.db") status

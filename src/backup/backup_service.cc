@@ -112,7 +112,7 @@ Result<Manifest> take_backup(Driver& driver, const BackupSettings& settings, std
     encrypted = std::move(*sink);
     after_compression = encrypted.get();
   }
-  auto compressed = make_compressing_sink(settings.compression, *after_compression);
+  auto compressed = make_compressing_sink(settings.compression, *after_compression, 1);
   Progress progress("backing up", settings.progress);
   ProgressSink counted(*compressed, progress);
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@ using namespace sqlite_api;
 constexpr size_t kChunk = 1 << 20;
 constexpr auto kBusyRetry = std::chrono::milliseconds(20);
 constexpr auto kBusyLimit = std::chrono::seconds(60);
+
 
 // A scratch file named like an AtomicFile temporary (".<name>.tmp-<pid>"),
 // so a crashed run's copy is removed by the next one; removed when done.
@@ -146,7 +148,21 @@ Result<void> open_snapshot(const std::filesystem::path& path, Connection& c) {
 
 }  // namespace
 
-Result<SnapshotInfo> snapshot(sqlite3* db, ByteSink& sink, const std::filesystem::path& scratch_dir) {
+namespace {
+
+Result<std::string> pragma_text(sqlite3* db, const char* pragma) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, pragma, -1, &stmt, nullptr) != SQLITE_OK) return sqlite_failure(pragma, db);
+  std::string value;
+  if (sqlite3_step(stmt) == SQLITE_ROW) value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  sqlite3_finalize(stmt);
+  return value;
+}
+
+// WAL databases keep recent commits outside the main file: copy them with
+// the online backup API into a scratch file, then stream that file.
+Result<SnapshotInfo> snapshot_through_backup_api(sqlite3* db, ByteSink& sink,
+                                                 const std::filesystem::path& scratch_dir) {
   ScratchFile copy(scratch_dir, "snapshot.sqlite");
   SnapshotInfo info;
   {
@@ -156,7 +172,7 @@ Result<SnapshotInfo> snapshot(sqlite3* db, ByteSink& sink, const std::filesystem
     // A scratch copy needs no journal; it is thrown away if anything fails.
     sqlite3_exec(target.db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;", nullptr, nullptr, nullptr);
     if (auto r = copy_database(db, target.db, "cannot snapshot the database"); !r) return tl::unexpected(r.error());
-    // A copy of a WAL database says WAL in its header; make it one self-contained file.
+    // The copy says WAL in its header; make it one self-contained file.
     if (sqlite3_exec(target.db, "PRAGMA journal_mode = DELETE;", nullptr, nullptr, nullptr) != SQLITE_OK)
       return sqlite_failure("cannot finish the snapshot", target.db);
     auto fp = fingerprint(target.db);
@@ -167,6 +183,57 @@ Result<SnapshotInfo> snapshot(sqlite3* db, ByteSink& sink, const std::filesystem
   info.size = std::filesystem::file_size(copy.path(), ec);
   if (auto r = file_to_sink(copy.path(), sink); !r) return tl::unexpected(r.error());
   return info;
+}
+
+// Reads the database file's pages through SQLite's own file handle, so no
+// second descriptor can disturb SQLite's POSIX locks.
+Result<void> stream_pages(sqlite3_file* file, std::uint64_t size, ByteSink& sink) {
+  std::vector<char> buffer(kChunk);
+  for (std::uint64_t offset = 0; offset < size;) {
+    int n = static_cast<int>(std::min<std::uint64_t>(buffer.size(), size - offset));
+    int rc = file->pMethods->xRead(file, buffer.data(), n, static_cast<sqlite3_int64>(offset));
+    if (rc != SQLITE_OK) return fail(ErrorCode::kIo, fmt::format("cannot read the database: {}", sqlite3_errstr(rc)));
+    if (auto r = sink.write(std::string_view(buffer.data(), static_cast<size_t>(n))); !r) return r;
+    offset += static_cast<std::uint64_t>(n);
+  }
+  return sink.finish();
+}
+
+}  // namespace
+
+Result<SnapshotInfo> snapshot(sqlite3* db, ByteSink& sink, const std::filesystem::path& scratch_dir) {
+  auto journal_mode = pragma_text(db, "PRAGMA journal_mode");
+  if (!journal_mode) return tl::unexpected(journal_mode.error());
+  if (*journal_mode == "wal") return snapshot_through_backup_api(db, sink, scratch_dir);
+
+  // Inside one read transaction (SQLite's shared lock, or the runner's
+  // exclusive lock) the file cannot change: the same guarantee the backup API
+  // gives, without copying the database to a scratch file first.
+  bool own_transaction = sqlite3_get_autocommit(db);
+  if (own_transaction && sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return sqlite_failure("cannot start the snapshot", db);
+  struct EndTransaction {
+    sqlite3* db;
+    bool active;
+    ~EndTransaction() {
+      if (active) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  } end{db, own_transaction};
+  auto size = database_size(db);  // the first read takes the shared lock
+  if (!size) return tl::unexpected(size.error());
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file || !file->pMethods)
+    return snapshot_through_backup_api(db, sink, scratch_dir);
+
+  // The pages stream out (compression, hashing, writing) on one thread while
+  // this one fingerprints the same snapshot through SQL.
+  Result<void> streamed;
+  std::thread streamer([&] { streamed = stream_pages(file, *size, sink); });
+  auto fp = fingerprint(db);
+  streamer.join();
+  if (!streamed) return tl::unexpected(streamed.error());
+  if (!fp) return tl::unexpected(fp.error());
+  return SnapshotInfo{*size, std::move(*fp)};
 }
 
 Result<void> restore(sqlite3* db, ByteSource& source, const std::filesystem::path& scratch_dir) {

@@ -65,6 +65,7 @@ struct RunReport {
   std::optional<std::string> backup_id;
   std::int64_t batch = 0;  // batch of the applied migrations, 0 if none
   Execution execution = Execution::kApply;
+  std::int64_t elapsed_ms = 0;  // wall time of the whole command, commits included
 };
 
 struct UpRequest {

@@ -15,10 +15,14 @@ namespace migrate {
 struct MigrationFile {
   std::string version;                                 // 14 digits, e.g. "20261122143000"
   std::string name;                                    // description, e.g. "create_users"
-  std::filesystem::path path;                          // the migration
-  std::optional<std::filesystem::path> rollback_path;  // absent: irreversible
+  // Plain strings rather than std::filesystem::path, which splits every path
+  // into components up front: a catalog can hold ten thousand of them.
+  std::string path;                          // the migration
+  std::optional<std::string> rollback_path;  // absent: irreversible
 
   bool reversible() const { return rollback_path.has_value(); }
+  // "20261122143000_create_users.sql"
+  std::string file_name() const { return path.substr(path.find_last_of('/') + 1); }
 };
 
 // A row of the tracking table. Rows adopted from a dbmate/Rails table have

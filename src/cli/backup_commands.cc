@@ -217,8 +217,11 @@ Result<Output> safe_command(const Config& c, const CommandFlags& f) {
   EngineContext ctx{**driver, unused, std::chrono::seconds(c.lock_timeout_seconds)};
   UpRequest request{{std::nullopt, std::nullopt, f.allow_out_of_order ? OutOfOrder::kAllow : OutOfOrder::kRefuse},
                     f.atomic ? Transactions::kAtomic : Transactions::kPerMigration, Execution::kApply};
+  auto started = std::chrono::steady_clock::now();
   auto report = run_safe(ctx, *catalog, request, *settings);
   if (!report) return tl::unexpected(report.error());
+  report->elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - started).count();
   return render_run(*report, c.url);
 }
 

@@ -31,8 +31,11 @@ Result<Output> with_engine(const Config& config, const CommandFlags& flags, Body
   StoreBackupHook store_backup(*settings);
   BackupHook& hook = flags.no_backup ? static_cast<BackupHook&>(no_backup) : store_backup;
   EngineContext ctx{**driver, hook, std::chrono::seconds(config.lock_timeout_seconds)};
+  auto started = std::chrono::steady_clock::now();
   auto report = body(ctx, *catalog);
   if (!report) return tl::unexpected(report.error());
+  report->elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - started).count();
   return render_run(*report, config.url);
 }
 
@@ -77,7 +80,7 @@ void add_commands(CLI::App& app, Action& action) {
       if (!driver) return tl::unexpected(driver.error());
       auto report = run_status(**driver, *catalog);
       if (!report) return tl::unexpected(report.error());
-      Output out = render_status(*report, c.url);
+      Output out = render_status(*report, c.url, json_output() ? Format::kJson : Format::kText);
       if (f.exit_code && needs_attention(report->rows)) out.exit_code = 3;
       return out;
     };

@@ -43,6 +43,7 @@ int run(int argc, char** argv) {
                            wants_json(argc, argv));
   }
 
+  cli::set_json_output(global.json);
   auto config = cli::resolve(global);
   if (!config) return cli::emit_error(config.error(), global.json);
   log::init(config->log_level, config->no_color ? log::Color::kNever : log::Color::kAuto);

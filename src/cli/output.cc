@@ -17,13 +17,18 @@ std::string plural(size_t n, const char* word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
 
+bool json_requested = false;
+
 }  // namespace
+
+void set_json_output(bool json) { json_requested = json; }
+bool json_output() { return json_requested; }
 
 Output render_run(const RunReport& report, const DatabaseUrl& url) {
   Output out;
   bool dry_run = report.execution == Execution::kDryRun;
   json steps = json::array();
-  std::int64_t total_ms = 0;
+  std::int64_t total_ms = report.elapsed_ms;
   for (const auto& step : report.steps) {
     json row = {{"version", step.version},
                 {"name", step.name},
@@ -39,7 +44,6 @@ Output render_run(const RunReport& report, const DatabaseUrl& url) {
                               step.direction == Direction::kUp ? "apply" : "roll back", step.file);
       for (const auto& s : step.statements) out.text += fmt::format("{};\n", s.text);
     }
-    total_ms += step.duration_ms;
     steps.push_back(std::move(row));
   }
   out.json = {{"command", report.command},
@@ -70,31 +74,33 @@ Output render_run(const RunReport& report, const DatabaseUrl& url) {
   return out;
 }
 
-Output render_status(const StatusReport& report, const DatabaseUrl& url) {
+Output render_status(const StatusReport& report, const DatabaseUrl& url, Format format) {
   Output out;
   json rows = json::array();
   std::map<std::string, int> counts;
-  out.text = fmt::format("{:<16}{:<36}{:<9}{:>6}  {}\n", "VERSION", "NAME", "STATE", "BATCH",
-                         "APPLIED AT");
+  auto text = std::back_inserter(out.text);
+  if (format == Format::kText)
+    fmt::format_to(text, "{:<16}{:<36}{:<9}{:>6}  {}\n", "VERSION", "NAME", "STATE", "BATCH", "APPLIED AT");
   for (const auto& row : report.rows) {
     const char* state = state_name(row.state);
     ++counts[state];
-    std::string batch = row.applied ? std::to_string(row.applied->batch) : "";
-    std::string applied_at = row.applied ? row.applied->applied_at : "";
-    out.text += fmt::format("{:<16}{:<36}{:<9}{:>6}  {}\n", row.version, row.name, state, batch,
-                            applied_at);
+    if (format == Format::kText) {
+      fmt::format_to(text, "{:<16}{:<36}{:<9}{:>6}  {}\n", row.version, row.name, state,
+                     row.applied ? std::to_string(row.applied->batch) : "",
+                     row.applied ? row.applied->applied_at : "");
+      continue;
+    }
     rows.push_back({{"version", row.version},
                     {"name", row.name},
                     {"state", state},
                     {"batch", row.applied ? json(row.applied->batch) : json(nullptr)},
-                    {"applied_at", row.applied ? json(applied_at) : json(nullptr)}});
+                    {"applied_at", row.applied ? json(row.applied->applied_at) : json(nullptr)}});
   }
   json summary = json::object();
-  for (const char* state : {"applied", "pending", "changed", "missing"})
-    summary[state] = counts[state];
-  out.text += fmt::format("{} applied, {} pending, {} changed, {} missing\n", counts["applied"],
-                          counts["pending"], counts["changed"], counts["missing"]);
-  out.json = {{"database", url.masked()}, {"migrations", rows}, {"summary", summary}};
+  for (const char* state : {"applied", "pending", "changed", "missing"}) summary[state] = counts[state];
+  fmt::format_to(text, "{} applied, {} pending, {} changed, {} missing\n", counts["applied"], counts["pending"],
+                 counts["changed"], counts["missing"]);
+  if (format == Format::kJson) out.json = {{"database", url.masked()}, {"migrations", rows}, {"summary", summary}};
   return out;
 }
 

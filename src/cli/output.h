@@ -17,9 +17,16 @@ struct Output {
 };
 
 Output render_run(const RunReport& report, const DatabaseUrl& url);
-Output render_status(const StatusReport& report, const DatabaseUrl& url);
+enum class Format { kText, kJson };
+
+// Builds only the requested form: status lists can hold thousands of rows.
+Output render_status(const StatusReport& report, const DatabaseUrl& url, Format format);
 Output render_validate(const ValidateReport& report);
 Output render_created(const CreatedMigration& created);
+
+// Whether --json was given (set once by main before any command runs).
+void set_json_output(bool json);
+bool json_output();
 
 // Prints the output: JSON on stdout with --json, else the text.
 void emit(const Output& output, bool json);

@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <map>
+#include <dirent.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
 #include <system_error>
 
 namespace migrate {
@@ -73,66 +77,87 @@ const MigrationFile* Catalog::find(std::string_view version) const {
 CatalogScan scan_catalog(const std::filesystem::path& dir,
                          const std::vector<std::string>& file_names) {
   CatalogScan scan;
-  std::vector<std::string> sorted = file_names;
-  std::sort(sorted.begin(), sorted.end());
-
-  std::map<std::string, MigrationFile> by_version;
-  std::map<std::string, std::string> first_file_of_version;
-  std::vector<std::pair<MigrationFileName, std::string>> rollbacks;
-  for (const auto& file : sorted) {
+  struct Entry {
+    std::uint64_t version;  // numeric: cheaper to sort than the 14-character string
+    MigrationFileName name;
+    const std::string* file;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(file_names.size());
+  for (const auto& file : file_names) {
     auto parsed = parse_migration_file_name(file);
     if (!parsed) {
       scan.problems.push_back({file, parsed.error().message});
-      continue;
+    } else if (*parsed) {  // not a .sql file: README.md and friends live here too
+      entries.push_back({std::stoull((*parsed)->version), std::move(**parsed), &file});
     }
-    if (!*parsed) continue;  // not a .sql file: README.md and friends live here too
-    if ((*parsed)->rollback) {
-      rollbacks.emplace_back(**parsed, file);
-      continue;
-    }
-    const auto& name = **parsed;
-    auto [it, inserted] = first_file_of_version.emplace(name.version, file);
-    if (!inserted) {
-      scan.problems.push_back({file, fmt::format("'{}': duplicate version {}, also used by '{}'",
-                                                 file, name.version, it->second)});
-      continue;
-    }
-    by_version[name.version] = MigrationFile{name.version, name.name, dir / file, std::nullopt};
   }
-  for (const auto& [name, file] : rollbacks) {
-    auto it = by_version.find(name.version);
-    if (it == by_version.end() || it->second.name != name.name) {
-      scan.problems.push_back(
-          {file, fmt::format("'{}': rollback file without its migration '{}_{}.sql'", file,
-                             name.version, name.name)});
-      continue;
+  // By version, migrations before rollbacks, then by file name: each version
+  // is one run of entries, and problems come out in a stable order.
+  std::vector<const Entry*> order;
+  order.reserve(entries.size());
+  for (const auto& e : entries) order.push_back(&e);
+  std::sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) {
+    if (a->version != b->version) return a->version < b->version;
+    if (a->name.rollback != b->name.rollback) return !a->name.rollback;
+    return *a->file < *b->file;
+  });
+  scan.catalog.migrations.reserve(entries.size());
+  std::string prefix = dir.empty() ? "" : dir.string() + "/";
+  for (size_t i = 0; i < order.size();) {
+    size_t end = i;
+    while (end < order.size() && order[end]->version == order[i]->version) ++end;
+    const Entry* migration = order[i]->name.rollback ? nullptr : order[i];
+    const Entry* rollback = nullptr;
+    for (size_t j = i; j < end; ++j) {
+      const Entry& e = *order[j];
+      const std::string& file = *e.file;
+      if (!e.name.rollback) {
+        if (&e != migration) {
+          scan.problems.push_back({file, fmt::format("'{}': duplicate version {}, also used by '{}'", file,
+                                                     e.name.version, *migration->file)});
+        }
+      } else if (!migration || migration->name.name != e.name.name) {
+        scan.problems.push_back({file, fmt::format("'{}': rollback file without its migration '{}_{}.sql'", file,
+                                                   e.name.version, e.name.name)});
+      } else if (rollback) {
+        scan.problems.push_back(
+            {file, fmt::format("'{}': second rollback file for version {}", file, e.name.version)});
+      } else {
+        rollback = &e;
+      }
     }
-    if (it->second.rollback_path) {
-      scan.problems.push_back(
-          {file, fmt::format("'{}': second rollback file for version {}", file, name.version)});
-      continue;
+    if (migration) {
+      scan.catalog.migrations.push_back(
+          {migration->name.version, migration->name.name, prefix + *migration->file,
+           rollback ? std::optional<std::string>(prefix + *rollback->file) : std::nullopt});
     }
-    it->second.rollback_path = dir / file;
+    i = end;
   }
-  for (auto& [version, migration] : by_version)
-    scan.catalog.migrations.push_back(std::move(migration));
   return scan;
 }
 
 Result<CatalogScan> scan_directory(const std::filesystem::path& dir) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    return fail(ErrorCode::kInvalidMigrations,
-                fmt::format("migrations directory '{}' does not exist", dir.string()),
-                "create a migration with `migrate create NAME` or pass --dir");
+  // readdir rather than std::filesystem::directory_iterator: a directory of
+  // ten thousand migrations is listed several times faster.
+  std::unique_ptr<DIR, int (*)(DIR*)> handle(::opendir(dir.c_str()), ::closedir);
+  if (!handle) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return fail(ErrorCode::kInvalidMigrations,
+                  fmt::format("migrations directory '{}' does not exist", dir.string()),
+                  "create a migration with `migrate create NAME` or pass --dir");
+    }
+    return fail(ErrorCode::kIo,
+                fmt::format("cannot list migrations directory '{}': {}", dir.string(), std::strerror(errno)));
   }
   std::vector<std::string> names;
-  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec)) names.push_back(it->path().filename().string());
-  }
-  if (ec) {
-    return fail(ErrorCode::kIo, fmt::format("cannot list migrations directory '{}': {}",
-                                            dir.string(), ec.message()));
+  while (const dirent* entry = ::readdir(handle.get())) {
+    bool regular = entry->d_type == DT_REG;
+    if (entry->d_type == DT_UNKNOWN || entry->d_type == DT_LNK) {
+      std::error_code ec;
+      regular = std::filesystem::is_regular_file(dir / entry->d_name, ec);
+    }
+    if (regular) names.emplace_back(entry->d_name);
   }
   return scan_catalog(dir, names);
 }

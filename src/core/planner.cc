@@ -9,7 +9,7 @@ namespace migrate {
 namespace {
 
 std::string file_name(const MigrationFile& m) {
-  return m.path.filename().string();
+  return m.file_name();
 }
 
 }  // namespace

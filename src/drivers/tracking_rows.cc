@@ -53,18 +53,25 @@ Result<std::vector<AppliedMigration>> TrackingRows::read(const std::set<std::str
 
 Result<void> TrackingRows::insert(const AppliedMigration& row) {
   try {
-    soci::indicator backup_indicator = row.backup_id ? soci::i_ok : soci::i_null;
-    std::string backup_id = row.backup_id.value_or("");
-    long long batch = row.batch, duration = row.duration_ms;
-    sql_ << fmt::format(
-        "INSERT INTO {} (version, name, checksum, batch, applied_at, duration_ms, "
-        "backup_id) VALUES (:version, :name, :checksum, :batch, :applied_at, :duration, "
-        ":backup_id)",
-        table_),
-        soci::use(row.version), soci::use(row.name), soci::use(row.checksum), soci::use(batch),
-        soci::use(row.applied_at), soci::use(duration), soci::use(backup_id, backup_indicator);
+    if (!insert_) {
+      insert_ = std::make_unique<soci::statement>(
+          (sql_.prepare << fmt::format("INSERT INTO {} (version, name, checksum, batch, applied_at, duration_ms, "
+                                       "backup_id) VALUES (:version, :name, :checksum, :batch, :applied_at, "
+                                       ":duration, :backup_id)",
+                                       table_),
+           soci::use(pending_.version), soci::use(pending_.name), soci::use(pending_.checksum),
+           soci::use(pending_batch_), soci::use(pending_.applied_at), soci::use(pending_duration_),
+           soci::use(pending_backup_id_, pending_backup_indicator_)));
+    }
+    pending_ = row;
+    pending_batch_ = row.batch;
+    pending_duration_ = row.duration_ms;
+    pending_backup_id_ = row.backup_id.value_or("");
+    pending_backup_indicator_ = row.backup_id ? soci::i_ok : soci::i_null;
+    insert_->execute(true);
     return {};
   } catch (const std::exception& e) {
+    insert_.reset();
     return sql_failure(fmt::format("cannot record migration {} in '{}'", row.version, table_), e);
   }
 }

@@ -5,6 +5,8 @@
 
 #include <soci/soci.h>
 
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -31,6 +33,12 @@ class TrackingRows {
  private:
   soci::session& sql_;
   std::string table_;
+  // The INSERT is prepared once and reused: `up` records a row per migration.
+  std::unique_ptr<soci::statement> insert_;
+  AppliedMigration pending_;
+  long long pending_batch_ = 0, pending_duration_ = 0;
+  std::string pending_backup_id_;
+  soci::indicator pending_backup_indicator_ = soci::i_null;
 };
 
 }  // namespace migrate

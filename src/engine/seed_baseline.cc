@@ -76,7 +76,7 @@ Result<RunReport> run_baseline(EngineContext& ctx, const Catalog& catalog,
       return tl::unexpected(recorded.error());
     }
     report.steps.push_back(
-        {file.version, file.name, file.path.filename().string(), Direction::kUp, 0, {}});
+        {file.version, file.name, file.file_name(), Direction::kUp, 0, {}});
   }
   if (auto r = ctx.driver.commit(); !r) return tl::unexpected(r.error());
   report.batch = report.steps.empty() ? 0 : batch;

@@ -20,7 +20,7 @@ Result<std::vector<LoadedStep>> load_steps(const std::vector<MigrationFile>& fil
   std::vector<LoadedStep> steps;
   steps.reserve(files.size());
   for (const auto& file : files) {
-    const auto& path = direction == Direction::kUp ? file.path : *file.rollback_path;
+    const std::string& path = direction == Direction::kUp ? file.path : *file.rollback_path;
     auto script = load_script(path, dialect);
     if (!script) return tl::unexpected(script.error());
     steps.push_back({file, std::move(*script)});
@@ -86,7 +86,7 @@ Result<void> revert_steps(Driver& driver, const std::vector<LoadedStep>& steps, 
       }
       return tl::unexpected(error);
     }
-    log::info(fmt::format("rolled back {} ({} ms)", step.file.path.filename().string(), *duration));
+    log::info(fmt::format("rolled back {} ({} ms)", step.file.file_name(), *duration));
     report.steps.push_back(step_report(step, Direction::kDown, *duration));
   }
   return {};

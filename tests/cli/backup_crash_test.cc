@@ -41,13 +41,19 @@ class BackupCrashTest : public CliTest {
   }
 };
 
+// Kill points spread over the time one run takes on this machine.
+std::chrono::milliseconds kill_point(std::chrono::steady_clock::duration run_time, int i, int of) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(run_time * (2 * i + 1) / (2 * of));
+}
+
 TEST_F(BackupCrashTest, KilledBackupsNeverListAndTheGoodOneStillRestores) {
-  ASSERT_EQ(run({"backup", "good"}).exit_code, 0);
+  auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(run({"backup", "good", "--compression", "none"}).exit_code, 0);
+  auto run_time = std::chrono::steady_clock::now() - started;
   std::string good = dump();
   int interrupted = 0;
   for (int i = 0; i < 12; ++i) {
-    if (!kill_after({"backup", "crash", "--compression", i % 2 ? "zstd" : "none"},
-                    std::chrono::milliseconds(10 + 25 * i)))
+    if (!kill_after({"backup", "crash", "--compression", i % 2 ? "zstd" : "none"}, kill_point(run_time, i, 12)))
       ++interrupted;
     auto backups = listing()["backups"];  // also removes leftovers of the killed run
     EXPECT_TRUE(leftovers().empty()) << i;
@@ -66,13 +72,16 @@ TEST_F(BackupCrashTest, KilledBackupsNeverListAndTheGoodOneStillRestores) {
 TEST_F(BackupCrashTest, KilledRestoreLeavesTheOldOrTheNewStateNeverAMix) {
   std::string state_a = dump();
   ASSERT_EQ(run({"backup", "a"}).exit_code, 0);
+  auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(run({"restore", "a", "--yes", "--no-backup"}).exit_code, 0);
+  auto run_time = std::chrono::steady_clock::now() - started;
   exec(db(), "DELETE FROM blobs WHERE id % 2 = 0; CREATE TABLE extra (x);");
   std::string state_b = dump();
   for (int i = 0; i < 10; ++i) {
-    bool finished = kill_after({"restore", "a", "--yes", "--no-backup"}, std::chrono::milliseconds(20 + 30 * i));
+    bool finished = kill_after({"restore", "a", "--yes", "--no-backup"}, kill_point(run_time, i, 10));
     EXPECT_EQ(query_one(db(), "PRAGMA integrity_check"), "ok") << i;
     std::string now = dump();
-    EXPECT_TRUE(now == state_a || now == state_b) << "restore killed after " << 20 + 30 * i << " ms left a mix";
+    EXPECT_TRUE(now == state_a || now == state_b) << "restore killed at point " << i << " left a mix";
     if (finished || now == state_a) {
       // Put B back for the next round.
       exec(db(), "DELETE FROM blobs WHERE id % 2 = 0; CREATE TABLE IF NOT EXISTS extra (x);");

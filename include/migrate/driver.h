@@ -88,6 +88,15 @@ class Driver {
   virtual Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) = 0;
   // The fingerprint of the live database.
   virtual Result<ContentFingerprint> fingerprint() = 0;
+  // Driver-specific lines for `doctor`: client library and dump tool
+  // versions, and whether they suit the server. Each names what it checked.
+  struct Check {
+    std::string name;
+    bool ok = true;
+    std::string detail;
+  };
+  virtual std::vector<Check> doctor_checks() { return {}; }
+
   // Restores `source` into a scratch database, fingerprints it and drops it
   // (`verify --deep`); the live database is not touched.
   virtual Result<ContentFingerprint> fingerprint_snapshot(ByteSource& source,

@@ -17,5 +17,7 @@ using Action = std::function<Result<Output>(const Config&)>;
 void add_commands(CLI::App& app, Action& action);
 // The backup commands (backup, backups, restore, verify, prune, safe).
 void add_backup_commands(CLI::App& app, Action& action);
+// doctor.
+void add_doctor_command(CLI::App& app, Action& action);
 
 }  // namespace migrate::cli

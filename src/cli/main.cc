@@ -27,6 +27,7 @@ int run(int argc, char** argv) {
   cli::Action action;
   cli::add_commands(app, action);
   cli::add_backup_commands(app, action);
+  cli::add_doctor_command(app, action);
 
   try {
     app.parse(argc, argv);

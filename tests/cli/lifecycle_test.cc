@@ -298,6 +298,24 @@ TEST_F(LifecycleTest, JsonErrorsAreOneDocumentOnStdout) {
   EXPECT_CONTAINS(doc["error"]["message"].get<std::string>(), "--to nope");
 }
 
+TEST_F(LifecycleTest, DoctorReportsEachCheck) {
+  ASSERT_EQ(run({"up", "--step", "1", "--no-backup"}).exit_code, 0);
+  auto r = run({"doctor", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto doc = json::parse(r.out);
+  EXPECT_EQ(doc["ok"], true);
+  std::map<std::string, std::string> details;
+  for (const auto& c : doc["checks"]) details[c["check"]] = c["detail"];
+  EXPECT_CONTAINS(details["connection"], "SQLite 3.");
+  EXPECT_EQ(details["runner lock"], "free");
+  EXPECT_CONTAINS(details["migrations"], "1 applied, 2 pending");
+  EXPECT_CONTAINS(details["backup directory"], "writable");
+
+  auto broken = run({"doctor", "--url", "sqlite:/nonexistent/dir/app.db"});
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_CONTAINS(broken.out, "FAIL  connection");
+}
+
 TEST_F(LifecycleTest, VersionPrintsLibraries) {
   auto r = run({"version", "--json"});
   ASSERT_EQ(r.exit_code, 0);

@@ -53,6 +53,11 @@ class SqliteDriver final : public Driver {
   Result<void> drop_all_objects() override;
 
   std::string snapshot_format() const override { return "sqlite-database"; }
+  std::vector<Check> doctor_checks() override {
+    return {{"sqlite library", true,
+             fmt::format("{} (snapshots read pages under SQLite's lock; no external dump tool needed)",
+                         sqlite3_libversion())}};
+  }
   Result<std::uint64_t> database_size() override { return sqlite::database_size(db_); }
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) override {
     return sqlite::snapshot(db_, sink, scratch_dir);

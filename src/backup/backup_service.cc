@@ -117,6 +117,7 @@ Result<Manifest> take_backup(Driver& driver, const BackupSettings& settings, std
   ProgressSink counted(*compressed, progress);
 
   auto snapshot = driver.snapshot(counted, store->dir());
+  progress.clear();
   if (!snapshot) return tl::unexpected(snapshot.error());
   if (auto r = (*file)->commit(); !r) return tl::unexpected(r.error());
   manifest.database_size = snapshot->size;
@@ -169,7 +170,9 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& sett
   if (!chain) return tl::unexpected(chain.error());
   Progress progress("restoring", settings.progress);
   ProgressSource counted(*chain->output, progress);
-  if (auto r = driver.restore(counted, store->dir()); !r) return tl::unexpected(r.error());
+  auto restored = driver.restore(counted, store->dir());
+  progress.clear();
+  if (!restored) return tl::unexpected(restored.error());
   auto now = driver.fingerprint();
   if (!now) return tl::unexpected(now.error());
   outcome.difference = describe_difference(manifest.fingerprint, *now);

@@ -23,8 +23,13 @@ bool progress_wanted() {
 Progress::Progress(std::string action, bool enabled)
     : action_(std::move(action)), enabled_(enabled), started_(std::chrono::steady_clock::now()) {}
 
-Progress::~Progress() {
-  if (drawn_) std::fprintf(stderr, "\r\033[K");
+Progress::~Progress() { clear(); }
+
+void Progress::clear() {
+  if (!drawn_) return;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+  drawn_ = false;
 }
 
 void Progress::add(std::uint64_t bytes) {

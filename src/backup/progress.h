@@ -19,6 +19,8 @@ class Progress {
   Progress& operator=(const Progress&) = delete;
 
   void add(std::uint64_t bytes);
+  // Erases the progress line, if one was drawn, before other output follows.
+  void clear();
 
  private:
   std::string action_;

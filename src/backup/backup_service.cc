@@ -80,9 +80,11 @@ Result<Manifest> take_backup(Driver& driver, const BackupSettings& settings, std
   auto started = std::chrono::steady_clock::now();
   auto store = BackupStore::open(settings.store_dir);
   if (!store) return tl::unexpected(store.error());
+  auto writing = StoreWriteLock::acquire(store->dir());
+  if (!writing) return tl::unexpected(writing.error());
   auto size = driver.database_size();
   if (!size) return tl::unexpected(size.error());
-  // Room for the scratch copy and, at worst, an incompressible artifact.
+  // Room for an incompressible artifact and, for WAL databases, a scratch copy.
   if (auto r = store->check_free_space(2 * *size + (1 << 20)); !r) return tl::unexpected(r.error());
 
   Manifest manifest;

@@ -5,10 +5,10 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <optional>
 #include <string>
 
 #include "backup/compression_codecs.h"
+#include "backup/stage_error.h"
 
 namespace migrate::compression {
 namespace {
@@ -23,7 +23,8 @@ class GzipSink final : public ByteSink {
   explicit GzipSink(ByteSink& next)
       : next_(next), out_(std::make_unique_for_overwrite<char[]>(kBufferSize)) {
     if (deflateInit2(&stream_, 1, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-      error_ = Error{ErrorCode::kGeneral, "cannot create a gzip compressor (out of memory)", {}};
+      stage_.record(
+          Error{ErrorCode::kGeneral, "cannot create a gzip compressor (out of memory)", {}});
       return;
     }
     initialised_ = true;
@@ -37,7 +38,7 @@ class GzipSink final : public ByteSink {
   GzipSink& operator=(const GzipSink&) = delete;
 
   Result<void> write(std::string_view bytes) override {
-    if (auto usable = check_usable(); !usable) return usable;
+    if (auto usable = stage_.check_usable(); !usable) return usable;
     while (!bytes.empty()) {
       size_t slice = std::min(bytes.size(), kMaxSlice);
       stream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
@@ -51,7 +52,7 @@ class GzipSink final : public ByteSink {
   }
 
   Result<void> finish() override {
-    if (auto usable = check_usable(); !usable) return usable;
+    if (auto usable = stage_.check_usable(); !usable) return usable;
     stream_.next_in = nullptr;
     stream_.avail_in = 0;
     for (;;) {
@@ -60,22 +61,11 @@ class GzipSink final : public ByteSink {
       if (*step == Z_STREAM_END) break;
     }
     if (auto flushed = flush(); !flushed) return flushed;
-    finished_ = true;
-    return remember(next_.finish());
+    stage_.mark_finished();
+    return stage_.remember(next_.finish());
   }
 
  private:
-  Result<void> check_usable() {
-    if (error_) return tl::unexpected(*error_);
-    if (finished_) return fail(ErrorCode::kGeneral, "gzip compressor used after finish()");
-    return {};
-  }
-
-  Result<void> remember(Result<void> result) {
-    if (!result) error_ = result.error();
-    return result;
-  }
-
   void reset_output() {
     stream_.next_out = reinterpret_cast<Bytef*>(out_.get());
     stream_.avail_out = static_cast<uInt>(kBufferSize);
@@ -86,9 +76,8 @@ class GzipSink final : public ByteSink {
     // Z_BUF_ERROR only says "no progress possible"; the loops above never
     // call without input or output space, so anything else is a bug in zlib.
     if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
-      error_ = Error{
-          ErrorCode::kIo, "gzip compression failed (zlib error " + std::to_string(ret) + ")", {}};
-      return tl::unexpected(*error_);
+      return stage_.record(Error{
+          ErrorCode::kIo, "gzip compression failed (zlib error " + std::to_string(ret) + ")", {}});
     }
     if (stream_.avail_out == 0) {
       if (auto flushed = flush(); !flushed) return tl::unexpected(flushed.error());
@@ -99,7 +88,7 @@ class GzipSink final : public ByteSink {
   Result<void> flush() {
     size_t used = kBufferSize - stream_.avail_out;
     if (used == 0) return {};
-    auto written = remember(next_.write(std::string_view(out_.get(), used)));
+    auto written = stage_.remember(next_.write(std::string_view(out_.get(), used)));
     reset_output();
     return written;
   }
@@ -108,8 +97,7 @@ class GzipSink final : public ByteSink {
   z_stream stream_{};
   bool initialised_ = false;
   std::unique_ptr<char[]> out_;
-  bool finished_ = false;
-  std::optional<Error> error_;
+  SinkStageError stage_{"gzip compressor"};
 };
 
 class GzipSource final : public ByteSource {
@@ -117,7 +105,8 @@ class GzipSource final : public ByteSource {
   explicit GzipSource(ByteSource& input)
       : input_(input), in_(std::make_unique_for_overwrite<char[]>(kBufferSize)) {
     if (inflateInit2(&stream_, kGzipWindowBits) != Z_OK) {
-      error_ = Error{ErrorCode::kGeneral, "cannot create a gzip decompressor (out of memory)", {}};
+      stage_.record(
+          Error{ErrorCode::kGeneral, "cannot create a gzip decompressor (out of memory)", {}});
       return;
     }
     initialised_ = true;
@@ -129,7 +118,7 @@ class GzipSource final : public ByteSource {
   GzipSource& operator=(const GzipSource&) = delete;
 
   Result<size_t> read(char* buffer, size_t size) override {
-    if (error_) return tl::unexpected(*error_);
+    if (stage_.failed()) return tl::unexpected(stage_.error());
     size = std::min(size, kMaxSlice);
     stream_.next_out = reinterpret_cast<Bytef*>(buffer);
     stream_.avail_out = static_cast<uInt>(size);
@@ -169,10 +158,7 @@ class GzipSource final : public ByteSource {
  private:
   Result<void> refill() {
     auto got = input_.read(in_.get(), kBufferSize);
-    if (!got) {
-      error_ = got.error();
-      return tl::unexpected(got.error());
-    }
+    if (!got) return stage_.record(got.error());
     stream_.next_in = reinterpret_cast<Bytef*>(in_.get());
     stream_.avail_in = static_cast<uInt>(*got);
     eof_ = *got == 0;
@@ -181,8 +167,7 @@ class GzipSource final : public ByteSource {
   }
 
   tl::unexpected<Error> fail_with(std::string message) {
-    error_ = Error{ErrorCode::kIo, std::move(message), {}};
-    return tl::unexpected(*error_);
+    return stage_.record(Error{ErrorCode::kIo, std::move(message), {}});
   }
 
   ByteSource& input_;
@@ -192,7 +177,7 @@ class GzipSource final : public ByteSource {
   bool eof_ = false;
   bool saw_input_ = false;
   bool member_open_ = false;
-  std::optional<Error> error_;
+  StageError stage_;
 };
 
 }  // namespace

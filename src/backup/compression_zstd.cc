@@ -5,10 +5,10 @@
 
 #include <zstd.h>
 
-#include <optional>
 #include <string>
 
 #include "backup/compression_codecs.h"
+#include "backup/stage_error.h"
 
 namespace migrate::compression {
 namespace {
@@ -27,7 +27,8 @@ class ZstdSink final : public ByteSink {
         cctx_(ZSTD_createCCtx()),
         out_(std::make_unique_for_overwrite<char[]>(kBufferSize)) {
     if (!cctx_) {
-      error_ = Error{ErrorCode::kGeneral, "cannot create a zstd compressor (out of memory)", {}};
+      stage_.record(
+          Error{ErrorCode::kGeneral, "cannot create a zstd compressor (out of memory)", {}});
       return;
     }
     ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_compressionLevel, 1);
@@ -42,7 +43,7 @@ class ZstdSink final : public ByteSink {
   ZstdSink& operator=(const ZstdSink&) = delete;
 
   Result<void> write(std::string_view bytes) override {
-    if (auto usable = check_usable(); !usable) return usable;
+    if (auto usable = stage_.check_usable(); !usable) return usable;
     ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
     while (in.pos < in.size) {
       if (auto step = compress(in, ZSTD_e_continue); !step) return tl::unexpected(step.error());
@@ -51,7 +52,7 @@ class ZstdSink final : public ByteSink {
   }
 
   Result<void> finish() override {
-    if (auto usable = check_usable(); !usable) return usable;
+    if (auto usable = stage_.check_usable(); !usable) return usable;
     ZSTD_inBuffer in{nullptr, 0, 0};
     for (;;) {
       auto remaining = compress(in, ZSTD_e_end);
@@ -59,22 +60,11 @@ class ZstdSink final : public ByteSink {
       if (*remaining == 0) break;
     }
     if (auto flushed = flush(); !flushed) return flushed;
-    finished_ = true;
-    return remember(next_.finish());
+    stage_.mark_finished();
+    return stage_.remember(next_.finish());
   }
 
  private:
-  Result<void> check_usable() {
-    if (error_) return tl::unexpected(*error_);
-    if (finished_) return fail(ErrorCode::kGeneral, "zstd compressor used after finish()");
-    return {};
-  }
-
-  Result<void> remember(Result<void> result) {
-    if (!result) error_ = result.error();
-    return result;
-  }
-
   // One call into zstd; hands the output buffer downstream once it is full so
   // that `next` sees 1 MiB writes. Returns zstd's "bytes left to flush".
   Result<size_t> compress(ZSTD_inBuffer& in, ZSTD_EndDirective mode) {
@@ -82,9 +72,8 @@ class ZstdSink final : public ByteSink {
     size_t ret = ZSTD_compressStream2(cctx_.get(), &out, &in, mode);
     used_ = out.pos;
     if (ZSTD_isError(ret)) {
-      error_ = Error{
-          ErrorCode::kIo, std::string("zstd compression failed: ") + ZSTD_getErrorName(ret), {}};
-      return tl::unexpected(*error_);
+      return stage_.record(Error{
+          ErrorCode::kIo, std::string("zstd compression failed: ") + ZSTD_getErrorName(ret), {}});
     }
     if (used_ == kBufferSize) {
       if (auto flushed = flush(); !flushed) return tl::unexpected(flushed.error());
@@ -94,7 +83,7 @@ class ZstdSink final : public ByteSink {
 
   Result<void> flush() {
     if (used_ == 0) return {};
-    auto written = remember(next_.write(std::string_view(out_.get(), used_)));
+    auto written = stage_.remember(next_.write(std::string_view(out_.get(), used_)));
     used_ = 0;
     return written;
   }
@@ -103,8 +92,7 @@ class ZstdSink final : public ByteSink {
   std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx_;
   std::unique_ptr<char[]> out_;
   size_t used_ = 0;
-  bool finished_ = false;
-  std::optional<Error> error_;
+  SinkStageError stage_{"zstd compressor"};
 };
 
 class ZstdSource final : public ByteSource {
@@ -113,14 +101,16 @@ class ZstdSource final : public ByteSource {
       : input_(input),
         dctx_(ZSTD_createDCtx()),
         in_(std::make_unique_for_overwrite<char[]>(kBufferSize)) {
-    if (!dctx_)
-      error_ = Error{ErrorCode::kGeneral, "cannot create a zstd decompressor (out of memory)", {}};
+    if (!dctx_) {
+      stage_.record(
+          Error{ErrorCode::kGeneral, "cannot create a zstd decompressor (out of memory)", {}});
+    }
   }
   ZstdSource(const ZstdSource&) = delete;
   ZstdSource& operator=(const ZstdSource&) = delete;
 
   Result<size_t> read(char* buffer, size_t size) override {
-    if (error_) return tl::unexpected(*error_);
+    if (stage_.failed()) return tl::unexpected(stage_.error());
     ZSTD_outBuffer out{buffer, size, 0};
     while (out.pos < out.size) {
       if (in_pos_ == in_size_ && !eof_) {
@@ -152,10 +142,7 @@ class ZstdSource final : public ByteSource {
  private:
   Result<void> refill() {
     auto got = input_.read(in_.get(), kBufferSize);
-    if (!got) {
-      error_ = got.error();
-      return tl::unexpected(got.error());
-    }
+    if (!got) return stage_.record(got.error());
     in_pos_ = 0;
     in_size_ = *got;
     eof_ = *got == 0;
@@ -164,8 +151,7 @@ class ZstdSource final : public ByteSource {
   }
 
   tl::unexpected<Error> corrupt(const std::string& why) {
-    error_ = Error{ErrorCode::kIo, "corrupt zstd stream: " + why, {}};
-    return tl::unexpected(*error_);
+    return stage_.record(Error{ErrorCode::kIo, "corrupt zstd stream: " + why, {}});
   }
 
   ByteSource& input_;
@@ -176,7 +162,7 @@ class ZstdSource final : public ByteSource {
   bool eof_ = false;
   bool saw_input_ = false;
   bool frame_open_ = false;
-  std::optional<Error> error_;
+  StageError stage_;
 };
 
 }  // namespace

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 #include <string>
 
 #include "backup/encryption.h"
 #include "backup/encryption_format.h"
+#include "backup/stage_error.h"
 
 namespace migrate {
 namespace {
@@ -46,7 +46,7 @@ class EncryptingSink final : public ByteSink {
   EncryptingSink& operator=(const EncryptingSink&) = delete;
 
   Result<void> write(std::string_view bytes) override {
-    if (auto usable = check_usable(); !usable) return usable;
+    if (auto usable = stage_.check_usable(); !usable) return usable;
     while (!bytes.empty()) {
       if (filled_ == kChunkSize) {
         if (auto sealed = seal_chunk(/*last=*/false); !sealed) return sealed;
@@ -60,43 +60,33 @@ class EncryptingSink final : public ByteSink {
   }
 
   Result<void> finish() override {
-    if (auto usable = check_usable(); !usable) return usable;
+    if (auto usable = stage_.check_usable(); !usable) return usable;
     if (auto sealed = seal_chunk(/*last=*/true); !sealed) return sealed;
-    finished_ = true;
-    return remember(next_.finish());
+    stage_.mark_finished();
+    return stage_.remember(next_.finish());
   }
 
  private:
-  Result<void> check_usable() {
-    if (error_) return tl::unexpected(*error_);
-    if (finished_) return fail(ErrorCode::kGeneral, "encrypting sink used after finish()");
-    return {};
-  }
-
-  Result<void> remember(Result<void> result) {
-    if (!result) error_ = result.error();
-    return result;
-  }
-
   Result<void> seal_chunk(bool last) {
     if (!header_written_) {
       auto written = next_.write(
           std::string_view(reinterpret_cast<const char*>(header_.data()), header_.size()));
-      if (!written) return remember(written);
+      if (!written) return stage_.remember(written);
       header_written_ = true;
     }
     if (index_ >= kMaxChunks) {
-      return remember(fail(ErrorCode::kIo, "backup is too large to encrypt (over 4 PiB)"));
+      return stage_.record(
+          Error{ErrorCode::kIo, "backup is too large to encrypt (over 4 PiB)", {}});
     }
     unsigned char* data = frame_.get() + kLengthSize;
     put_u32(frame_.get(), static_cast<uint32_t>(filled_));
     if (auto sealed = cipher_->seal(index_, last, data, filled_, data + filled_); !sealed) {
-      return remember(sealed);
+      return stage_.remember(sealed);
     }
     size_t frame_size = kLengthSize + filled_ + kTagSize;
     ++index_;
     filled_ = 0;
-    return remember(
+    return stage_.remember(
         next_.write(std::string_view(reinterpret_cast<const char*>(frame_.get()), frame_size)));
   }
 
@@ -107,8 +97,7 @@ class EncryptingSink final : public ByteSink {
   size_t filled_ = 0;
   uint64_t index_ = 0;
   bool header_written_ = false;
-  bool finished_ = false;
-  std::optional<Error> error_;
+  SinkStageError stage_{"encrypting sink"};
 };
 
 // Reads from `input` until `size` bytes arrived or the stream ended.
@@ -138,13 +127,10 @@ class DecryptingSource final : public ByteSource {
   DecryptingSource& operator=(const DecryptingSource&) = delete;
 
   Result<size_t> read(char* buffer, size_t size) override {
-    if (error_) return tl::unexpected(*error_);
+    if (stage_.failed()) return tl::unexpected(stage_.error());
     while (plain_pos_ == plain_size_) {
       if (done_) return 0;
-      if (auto next = next_chunk(); !next) {
-        error_ = next.error();
-        return tl::unexpected(next.error());
-      }
+      if (auto next = next_chunk(); !next) return stage_.record(next.error());
     }
     size_t n = std::min(size, plain_size_ - plain_pos_);
     std::memcpy(buffer, plain_.get() + plain_pos_, n);
@@ -210,7 +196,7 @@ class DecryptingSource final : public ByteSource {
   bool have_length_ = false;
   uint64_t index_ = 0;
   bool done_ = false;
-  std::optional<Error> error_;
+  StageError stage_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -214,7 +215,41 @@ Result<BackupStore> BackupStore::open(const fs::path& dir) {
   return store;
 }
 
+namespace {
+
+constexpr const char* kLockFile = ".lock";
+
+int open_lock_file(const fs::path& dir) {
+  return ::open((dir / kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+}  // namespace
+
+Result<StoreWriteLock> StoreWriteLock::acquire(const fs::path& dir) {
+  int fd = open_lock_file(dir);
+  if (fd < 0 || ::flock(fd, LOCK_SH) != 0) {
+    int saved = errno;
+    if (fd >= 0) ::close(fd);
+    return fail(ErrorCode::kIo,
+                fmt::format("cannot lock backup directory '{}': {}", dir.string(), os_error_text(saved)));
+  }
+  return StoreWriteLock(fd);
+}
+
+StoreWriteLock::~StoreWriteLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 Result<void> BackupStore::remove_leftovers() {
+  // Another process is writing a backup: what looks like a leftover may be
+  // its work in progress. The next run cleans up.
+  int lock = open_lock_file(dir_);
+  if (lock < 0) return {};
+  struct CloseLock {
+    int fd;
+    ~CloseLock() { ::close(fd); }
+  } close_lock{lock};
+  if (::flock(lock, LOCK_EX | LOCK_NB) != 0) return {};
   auto names = regular_files(dir_);
   if (!names) return tl::unexpected(names.error());
   // Any manifest, even a damaged one, keeps its artifact: the backup may be

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +20,24 @@
 #include "migrate/error.h"
 
 namespace migrate {
+
+// Held (shared) by every process while it writes a backup into the store.
+// BackupStore::open() removes leftovers only when it can take the lock
+// exclusively, so it never mistakes the artifact of a backup whose manifest
+// is still being written for a crashed run's. The kernel drops the lock of a
+// killed process.
+class StoreWriteLock {
+ public:
+  static Result<StoreWriteLock> acquire(const std::filesystem::path& dir);
+  StoreWriteLock(StoreWriteLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  StoreWriteLock(const StoreWriteLock&) = delete;
+  StoreWriteLock& operator=(const StoreWriteLock&) = delete;
+  ~StoreWriteLock();
+
+ private:
+  explicit StoreWriteLock(int fd) : fd_(fd) {}
+  int fd_;
+};
 
 class BackupStore {
  public:

@@ -63,7 +63,8 @@ class BackupStoreTest : public ::testing::Test {
 
   std::vector<std::string> files() const {
     std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename());
+    for (const auto& e : fs::directory_iterator(dir_))
+      if (e.path().filename() != ".lock") names.push_back(e.path().filename());  // the store's own lock
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -151,6 +152,24 @@ TEST_F(BackupStoreTest, OpenRemovesLeftoversAndNothingElse) {
                                    "20260106T000000Z_dir.sqlite"});
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(files(), expected);
+}
+
+TEST_F(BackupStoreTest, LeavesEverythingAloneWhileAWriterHoldsTheStore) {
+  ASSERT_TRUE(BackupStore::open(dir_));
+  write("20260103T000000Z_in-progress.sqlite.zst", "artifact whose manifest is being written");
+  {
+    auto writing = StoreWriteLock::acquire(dir_);
+    ASSERT_TRUE(writing) << writing.error().message;
+    auto store = BackupStore::open(dir_);
+    ASSERT_TRUE(store);
+    EXPECT_TRUE(store->removed_leftovers().empty());
+    EXPECT_EQ(files(), std::vector<std::string>{"20260103T000000Z_in-progress.sqlite.zst"});
+  }
+  // Once no one writes, it is a leftover like any other.
+  auto store = BackupStore::open(dir_);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->removed_leftovers(), std::vector<std::string>{"20260103T000000Z_in-progress.sqlite.zst"});
+  EXPECT_TRUE(files().empty());
 }
 
 TEST_F(BackupStoreTest, ListsNewestFirstAndReportsDamageSeparately) {

@@ -162,6 +162,7 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& sett
     r.error().message += "; the database was not touched";
     return tl::unexpected(r.error());
   }
+  log::debug(fmt::format("artifact of '{}' verified ({} ms)", manifest.id, elapsed_ms(started)));
   RestoreOutcome outcome{manifest, std::nullopt, "", 0};
   if (pre_restore == PreRestoreBackup::kTake) {
     auto before = take_backup(driver, settings, "pre-restore", "restore");
@@ -175,10 +176,12 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& sett
   auto restored = driver.restore(counted, store->dir());
   progress.clear();
   if (!restored) return tl::unexpected(restored.error());
+  log::debug(fmt::format("database replaced ({} ms)", elapsed_ms(started)));
   auto now = driver.fingerprint();
   if (!now) return tl::unexpected(now.error());
   outcome.difference = describe_difference(manifest.fingerprint, *now);
   outcome.duration_ms = elapsed_ms(started);
+  log::debug(fmt::format("fingerprint compared ({} ms)", outcome.duration_ms));
   return outcome;
 }
 

@@ -31,7 +31,7 @@ Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpR
   RunReport report{"safe", {}, std::nullopt, 0, Execution::kApply};
   RunnerLock lock(ctx.driver);
   if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
-  auto applied = prepare_tracking(ctx.driver);
+  auto applied = ctx.driver.applied_migrations();  // the table is created after the backup
   if (!applied) return tl::unexpected(applied.error());
   auto plan = plan_up(catalog, *applied, request.plan);
   if (!plan) return tl::unexpected(plan.error());

@@ -45,6 +45,7 @@ void describe_steps(const std::vector<LoadedStep>& steps, Direction direction, R
 Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
                          Transactions transactions, std::int64_t batch,
                          const std::optional<std::string>& backup_id, RunReport& report) {
+  if (auto r = driver.ensure_tracking_table(); !r) return r;
   if (transactions == Transactions::kAtomic) {
     if (auto r = driver.begin(); !r) return r;
   }

@@ -21,8 +21,9 @@ struct LoadedStep {
 Result<std::vector<LoadedStep>> load_steps(const std::vector<MigrationFile>& files,
                                            Direction direction, SqlDialect dialect);
 
-// Applies `steps` in order as batch `batch`, recording each row with
-// `backup_id`. With kAtomic all of them commit together or none does.
+// Creates (or adopts) the tracking table, then applies `steps` in order as
+// batch `batch`, recording each row with `backup_id`. With kAtomic all of
+// them commit together or none does.
 Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
                          Transactions transactions, std::int64_t batch,
                          const std::optional<std::string>& backup_id, RunReport& report);

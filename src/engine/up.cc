@@ -35,7 +35,9 @@ Result<RunReport> run_up(EngineContext& ctx, const Catalog& catalog, const UpReq
   if (!dry_run) {
     if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
   }
-  auto applied = dry_run ? ctx.driver.applied_migrations() : prepare_tracking(ctx.driver);
+  // The tracking table is created (or adopted) only after the backup, so the
+  // backup holds the database exactly as it was before the run.
+  auto applied = ctx.driver.applied_migrations();
   if (!applied) return tl::unexpected(applied.error());
   auto plan = plan_up(catalog, *applied, request.plan);
   if (!plan) return tl::unexpected(plan.error());

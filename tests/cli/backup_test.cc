@@ -61,6 +61,15 @@ TEST_F(BackupTest, UpBacksUpFirstAndRecordsTheBackupId) {
   EXPECT_EQ(backups()[0]["label"], "pre-rollback");
 }
 
+TEST_F(BackupTest, PreUpBackupHoldsTheDatabaseExactlyAsBefore) {
+  exec(db(), "CREATE TABLE legacy (x); INSERT INTO legacy VALUES (42);");
+  ASSERT_EQ(run({"up"}).exit_code, 0);
+  ASSERT_EQ(run({"restore", backups()[0]["id"].get<std::string>(), "--yes", "--no-backup"}).exit_code, 0);
+  // Not even the tracking table: it was created after the backup.
+  EXPECT_EQ(objects(), std::vector<std::string>{"table:legacy"});
+  EXPECT_EQ(query_one(db(), "SELECT x FROM legacy"), "42");
+}
+
 TEST_F(BackupTest, StoreIsPrivateAndManifestDescribesTheArtifact) {
   ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
   fill(10);

@@ -127,10 +127,14 @@ def main():
     rss = read_kv(os.path.join(R, "rss.tsv"))
     if rss:
         agg = {}
+        cpu = {}
         for line in rss:
-            label, kb, wall = line.split("\t")
+            f = line.split("\t")
+            label, kb, wall = f[:3]
             db, cmd = label.split("|", 1)
             agg.setdefault(cmd, {}).setdefault(db, []).append((int(kb), wall))
+            if len(f) >= 5:
+                cpu.setdefault(cmd, {}).setdefault(db, []).append((float(f[3]), float(f[4]), wall))
         dbs = sorted({db for c in agg.values() for db in c}, key=lambda s: -len(s))
         dbs = sorted(dbs)
         out.append("### 3. Peak RSS (`/usr/bin/time -v`, maximum resident set size; max over repetitions)")
@@ -151,6 +155,23 @@ def main():
                 cells.append(f"**{mx:.1f}** ({', '.join(f'{k / 1024:.1f}' for k, _ in xs)}; {', '.join(w for _, w in xs)})")
             out.append(f"| {cmd} | " + " | ".join(cells) + " |")
         out.append("")
+        if cpu:
+            out.append("CPU time of the same runs (`/usr/bin/time`: user + sys, wall; median over repetitions):")
+            out.append("")
+            out.append("| command | " + " | ".join(f"{db}: user s, sys s, wall" for db in dbs) + " |")
+            out.append("|---|" + "---|" * len(dbs))
+            for cmd, per in cpu.items():
+                cells = []
+                for db in dbs:
+                    xs = per.get(db, [])
+                    if not xs:
+                        cells.append("–")
+                        continue
+                    u = statistics.median(x[0] for x in xs)
+                    sy = statistics.median(x[1] for x in xs)
+                    cells.append(f"{u:.2f} u + {sy:.2f} s ({', '.join(x[2] for x in xs)})")
+                out.append(f"| {cmd} | " + " | ".join(cells) + " |")
+            out.append("")
         targets.append(f"- Peak RSS < 64 MiB regardless of size: {'**met**' if worst < 64 else '**not met**'} "
                        f"(largest migrate peak {worst:.1f} MiB)")
 
@@ -173,6 +194,16 @@ def main():
             out.extend(lines)
             out.append("```")
             out.append("")
+    for k in ("backup", "restore"):
+        for kind in ("dso", "sym"):
+            lines = read_kv(os.path.join(prof, f"{k}_perf_{kind}.txt"))
+            if lines:
+                out.append(f"### perf record -e cpu-clock of one {k}, by {kind} (all threads)")
+                out.append("")
+                out.append("```")
+                out.extend(lines)
+                out.append("```")
+                out.append("")
     lines = read_kv(os.path.join(prof, "restore_io_counts.txt"))
     if lines:
         out.append("### Restore: syscalls per file (strace -f -y)")

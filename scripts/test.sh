@@ -1,9 +1,34 @@
 #!/usr/bin/env bash
 # README command 2: install what is missing (servers included), build, and
 # run every test. CI runs exactly this (.ci/run).
+#
+# The PostgreSQL and MariaDB tests run against throwaway servers that
+# scripts/test-servers.sh starts before ctest and stops afterwards, whatever
+# happens. Where a server cannot start, CI (CI=true) fails; a local run warns
+# and its tests of that server skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 scripts/install-deps.sh --servers
 scripts/build.sh
+
+servers="$root/scripts/test-servers.sh"
+servers_env="${MIGRATE_TEST_SERVERS_DIR:-/tmp/migrate-test-servers}/env"
+# The EXIT trap keeps the exit status (ctest's); INT/TERM go through it too.
+trap '"$servers" stop || echo "test.sh: warning: stopping the test servers failed" >&2' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+if ! "$servers" start; then
+  if [[ ${CI:-} == "true" ]]; then
+    echo "test.sh: error: the database test servers did not start, and CI needs them" >&2
+    exit 1
+  fi
+  echo "test.sh: warning: not every database test server started; its tests will be skipped" >&2
+fi
+if [[ -f $servers_env ]]; then
+  # shellcheck source=/dev/null
+  source "$servers_env"
+fi
+
 cd build
 ctest --output-on-failure -j"$(nproc)" --timeout 600

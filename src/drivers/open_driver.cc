@@ -1,6 +1,7 @@
 // Chooses the driver by URL scheme: the single table of drivers.
 #include <fmt/format.h>
 
+#include "drivers/postgres/postgres_driver.h"
 #include "drivers/sqlite/sqlite_driver.h"
 #include "migrate/driver.h"
 
@@ -11,12 +12,13 @@ Result<std::unique_ptr<Driver>> open_driver(const DatabaseUrl& url, const Driver
     case DatabaseKind::kSqlite:
       return open_sqlite_driver(url, options);
     case DatabaseKind::kPostgres:
+      return open_postgres_driver(url, options);
     case DatabaseKind::kMysql:
       break;
   }
   return fail(ErrorCode::kUnsupported,
               fmt::format("the {} driver is not available in this build of migrate", url.scheme),
-              "SQLite works today; PostgreSQL and MySQL/MariaDB drivers are on the roadmap");
+              "SQLite and PostgreSQL work today; the MySQL/MariaDB driver is on the roadmap");
 }
 
 }  // namespace migrate

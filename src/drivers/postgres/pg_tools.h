@@ -1,0 +1,206 @@
+// The PostgreSQL client programs behind backups: finding the pg_dump and
+// psql that suit the server, pointing them (and new connections) at a
+// database, running them without a shell, and reading the parts of pg_dump's
+// plain output that a backup must check.
+//
+// A child gets an argv (never a command line) and its password only through
+// PGPASSWORD in its own environment. Its pipes are pumped by one poll loop,
+// so a child blocked writing stderr can never deadlock one waiting for stdin.
+// A child the caller stops early is terminated (SIGTERM, then SIGKILL) and
+// reaped before the call returns.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "drivers/postgres/postgres_snapshot.h"
+#include "migrate/error.h"
+
+namespace migrate::postgres {
+
+// Where children and new connections go: the database of some
+// ConnectionParams, or another one on the same server. The password travels
+// apart from the connection string: PGPASSWORD for children, a parameter
+// for libpq.
+struct Target {
+  std::vector<std::pair<std::string, std::string>> options;  // libpq keywords, no password
+  std::string password;
+
+  // Adds server options ("-c name=value ...") to the `options` keyword.
+  void add_options(std::string_view server_options);
+  std::string conninfo() const;  // "host='...' port='...' ...", for --dbname=
+  std::vector<std::pair<std::string, std::string>> environment() const;  // PGPASSWORD
+};
+
+// kUsage when params.conninfo is not a valid connection string. A password
+// found in it is moved out of it.
+Result<Target> make_target(const ConnectionParams& params, const std::string* database = nullptr);
+
+struct ConnectionDeleter {
+  void operator()(pg_conn* conn) const;
+};
+using Connection = std::unique_ptr<pg_conn, ConnectionDeleter>;
+
+// A new connection; kConnection with libpq's message when it fails.
+Result<Connection> connect(const Target& target);
+
+// Versions are numbers as PQserverVersion() reports them: 150004 for 15.4,
+// 90624 for 9.6.24.
+int major_version(int version);               // 15, or 906 for 9.6
+std::string major_version_text(int version);  // "15", "9.6"
+std::string version_text(int version);        // "15.4", "9.6.24"
+
+// The version in a `--version` line ("pg_dump (PostgreSQL) 15.4 (Debian
+// 15.4-1)" gives 150004), or nullopt when there is none.
+std::optional<int> parse_tool_version(std::string_view line);
+
+struct Tool {
+  std::filesystem::path path;
+  int version = 0;
+  std::string version_line;  // what `--version` printed, trimmed
+};
+
+// Runs `path --version`.
+Result<Tool> probe_tool(const std::filesystem::path& path);
+
+// Finds `name` ("pg_dump", "psql") for a server of `server_version`. Looks in
+// the directories packages install the server's major version into
+// (/usr/lib/postgresql/15/bin, /usr/pgsql-15/bin, ...), then on PATH, then in
+// other installed versions' directories. The server's major version wins;
+// failing that, the oldest newer one. kRefused when every one found is older
+// than the server (a dump tool older than the server cannot be trusted with
+// it), kUnsupported when there is none; both name the package to install.
+Result<Tool> find_tool(std::string_view name, int server_version);
+
+struct Command {
+  std::filesystem::path program;
+  std::vector<std::string> args;  // after argv[0]
+  // Set (or replaced) in the child's environment only.
+  std::vector<std::pair<std::string, std::string>> environment;
+  enum class Stream { kNull, kPipe };
+  Stream in = Stream::kNull;
+  Stream out = Stream::kNull;
+};
+
+// A running child process, owned: destroying it terminates and reaps a child
+// still running.
+class Child {
+ public:
+  // Next bytes for the child's stdin (valid until the next call); empty
+  // closes stdin. An error stops the child: it is terminated, not given EOF.
+  // Null when stdin is not a pipe.
+  using Input = std::function<Result<std::string_view>()>;
+  // Bytes the child wrote to stdout. An error stops the child. Null when
+  // stdout is not a pipe.
+  using Output = std::function<Result<void>(std::string_view)>;
+
+  static Result<std::unique_ptr<Child>> spawn(const Command& command);
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  // Pumps the pipes until the child has exited, and reaps it. Fails with the
+  // first error of `input` or `output` (the child terminated), or kGeneral
+  // when the child exits non-zero or is killed; the message names the program
+  // and carries the end of what it wrote to stderr.
+  Result<void> run(const Input& input, const Output& output);
+  // From another thread: makes run() terminate the child and fail.
+  void cancel();
+  // After run(): the exit code, or -1 when the child was killed.
+  int exit_code() const { return exit_code_; }
+
+ private:
+  Child() = default;
+  Result<void> pump(const Input& input, const Output& output);
+  void terminate();
+  Result<void> reap();
+
+  std::string name_;
+  pid_t pid_ = -1;
+  int in_ = -1;  // our ends
+  int out_ = -1;
+  int err_ = -1;
+  int cancel_read_ = -1;
+  int cancel_write_ = -1;
+  int exit_code_ = -1;
+  std::string stderr_head_;
+  std::string stderr_tail_;
+  bool stderr_dropped_ = false;
+};
+
+// The rows of one table as COPY writes them in text format (one line each,
+// newline excluded), hashed without regard to their order: the sum of every
+// line's SipHash-2-4 under two fixed keys (128 bits). The same rows give the
+// same value whether they come from a dump or from the live table.
+class RowSetHash {
+ public:
+  void add(std::string_view line);
+  std::int64_t rows() const { return rows_; }
+  // "<rows> <sum> <sum>", the sums in hex: what a table's digest is made of.
+  std::string text() const;
+
+ private:
+  std::int64_t rows_ = 0;
+  std::uint64_t sums_[2] = {0, 0};
+};
+
+// SipHash-2-4 of `data` under the key (k0, k1).
+std::uint64_t siphash24(std::uint64_t k0, std::uint64_t k1, std::string_view data);
+
+// What a backup needs to know about pg_dump's plain output, learnt while the
+// bytes stream past: that it is a whole dump, where its sequences stood, and
+// (on request) each table's rows. Lines are tracked across chunks; COPY data
+// is told apart from statements, so no row can pass for one.
+class DumpScanner {
+ public:
+  // (schema, name) -> "<last_value> <t|f>", as the dump's setval() sets it.
+  using SequencePositions = std::map<std::pair<std::string, std::string>, std::string>;
+  // (schema, table) -> its COPY data.
+  using TableRows = std::map<std::pair<std::string, std::string>, RowSetHash>;
+  enum class Rows { kSkip, kHash };
+
+  explicit DumpScanner(Rows rows = Rows::kSkip) : hash_rows_(rows == Rows::kHash) {}
+
+  // Reads `chunk`. With `filtered`, appends the chunk to it minus the
+  // BEGIN/COMMIT that pg_dump wraps large objects in: a restore replays the
+  // dump inside its own transaction, which an inner COMMIT would end early.
+  void scan(std::string_view chunk, std::string* filtered = nullptr);
+  // Call once at the end of the stream.
+  void finish(std::string* filtered = nullptr);
+
+  // Whether pg_dump's header has been read, and whether it was there: the
+  // first two lines of a plain dump.
+  bool header_read() const { return lines_ >= 2; }
+  bool looks_like_dump() const { return header_ok_; }
+  // Whether pg_dump's completion marker ended the stream.
+  bool complete() const { return complete_; }
+  const SequencePositions& sequences() const { return sequences_; }
+  const TableRows& tables() const { return tables_; }
+
+ private:
+  void line(std::string_view text, std::string* filtered);
+
+  bool hash_rows_;
+  std::string partial_;
+  std::uint64_t lines_ = 0;
+  bool header_ok_ = false;
+  bool in_copy_ = false;
+  RowSetHash* copy_rows_ = nullptr;  // where the current COPY's rows go
+  bool blobs_next_ = false;          // a large objects section header was read
+  bool in_blobs_ = false;
+  bool complete_ = false;
+  SequencePositions sequences_;
+  TableRows tables_;
+};
+
+}  // namespace migrate::postgres

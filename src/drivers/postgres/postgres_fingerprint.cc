@@ -1,0 +1,396 @@
+// The content fingerprint of a PostgreSQL database.
+//
+// The schema is a canonical description of every user object (schemas other
+// than pg_catalog, information_schema and pg_toast*): one line per object, with
+// its definition as the server deparses it (pg_get_indexdef, pg_get_viewdef,
+// pg_get_functiondef, ...), owner, privileges and comment, and the position of
+// every sequence; no OIDs and no column numbers, so a dump and its restore
+// describe alike. The lines are sorted byte-wise and hashed with SHA-256.
+//
+// A table's digest is over its rows exactly as pg_dump writes them: COPY's
+// text format, under the output settings pg_dump's session has. Each line is
+// hashed and the hashes are summed (RowSetHash), so the order rows happen to
+// be stored in does not matter; SHA-256 of "rows sum sum" is the hex digest
+// kept. A snapshot takes them from the dump's own COPY data as it streams
+// past, so they describe the very bytes stored; a live database is read with
+// COPY. Ordinary tables and partitions count; materialized views do not
+// (pg_dump refreshes them from their query rather than copying them, so only
+// whether one is populated is part of the schema), nor do foreign tables.
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+
+#include "backup/checksum.h"
+#include "drivers/postgres/pg_tools.h"
+#include "drivers/postgres/postgres_snapshot.h"
+
+namespace migrate::postgres {
+
+// Declared in postgres_snapshot.cc, which uses it.
+Result<ContentFingerprint> fingerprint_in_transaction(
+    pg_conn* conn, const std::function<Result<const DumpScanner*>()>& dumped);
+
+namespace {
+
+constexpr int kMinimumServer = 120000;
+constexpr size_t kSequencesPerQuery = 200;
+
+// The settings pg_dump's session has (it sets them itself, or is given
+// them by snapshot()), so that COPY here writes each row as in the dump;
+// quote_all_identifiers matches --quote-all-identifiers, which reg* values
+// follow. The client encoding is set to the server's below, as pg_dump does.
+constexpr const char* kSettings =
+    "SET LOCAL search_path = pg_catalog; SET LOCAL DateStyle = ISO; "
+    "SET LOCAL IntervalStyle = postgres; SET LOCAL TimeZone = 'UTC'; "
+    "SET LOCAL extra_float_digits = 3; SET LOCAL bytea_output = hex; "
+    "SET LOCAL quote_all_identifiers = on; SET LOCAL row_security = off; "
+    "SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0; "
+    "SELECT pg_catalog.set_config('client_encoding', "
+    "pg_catalog.current_setting('server_encoding'), true)";
+
+// Common table expressions shared by the queries below: user schemas, and
+// the relations in them that are not part of an extension.
+constexpr const char* kUserObjects = R"sql(
+WITH ns AS (
+  SELECT oid, nspname FROM pg_catalog.pg_namespace
+  WHERE nspname <> 'information_schema' AND nspname !~ '^pg_'
+),
+member AS (SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype = 'e'),
+rel AS (
+  SELECT c.* FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace
+  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c')
+    AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_class'::regclass AND m.objid = c.oid)
+)
+)sql";
+
+constexpr const char* kSchemaLines = R"sql(
+SELECT line FROM (
+  SELECT format('schema %I owner %I acl %L comment %L', n.nspname, pg_get_userbyid(n.nspowner),
+                n.nspacl, obj_description(n.oid, 'pg_namespace'))
+  FROM pg_namespace n JOIN ns USING (oid)
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_namespace'::regclass AND m.objid = n.oid)
+UNION ALL
+  SELECT format('relation %s kind %s owner %I acl %L persistence %s options %L populated %s '
+                'rls %s %s replica %s am %L tablespace %L partition %L %L inherits %L of %L '
+                'definition %L comment %L',
+                c.oid::regclass, c.relkind, pg_get_userbyid(c.relowner), c.relacl, c.relpersistence,
+                c.reloptions, c.relispopulated, c.relrowsecurity, c.relforcerowsecurity,
+                c.relreplident, am.amname, ts.spcname, pg_get_partkeydef(c.oid),
+                pg_get_expr(c.relpartbound, c.oid),
+                (SELECT string_agg(i.inhparent::regclass::text, ', ' ORDER BY i.inhseqno)
+                 FROM pg_inherits i WHERE i.inhrelid = c.oid),
+                nullif(c.reloftype, 0)::regtype,
+                CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END,
+                obj_description(c.oid, 'pg_class'))
+  FROM rel c
+  LEFT JOIN pg_am am ON am.oid = c.relam
+  LEFT JOIN pg_tablespace ts ON ts.oid = c.reltablespace
+UNION ALL
+  SELECT format('column %s %s position %s type %s not-null %s default %L identity %L generated %L '
+                'collation %L storage %s statistics %s options %L fdw %L acl %L comment %L',
+                c.oid::regclass, quote_ident(a.attname),
+                row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum),
+                format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
+                a.attidentity, a.attgenerated,
+                CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation END,
+                a.attstorage, a.attstattarget, a.attoptions, a.attfdwoptions, a.attacl,
+                col_description(c.oid, a.attnum))
+  FROM rel c
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  WHERE c.relkind <> 'S'
+UNION ALL
+  SELECT format('constraint %I on %s type %s definition %L comment %L', k.conname,
+                coalesce(nullif(k.conrelid, 0)::regclass::text, nullif(k.contypid, 0)::regtype::text),
+                k.contype, pg_get_constraintdef(k.oid), obj_description(k.oid, 'pg_constraint'))
+  FROM pg_constraint k JOIN ns ON ns.oid = k.connamespace
+  WHERE k.contype <> 't'
+    AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_type'::regclass AND m.objid = k.contypid)
+    AND (k.conrelid = 0 OR k.conrelid IN (SELECT oid FROM rel))
+UNION ALL
+  SELECT format('index %s on %s definition %L clustered %s replica %s comment %L',
+                i.indexrelid::regclass, i.indrelid::regclass, pg_get_indexdef(i.indexrelid),
+                i.indisclustered, i.indisreplident, obj_description(i.indexrelid, 'pg_class'))
+  FROM pg_index i JOIN rel c ON c.oid = i.indrelid
+UNION ALL
+  SELECT format('routine %s kind %s owner %I acl %L definition %L comment %L',
+                p.oid::regprocedure, p.prokind, pg_get_userbyid(p.proowner), p.proacl,
+                CASE WHEN p.prokind = 'a' THEN
+                  (SELECT row(a.aggkind, a.aggnumdirectargs, a.aggtransfn::regprocedure,
+                              nullif(a.aggfinalfn, 0)::regprocedure, nullif(a.aggcombinefn, 0)::regprocedure,
+                              nullif(a.aggserialfn, 0)::regprocedure, nullif(a.aggdeserialfn, 0)::regprocedure,
+                              nullif(a.aggmtransfn, 0)::regprocedure, nullif(a.aggminvtransfn, 0)::regprocedure,
+                              nullif(a.aggmfinalfn, 0)::regprocedure, a.aggfinalextra, a.aggmfinalextra,
+                              a.aggfinalmodify, a.aggmfinalmodify, nullif(a.aggsortop, 0)::regoperator,
+                              a.aggtranstype::regtype, a.aggtransspace, nullif(a.aggmtranstype, 0)::regtype,
+                              a.aggmtransspace, a.agginitval, a.aggminitval,
+                              pg_get_function_arguments(p.oid), p.prorettype::regtype, p.proparallel)::text
+                   FROM pg_aggregate a WHERE a.aggfnoid = p.oid)
+                ELSE pg_get_functiondef(p.oid) END,
+                obj_description(p.oid, 'pg_proc'))
+  FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_proc'::regclass AND m.objid = p.oid)
+UNION ALL
+  SELECT format('trigger %I on %s definition %L enabled %s comment %L', g.tgname,
+                g.tgrelid::regclass, pg_get_triggerdef(g.oid), g.tgenabled,
+                obj_description(g.oid, 'pg_trigger'))
+  FROM pg_trigger g JOIN rel c ON c.oid = g.tgrelid
+  WHERE NOT g.tgisinternal
+UNION ALL
+  SELECT format('rule %I on %s definition %L enabled %s comment %L', r.rulename,
+                r.ev_class::regclass, pg_get_ruledef(r.oid), r.ev_enabled,
+                obj_description(r.oid, 'pg_rewrite'))
+  FROM pg_rewrite r JOIN rel c ON c.oid = r.ev_class
+  WHERE r.rulename <> '_RETURN'
+UNION ALL
+  SELECT format('policy %I on %s command %s permissive %s roles %L using %L check %L comment %L',
+                p.polname, p.polrelid::regclass, p.polcmd, p.polpermissive,
+                (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE quote_ident(pg_get_userbyid(r)) END, ', ' ORDER BY 1)
+                 FROM unnest(p.polroles) r),
+                pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid),
+                obj_description(p.oid, 'pg_policy'))
+  FROM pg_policy p JOIN rel c ON c.oid = p.polrelid
+UNION ALL
+  SELECT format('type %s kind %s owner %I acl %L definition %L comment %L',
+                t.oid::regtype, t.typtype, pg_get_userbyid(t.typowner), t.typacl,
+                CASE t.typtype
+                  WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+                                 FROM pg_enum e WHERE e.enumtypid = t.oid)
+                  WHEN 'd' THEN format('%s not-null %s default %L collation %L',
+                                       format_type(t.typbasetype, t.typtypmod), t.typnotnull,
+                                       t.typdefault, nullif(t.typcollation, 0)::regcollation)
+                  WHEN 'r' THEN (SELECT format('%s %s %L %L %L', r.rngsubtype::regtype,
+                                               opc.opcname, nullif(r.rngcollation, 0)::regcollation,
+                                               nullif(r.rngcanonical, 0)::regproc, nullif(r.rngsubdiff, 0)::regproc)
+                                 FROM pg_range r JOIN pg_opclass opc ON opc.oid = r.rngsubopc
+                                 WHERE r.rngtypid = t.oid)
+                  WHEN 'b' THEN format('%s %s %L %L %s %s %s', t.typinput::regproc, t.typoutput::regproc,
+                                       nullif(t.typreceive, 0)::regproc, nullif(t.typsend, 0)::regproc,
+                                       t.typlen, t.typalign, t.typstorage)
+                END,
+                obj_description(t.oid, 'pg_type'))
+  FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                      AND d.objid = t.oid AND d.deptype IN ('i', 'e'))
+    AND (t.typrelid = 0 OR t.typrelid IN (SELECT oid FROM rel WHERE relkind = 'c'))
+UNION ALL
+  SELECT format('sequence %s type %s start %s increment %s min %s max %s cache %s cycle %s owned-by %L',
+                s.seqrelid::regclass, s.seqtypid::regtype, s.seqstart, s.seqincrement, s.seqmin,
+                s.seqmax, s.seqcache, s.seqcycle,
+                (SELECT format('%s.%I', d.refobjid::regclass, a.attname)
+                 FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                 WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid
+                   AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0))
+  FROM pg_sequence s JOIN rel c ON c.oid = s.seqrelid
+UNION ALL
+  SELECT format('extension %I version %s schema %I', x.extname, x.extversion, n.nspname)
+  FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
+UNION ALL
+  SELECT format('statistics %I.%I definition %L comment %L', n.nspname, s.stxname,
+                pg_get_statisticsobjdef(s.oid), obj_description(s.oid, 'pg_statistic_ext'))
+  FROM pg_statistic_ext s JOIN ns n ON n.oid = s.stxnamespace
+UNION ALL
+  SELECT format('event-trigger %I event %s enabled %s function %s tags %L', e.evtname, e.evtevent,
+                e.evtenabled, e.evtfoid::regprocedure, e.evttags)
+  FROM pg_event_trigger e
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_event_trigger'::regclass AND m.objid = e.oid)
+UNION ALL
+  SELECT format('default-acl %I schema %L type %s acl %L', pg_get_userbyid(d.defaclrole),
+                n.nspname, d.defaclobjtype, d.defaclacl)
+  FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+UNION ALL
+  SELECT format('large-object %s owner %I acl %L md5 %s', l.oid, pg_get_userbyid(l.lomowner),
+                l.lomacl, md5(lo_get(l.oid)))
+  FROM pg_largeobject_metadata l
+) lines (line)
+)sql";
+
+// Tables and the columns pg_dump copies (generated ones are computed again).
+constexpr const char* kTables = R"sql(
+SELECT n.nspname, c.relname, c.oid::regclass::text,
+       coalesce((SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                 FROM pg_attribute a
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                   AND a.attgenerated = ''), '')
+FROM rel c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r'
+)sql";
+
+constexpr const char* kSequences = R"sql(
+SELECT n.nspname, c.relname, c.oid::regclass::text
+FROM rel c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'S'
+)sql";
+
+struct ResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+tl::unexpected<Error> sql_failure(pg_conn* conn, std::string_view what) {
+  std::string message = PQerrorMessage(conn);
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  return fail(ErrorCode::kSql, fmt::format("cannot {}: {}", what, message));
+}
+
+Result<ResultPtr> query(pg_conn* conn, const std::string& sql, std::string_view what) {
+  ResultPtr result(PQexec(conn, sql.c_str()));
+  auto status = PQresultStatus(result.get());
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return sql_failure(conn, what);
+  return result;
+}
+
+std::string value(const PGresult* result, int row, int column) {
+  return std::string(PQgetvalue(result, row, column),
+                     static_cast<size_t>(PQgetlength(result, row, column)));
+}
+
+// "sequence-position <name> <last_value> <t|f>" for every sequence: where
+// the dump set it when there is one (other sessions may draw from a sequence
+// while pg_dump runs, sequences being outside transactions, and the dump's
+// value is the one a restore gets), else where it stands.
+Result<std::vector<std::string>> sequence_lines(pg_conn* conn,
+                                                const DumpScanner::SequencePositions* dumped) {
+  auto sequences = query(conn, std::string(kUserObjects) + kSequences, "list sequences");
+  if (!sequences) return tl::unexpected(sequences.error());
+  const PGresult* list = sequences->get();
+  std::vector<std::string> positions(static_cast<size_t>(PQntuples(list)));
+  std::vector<int> live;
+  for (int i = 0; i < PQntuples(list); ++i) {
+    if (dumped) {
+      auto it = dumped->find({value(list, i, 0), value(list, i, 1)});
+      if (it != dumped->end()) {
+        positions[static_cast<size_t>(i)] = it->second;
+        continue;
+      }
+    }
+    live.push_back(i);
+  }
+  for (size_t first = 0; first < live.size(); first += kSequencesPerQuery) {
+    std::string sql;
+    for (size_t i = first; i < std::min(live.size(), first + kSequencesPerQuery); ++i) {
+      if (!sql.empty()) sql += " UNION ALL ";
+      sql += fmt::format("SELECT {}, last_value::text, is_called FROM {}", live[i],
+                         value(list, live[i], 2));
+    }
+    auto read = query(conn, sql, "read sequences");
+    if (!read) return tl::unexpected(read.error());
+    for (int row = 0; row < PQntuples(read->get()); ++row) {
+      auto index = static_cast<size_t>(std::stoi(value(read->get(), row, 0)));
+      positions[index] = value(read->get(), row, 1) + " " + value(read->get(), row, 2);
+    }
+  }
+  std::vector<std::string> lines;
+  for (int i = 0; i < PQntuples(list); ++i) {
+    lines.push_back(fmt::format("sequence-position {} {}", value(list, i, 2),
+                                positions[static_cast<size_t>(i)]));
+  }
+  return lines;
+}
+
+// The rows of `table` as COPY writes them.
+Result<RowSetHash> read_rows(pg_conn* conn, const std::string& table, const std::string& columns,
+                             std::string_view name) {
+  auto what = fmt::format("read table '{}'", name);
+  ResultPtr started(
+      PQexec(conn, fmt::format("COPY (SELECT {} FROM ONLY {}) TO STDOUT", columns, table).c_str()));
+  if (PQresultStatus(started.get()) != PGRES_COPY_OUT) return sql_failure(conn, what);
+  RowSetHash rows;
+  char* line = nullptr;
+  int size;
+  while ((size = PQgetCopyData(conn, &line, 0)) > 0) {
+    rows.add(std::string_view(line, static_cast<size_t>(size) - 1));  // without the newline
+    PQfreemem(line);
+  }
+  // -1: the COPY is over; its result says how it went.
+  for (ResultPtr result(PQgetResult(conn)); result; result.reset(PQgetResult(conn))) {
+    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) return sql_failure(conn, what);
+  }
+  if (size == -2) return sql_failure(conn, what);
+  return rows;
+}
+
+}  // namespace
+
+Result<ContentFingerprint> fingerprint_in_transaction(
+    pg_conn* conn, const std::function<Result<const DumpScanner*>()>& dumped) {
+  if (PQserverVersion(conn) < kMinimumServer) {
+    return fail(ErrorCode::kUnsupported,
+                fmt::format("PostgreSQL {} is too old for backups; 12 or newer is needed",
+                            version_text(PQserverVersion(conn))));
+  }
+  if (auto r = query(conn, kSettings, "fingerprint the database"); !r)
+    return tl::unexpected(r.error());
+  auto schema = query(conn, std::string(kUserObjects) + kSchemaLines, "read the schema");
+  if (!schema) return tl::unexpected(schema.error());
+  std::vector<std::string> lines;
+  for (int row = 0; row < PQntuples(schema->get()); ++row)
+    lines.push_back(value(schema->get(), row, 0));
+  schema->reset();
+  auto tables = query(conn, std::string(kUserObjects) + kTables, "list tables");
+  if (!tables) return tl::unexpected(tables.error());
+
+  auto dump = dumped();
+  if (!dump) return tl::unexpected(dump.error());
+  ContentFingerprint result;
+  for (int row = 0; row < PQntuples(tables->get()); ++row) {
+    const PGresult* t = tables->get();
+    std::string name = value(t, row, 0) + "." + value(t, row, 1);
+    const RowSetHash* rows = nullptr;
+    if (*dump) {
+      auto it = (*dump)->tables().find({value(t, row, 0), value(t, row, 1)});
+      if (it != (*dump)->tables().end()) rows = &it->second;
+    }
+    RowSetHash read;
+    if (!rows) {
+      auto live = read_rows(conn, value(t, row, 2), value(t, row, 3), name);
+      if (!live) return tl::unexpected(live.error());
+      read = *live;
+      rows = &read;
+    }
+    result.tables.push_back(TableSummary{name, rows->rows(), sha256_hex(rows->text())});
+  }
+  std::sort(result.tables.begin(), result.tables.end(),
+            [](const TableSummary& a, const TableSummary& b) { return a.name < b.name; });
+
+  auto positions = sequence_lines(conn, *dump ? &(*dump)->sequences() : nullptr);
+  if (!positions) return tl::unexpected(positions.error());
+  lines.insert(lines.end(), positions->begin(), positions->end());
+  std::sort(lines.begin(), lines.end());
+  Sha256 hash;
+  for (const auto& line : lines) {
+    hash.update(line);
+    hash.update("\n");
+  }
+  result.schema_sha256 = hash.finish_hex();
+  return result;
+}
+
+Result<ContentFingerprint> fingerprint(pg_conn* conn) {
+  // Its own repeatable-read transaction makes the schema and every table one
+  // consistent state; inside the caller's, a savepoint takes the settings back.
+  bool nested = PQtransactionStatus(conn) != PQTRANS_IDLE;
+  const char* begin =
+      nested ? "SAVEPOINT migrate_fingerprint" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  const char* end = nested
+                        ? "ROLLBACK TO SAVEPOINT migrate_fingerprint; RELEASE migrate_fingerprint"
+                        : "ROLLBACK";
+  if (auto r = query(conn, begin, "fingerprint the database"); !r) return tl::unexpected(r.error());
+  auto result =
+      fingerprint_in_transaction(conn, []() -> Result<const DumpScanner*> { return nullptr; });
+  ResultPtr(PQexec(conn, end));
+  return result;
+}
+
+Result<std::uint64_t> database_size(pg_conn* conn) {
+  auto result = query(conn, "SELECT pg_catalog.pg_database_size(pg_catalog.current_database())",
+                      "measure the database");
+  if (!result) return tl::unexpected(result.error());
+  return static_cast<std::uint64_t>(std::stoull(value(result->get(), 0, 0)));
+}
+
+}  // namespace migrate::postgres

@@ -1,0 +1,145 @@
+#include "drivers/postgres/postgres_lock.h"
+
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include <memory>
+#include <thread>
+
+#include "drivers/postgres/postgres_conninfo.h"
+#include "util/log.h"
+
+namespace migrate::postgres {
+namespace {
+
+constexpr auto kPollInterval = std::chrono::milliseconds(100);
+
+using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+ResultPtr exec_params(PGconn* conn, const char* sql, const std::string& param) {
+  const char* values[] = {param.c_str()};
+  return ResultPtr(PQexecParams(conn, sql, 1, nullptr, values, nullptr, nullptr, 0), &PQclear);
+}
+
+std::string trimmed(const char* text) {
+  std::string s = text ? text : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+std::int64_t advisory_lock_key(const std::string& database, const std::string& table) {
+  // FNV-1a: stable across builds and platforms, unlike std::hash.
+  std::uint64_t hash = 14695981039346656037ULL;
+  for (unsigned char c : "migrate:" + database + ":" + table) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return static_cast<std::int64_t>(hash);
+}
+
+AdvisoryLock::AdvisoryLock(std::string conninfo, std::string password, std::string masked_url,
+                           std::string database, std::string table)
+    : conninfo_(std::move(conninfo)),
+      password_(std::move(password)),
+      masked_url_(std::move(masked_url)),
+      database_(std::move(database)),
+      key_(advisory_lock_key(database_, table)) {}
+
+AdvisoryLock::~AdvisoryLock() {
+  if (conn_) PQfinish(conn_);  // closing the session releases the lock
+}
+
+Result<bool> AdvisoryLock::try_lock() {
+  if (!conn_) {
+    conn_ = PQconnectdb(conninfo_.c_str());
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      std::string message = connection_message(PQerrorMessage(conn_), password_);
+      PQfinish(conn_);
+      conn_ = nullptr;
+      return fail(ErrorCode::kConnection,
+                  fmt::format("cannot open the lock connection to '{}': {}", masked_url_, message));
+    }
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
+  }
+  auto result = exec_params(conn_, "SELECT pg_try_advisory_lock($1::bigint)", std::to_string(key_));
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+    return fail(ErrorCode::kLock,
+                fmt::format("cannot take advisory lock {} on database '{}': {}", key_, database_,
+                            trimmed(PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY))));
+  }
+  return std::string_view(PQgetvalue(result.get(), 0, 0)) == "t";
+}
+
+// "pid 4242, application 'migrate'", or "" when the holder is gone already.
+std::string AdvisoryLock::holder_description() {
+  // A bigint advisory key shows in pg_locks as classid (high half), objid
+  // (low half) and objsubid 1.
+  auto key = static_cast<std::uint64_t>(key_);
+  std::string sql = fmt::format(
+      "SELECT l.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'a local "
+      "socket') "
+      "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+      "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+      "AND l.classid = {} AND l.objid = {} AND l.pid <> $1::int",
+      key >> 32, key & 0xffffffffULL);
+  auto result = exec_params(conn_, sql.c_str(), std::to_string(PQbackendPID(conn_)));
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) == 0) return "";
+  std::string application = PQgetvalue(result.get(), 0, 1);
+  return fmt::format("pid {}{}, from {}", PQgetvalue(result.get(), 0, 0),
+                     application.empty() ? "" : fmt::format(", application '{}'", application),
+                     PQgetvalue(result.get(), 0, 2));
+}
+
+Result<void> AdvisoryLock::acquire(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool announced = false;
+  for (;;) {
+    auto locked = try_lock();
+    if (!locked) {
+      release();
+      return tl::unexpected(locked.error());
+    }
+    if (*locked) {
+      held_ = true;
+      return {};
+    }
+    bool expired = std::chrono::steady_clock::now() >= deadline;
+    if (announced && !expired) {
+      std::this_thread::sleep_for(kPollInterval);
+      continue;
+    }
+    std::string holder = holder_description();
+    std::string lock_name = fmt::format("advisory lock {} on database '{}'{}", key_, database_,
+                                        holder.empty() ? "" : fmt::format(" (held by {})", holder));
+    if (expired) {
+      release();
+      if (timeout.count() <= 0)  // a single attempt (doctor)
+        return fail(ErrorCode::kLock, fmt::format("another runner holds the {}", lock_name));
+      return fail(
+          ErrorCode::kLock,
+          fmt::format("timed out after {} s waiting for the {}: another runner holds it",
+                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), lock_name),
+          "wait for the other runner to finish, or raise --lock-timeout");
+    }
+    log::info(fmt::format("another runner holds the {}; waiting up to {} s", lock_name,
+                          std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
+    announced = true;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+void AdvisoryLock::release() {
+  if (!conn_) return;
+  // Closing the connection alone would release the lock too; unlocking first
+  // makes it free at once even if the close is slow to reach the server.
+  if (held_) exec_params(conn_, "SELECT pg_advisory_unlock($1::bigint)", std::to_string(key_));
+  held_ = false;
+  PQfinish(conn_);
+  conn_ = nullptr;
+}
+
+}  // namespace migrate::postgres

@@ -1,0 +1,54 @@
+// The runner lock on PostgreSQL (SPEC §3): a session-level advisory lock,
+// held on a connection of its own.
+//
+// Its own connection, because a waiter must never queue behind the holder
+// (it polls pg_try_advisory_lock instead) and because the holder's main
+// connection must stay free of anything that would make it wait on itself:
+// CREATE INDEX CONCURRENTLY waits for every other transaction, and a lock
+// taken in the main connection's transaction would be one of them. The lock
+// goes away with the connection, so a runner that dies releases it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "migrate/error.h"
+
+struct pg_conn;
+
+namespace migrate::postgres {
+
+// The advisory lock key of a tracking table: a stable 64-bit hash of
+// "migrate:<database>:<table>", so that runners on the same table exclude
+// each other and runners on different tables (or databases) do not.
+std::int64_t advisory_lock_key(const std::string& database, const std::string& table);
+
+class AdvisoryLock {
+ public:
+  // `conninfo` includes the password; `masked_url` and `database` are for messages.
+  AdvisoryLock(std::string conninfo, std::string password, std::string masked_url,
+               std::string database, std::string table);
+  ~AdvisoryLock();
+  AdvisoryLock(const AdvisoryLock&) = delete;
+  AdvisoryLock& operator=(const AdvisoryLock&) = delete;
+
+  // Connects and polls every 100 ms until the lock is ours or `timeout` has
+  // passed (one attempt with a zero timeout). kLock on timeout, naming the
+  // key, the database and the holder's pid; kConnection if the lock
+  // connection cannot be opened.
+  Result<void> acquire(std::chrono::milliseconds timeout);
+  // Unlocks and closes the connection; a no-op when not held.
+  void release();
+
+ private:
+  Result<bool> try_lock();
+  std::string holder_description();
+
+  std::string conninfo_, password_, masked_url_, database_;
+  std::int64_t key_;
+  pg_conn* conn_ = nullptr;  // owned; open only while the lock is held or awaited
+  bool held_ = false;
+};
+
+}  // namespace migrate::postgres

@@ -1,0 +1,38 @@
+// PostgreSQL snapshots, restores and fingerprints (SPEC §5).
+//
+// Snapshots come from the server's own pg_dump, streamed through the backup
+// pipeline without a shell; restores replay them into a database emptied in
+// the same transaction, so objects created after the backup are gone. The
+// fingerprint is computed by the server from the catalogs and the rows.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "migrate/driver.h"
+
+struct pg_conn;  // libpq's PGconn
+
+namespace migrate::postgres {
+
+// How the dump tools reach the database: libpq "keyword=value" connection
+// string (password included: passed to children through the environment,
+// never on a command line) and the database name.
+struct ConnectionParams {
+  std::string conninfo;  // e.g. "host=127.0.0.1 port=5432 user=app dbname=app sslmode=disable"
+  std::string password;  // given to pg_dump/psql as PGPASSWORD
+  std::string database;
+};
+
+Result<ContentFingerprint> fingerprint(pg_conn* conn);
+Result<std::uint64_t> database_size(pg_conn* conn);
+Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, ByteSink& sink,
+                              const std::filesystem::path& scratch_dir);
+Result<void> restore(pg_conn* conn, const ConnectionParams& params, ByteSource& source,
+                     const std::filesystem::path& scratch_dir);
+Result<ContentFingerprint> fingerprint_snapshot(pg_conn* conn, const ConnectionParams& params,
+                                                ByteSource& source,
+                                                const std::filesystem::path& scratch_dir);
+
+}  // namespace migrate::postgres

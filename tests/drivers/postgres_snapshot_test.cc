@@ -1,0 +1,951 @@
+// PostgreSQL snapshots, restores and fingerprints, called directly against a
+// real server (scripts/test-servers.sh), and the pieces under them: finding
+// and running the client tools, reading pg_dump's output. Each server test
+// works in a database of its own, dropped afterwards; state is checked
+// independently with psql and pg_dump.
+#include "drivers/postgres/postgres_snapshot.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "backup/stream_helpers.h"
+#include "drivers/postgres/pg_tools.h"
+#include "drivers/postgres/postgres_conninfo.h"
+#include "migrate/url.h"
+#include "support/shell.h"
+#include "support/temp_dir.h"
+#include "support/test_servers.h"
+
+namespace migrate::testing {
+namespace {
+
+using backup_test::FailingSink;
+using backup_test::StringSink;
+using backup_test::StringSource;
+using postgres::Child;
+using postgres::Command;
+using postgres::DumpScanner;
+
+// --- without a server: versions, tools, children, pg_dump's format ---------
+
+TEST(PgToolsTest, ParsesToolVersions) {
+  const std::pair<const char*, int> cases[] = {
+      {"pg_dump (PostgreSQL) 15.4 (Debian 15.4-1.pgdg120+1)", 150004},
+      {"psql (PostgreSQL) 16.10", 160010},
+      {"pg_dump (PostgreSQL) 9.6.24", 90624},
+      {"pg_dump (PostgreSQL) 17beta2", 170000},
+      {"pg_dump (PostgreSQL) 14.10 (Ubuntu 14.10-0ubuntu0.22.04.1)", 140010},
+  };
+  for (const auto& [line, version] : cases) {
+    auto parsed = postgres::parse_tool_version(line);
+    ASSERT_TRUE(parsed) << line;
+    EXPECT_EQ(*parsed, version) << line;
+  }
+  EXPECT_FALSE(postgres::parse_tool_version("pg_dump: no version here"));
+  EXPECT_EQ(postgres::version_text(150004), "15.4");
+  EXPECT_EQ(postgres::version_text(90624), "9.6.24");
+  EXPECT_EQ(postgres::major_version_text(90624), "9.6");
+  EXPECT_EQ(postgres::major_version(160002), 16);
+}
+
+TEST(PgToolsTest, RefusesADumpToolOlderThanTheServer) {
+  auto found = postgres::find_tool("pg_dump", 100000);  // any from 10 on
+  if (!found && found.error().code == ErrorCode::kUnsupported) GTEST_SKIP() << "no pg_dump";
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_TRUE(found->version_line.starts_with("pg_dump (PostgreSQL) ")) << found->version_line;
+
+  auto refused = postgres::find_tool("pg_dump", 990002);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kRefused);
+  EXPECT_TRUE(refused.error().message.starts_with("pg_dump 1")) << refused.error().message;
+  EXPECT_TRUE(refused.error().message.ends_with(
+      " is older than the server 99.2; install postgresql-client-99"))
+      << refused.error().message;
+
+  // A server older than every tool is served by the oldest newer one.
+  auto for_older = postgres::find_tool("pg_dump", 120005);
+  ASSERT_TRUE(for_older);
+  EXPECT_GE(for_older->version, 120005);
+
+  auto missing = postgres::find_tool("pg_no_such_tool", 150000);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kUnsupported);
+  EXPECT_EQ(missing.error().message, "pg_no_such_tool not found; install postgresql-client-15");
+}
+
+Result<void> run_sh(const std::string& script, std::string* out = nullptr,
+                    Child::Input input = nullptr) {
+  auto child = Child::spawn(Command{"/bin/sh",
+                                    {"-c", script},
+                                    {{"MIGRATE_TEST_VAR", "from-env"}},
+                                    input ? Command::Stream::kPipe : Command::Stream::kNull,
+                                    Command::Stream::kPipe});
+  if (!child) return tl::unexpected(child.error());
+  return (*child)->run(input, [&](std::string_view bytes) -> Result<void> {
+    if (out) out->append(bytes);
+    return {};
+  });
+}
+
+TEST(ChildTest, ReportsExitCodesSignalsAndStderr) {
+  std::string out;
+  ASSERT_TRUE(run_sh("printf '%s' \"$MIGRATE_TEST_VAR\"", &out));
+  EXPECT_EQ(out, "from-env");
+
+  auto failed = run_sh("echo 'pg_dump: error: no such table' >&2; exit 3");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message, "sh failed (exit code 3): pg_dump: error: no such table");
+
+  auto killed = run_sh("printf partial; kill -9 $$");
+  ASSERT_FALSE(killed);
+  EXPECT_EQ(killed.error().message, "sh was killed by signal 9 (Killed)");
+
+  // A flood on stderr is kept to its beginning and its end.
+  auto flood = run_sh("echo first >&2; yes 'noise' | head -c 5000000 >&2; echo last >&2; exit 1");
+  ASSERT_FALSE(flood);
+  EXPECT_LT(flood.error().message.size(), 20000u);
+  EXPECT_NE(flood.error().message.find("first"), std::string::npos);
+  EXPECT_NE(flood.error().message.find("last"), std::string::npos);
+}
+
+TEST(ChildTest, PumpsStdinAndStdoutTogetherWithoutDeadlock) {
+  // cat echoes as it reads: neither side may wait for the other to finish.
+  std::string data = backup_test::dump_like_text(16 * backup_test::kMiB);
+  size_t sent = 0;
+  std::string out;
+  auto ran = run_sh("cat; echo done >&2", &out, [&]() -> Result<std::string_view> {
+    size_t n = std::min<size_t>(300007, data.size() - sent);
+    std::string_view piece(data.data() + sent, n);
+    sent += n;
+    return piece;
+  });
+  ASSERT_TRUE(ran) << ran.error().message;
+  EXPECT_TRUE(out == data);
+}
+
+TEST(ChildTest, AnInputErrorTerminatesTheChild) {
+  auto started = std::chrono::steady_clock::now();
+  int calls = 0;
+  auto ran = run_sh("cat >/dev/null; sleep 60", nullptr, [&]() -> Result<std::string_view> {
+    if (++calls > 3) return fail(ErrorCode::kIo, "the source broke");
+    return std::string_view("some bytes\n");
+  });
+  ASSERT_FALSE(ran);
+  EXPECT_EQ(ran.error().message, "the source broke");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+}
+
+TEST(ChildTest, AChildThatStopsReadingIsNotAWriteError) {
+  auto ran = run_sh("head -c 10 >/dev/null; exit 0", nullptr, [&]() -> Result<std::string_view> {
+    static const std::string block(1 << 20, 'x');
+    return std::string_view(block);  // endless
+  });
+  EXPECT_TRUE(ran) << ran.error().message;
+}
+
+constexpr std::string_view kFakeDump = R"(--
+-- PostgreSQL database dump
+--
+
+\restrict abc
+
+SET standard_conforming_strings = on;
+CREATE FUNCTION "public"."reset"() RETURNS void LANGUAGE sql AS $$
+SELECT pg_catalog.setval('"public"."decoy"', 99, true);
+$$;
+COPY "public"."notes" ("body") FROM stdin;
+COMMIT;
+BEGIN;
+SELECT pg_catalog.setval('"public"."s"', 5, true);
+\.
+
+--
+-- Data for Name: BLOBS; Type: BLOBS; Schema: -; Owner: -
+--
+
+BEGIN;
+
+SELECT pg_catalog.lo_open('16399', 131072);
+SELECT pg_catalog.lowrite(0, '\x68656c6c6f');
+SELECT pg_catalog.lo_close(0);
+
+COMMIT;
+
+SELECT pg_catalog.setval('"public"."s"', 42, true);
+SELECT pg_catalog.setval('"we""ird.schema"."Seq"', -7, false);
+
+--
+-- PostgreSQL database dump complete
+--
+
+\unrestrict abc
+
+)";
+
+TEST(RowSetHashTest, IsSipHashSummedInAnyOrder) {
+  // The reference vectors (key 00..0f, message 00..n-1).
+  const std::uint64_t k0 = 0x0706050403020100ULL, k1 = 0x0f0e0d0c0b0a0908ULL;
+  std::string message;
+  for (char c = 0; c < 15; ++c) message += c;
+  EXPECT_EQ(postgres::siphash24(k0, k1, ""), 0x726fdb47dd0e0e31ULL);
+  EXPECT_EQ(postgres::siphash24(k0, k1, message.substr(0, 8)), 0x93f5f5799a932462ULL);
+  EXPECT_EQ(postgres::siphash24(k0, k1, message), 0xa129ca6149be45e5ULL);
+
+  postgres::RowSetHash forward, backward, other;
+  const char* rows[] = {"1\tada", "2\tbob", "2\tbob", "3\t\\N"};
+  for (const char* row : rows) forward.add(row);
+  for (int i = 3; i >= 0; --i) backward.add(rows[i]);
+  for (const char* row : {"1\tada", "2\tbob", "3\t\\N", "3\t\\N"}) other.add(row);
+  EXPECT_EQ(forward.text(), backward.text());
+  EXPECT_NE(forward.text(), other.text());  // duplicates count
+  EXPECT_TRUE(forward.text().starts_with("4 "));
+  EXPECT_EQ(postgres::RowSetHash().text(), "0 0000000000000000 0000000000000000");
+}
+
+TEST(DumpScannerTest, FindsSequencesAndDropsOnlyTheLargeObjectTransaction) {
+  std::string expected(kFakeDump);
+  for (std::string_view line : {"\nBEGIN;\n\nSELECT pg_catalog.lo_open", "\nCOMMIT;\n\nSELECT"}) {
+    size_t at = expected.find(line);
+    ASSERT_NE(at, std::string::npos);
+    expected.erase(at + 1, line.starts_with("\nBEGIN") ? 7 : 8);
+  }
+  for (size_t piece : {kFakeDump.size(), size_t{1}, size_t{2}, size_t{3}, size_t{7}, size_t{64}}) {
+    DumpScanner scanner;
+    std::string filtered;
+    for (size_t at = 0; at < kFakeDump.size(); at += piece)
+      scanner.scan(kFakeDump.substr(at, piece), &filtered);
+    scanner.finish(&filtered);
+    EXPECT_TRUE(scanner.looks_like_dump()) << piece;
+    EXPECT_TRUE(scanner.complete()) << piece;
+    EXPECT_EQ(filtered, expected) << piece;
+    DumpScanner::SequencePositions want{{{"public", "decoy"}, "99 t"},
+                                        {{"public", "s"}, "42 t"},
+                                        {{"we\"ird.schema", "Seq"}, "-7 f"}};
+    EXPECT_EQ(scanner.sequences(), want) << piece;
+    EXPECT_TRUE(scanner.tables().empty());  // rows are hashed only on request
+  }
+  DumpScanner hashing(DumpScanner::Rows::kHash);
+  hashing.scan(kFakeDump);
+  hashing.finish();
+  postgres::RowSetHash notes;
+  for (const char* row :
+       {"COMMIT;", "BEGIN;", "SELECT pg_catalog.setval('\"public\".\"s\"', 5, true);"})
+    notes.add(row);
+  ASSERT_EQ(hashing.tables().size(), 1u);
+  EXPECT_EQ(hashing.tables().begin()->first,
+            std::make_pair(std::string("public"), std::string("notes")));
+  EXPECT_EQ(hashing.tables().begin()->second.text(), notes.text());
+}
+
+TEST(DumpScannerTest, TellsWholeDumpsFromCutOnesAndFromOtherFiles) {
+  std::string_view whole(kFakeDump);
+  size_t marker = whole.find("--\n-- PostgreSQL database dump complete");
+  const std::pair<std::string, bool> cases[] = {
+      {std::string(whole), true},
+      {std::string(whole.substr(0, whole.find("\\unrestrict"))), true},
+      {std::string(whole.substr(0, marker)), false},
+      {std::string(whole.substr(0, whole.size() / 2)), false},
+      {std::string(whole) + "DROP TABLE users;\n", false},
+  };
+  for (const auto& [text, complete] : cases) {
+    DumpScanner scanner;
+    scanner.scan(text);
+    scanner.finish();
+    EXPECT_EQ(scanner.complete(), complete) << text.substr(text.size() > 40 ? text.size() - 40 : 0);
+  }
+  DumpScanner other;
+  other.scan(std::string_view("SQLite format 3\0\0\0\n--\n", 23));
+  EXPECT_TRUE(other.header_read());
+  EXPECT_FALSE(other.looks_like_dump());
+}
+
+// --- against the server -----------------------------------------------------
+
+std::string shell_quote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// A realistic schema: enum (with a value added later), domain, schemas,
+// a sequence moved on, dropped and added columns, FKs, identity, a trigger
+// function, a view, a materialized view, comments, and `rows` customers.
+std::string realistic_schema(int rows) {
+  std::string sql = R"sql(
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+ALTER TYPE mood ADD VALUE 'meh' BEFORE 'ok';
+CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+CREATE SCHEMA billing;
+COMMENT ON SCHEMA billing IS 'money matters';
+CREATE SEQUENCE billing.invoice_no START 1000 INCREMENT 7;
+SELECT setval('billing.invoice_no', 123456);
+CREATE TABLE customers (
+  id bigserial PRIMARY KEY,
+  email text NOT NULL UNIQUE,
+  mood mood DEFAULT 'ok',
+  score positive,
+  created timestamptz NOT NULL DEFAULT '2024-01-01 00:00:00+00',
+  balance numeric(12,2) DEFAULT 0,
+  ratio double precision,
+  tags text[],
+  doc jsonb,
+  photo bytea
+);
+ALTER TABLE customers DROP COLUMN photo;
+ALTER TABLE customers ADD COLUMN note text;
+COMMENT ON TABLE customers IS 'people who pay';
+COMMENT ON COLUMN customers.email IS 'login';
+CREATE TABLE billing.invoices (
+  no integer PRIMARY KEY DEFAULT nextval('billing.invoice_no'),
+  customer_id bigint NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+  amount numeric(12,2) NOT NULL CHECK (amount >= 0),
+  issued date NOT NULL
+);
+CREATE INDEX invoices_customer ON billing.invoices (customer_id, issued DESC);
+CREATE TABLE events (id integer GENERATED ALWAYS AS IDENTITY, customer_id bigint, kind text, at timestamp);
+CREATE TABLE audit (changed_at timestamptz, who text, what text);
+CREATE TABLE odd (t text, "Mixed Case" int, "s.dot" int, kind regclass);
+INSERT INTO odd VALUES ('same', 1, 1, 'odd'), ('same', 2, 2, 'billing.invoices');
+CREATE TABLE nothing ();
+ALTER TABLE customers ADD COLUMN domain text GENERATED ALWAYS AS (split_part(email, '@', 2)) STORED;
+CREATE TABLE metrics (at date NOT NULL, value int) PARTITION BY RANGE (at);
+CREATE TABLE metrics_h1 PARTITION OF metrics FOR VALUES FROM ('2024-01-01') TO ('2024-07-01');
+CREATE TABLE metrics_h2 PARTITION OF metrics FOR VALUES FROM ('2024-07-01') TO ('2025-01-01');
+INSERT INTO metrics SELECT date '2024-01-01' + g % 366, g FROM generate_series(1, 1000) g;
+CREATE TABLE animals (name text);
+CREATE TABLE dogs (good boolean DEFAULT true) INHERITS (animals);
+INSERT INTO animals VALUES ('generic'); INSERT INTO dogs (name) VALUES ('rex'), ('fido');
+CREATE UNLOGGED TABLE cache (k text PRIMARY KEY, v bytea, ttl interval, at timestamptz, t timetz);
+INSERT INTO cache SELECT 'k' || g, decode(md5(g::text), 'hex'), g * interval '90 minutes',
+  timestamptz '2024-03-10 01:30:00-05' + g * interval '1 hour', time with time zone '10:00+02'
+  FROM generate_series(1, 500) g;
+CREATE FUNCTION touch_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO audit VALUES ('2024-01-01', 'someone', TG_OP || ' ' || NEW.email);
+  RETURN NEW;
+END $$;
+COMMENT ON FUNCTION touch_audit() IS 'keeps an audit trail';
+CREATE TRIGGER customers_audit AFTER UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION touch_audit();
+CREATE FUNCTION billing.total(c bigint) RETURNS numeric LANGUAGE sql STABLE AS
+  'SELECT coalesce(sum(amount), 0) FROM billing.invoices WHERE customer_id = c';
+CREATE VIEW customer_totals AS SELECT c.id, c.email, billing.total(c.id) AS total FROM customers c;
+CREATE MATERIALIZED VIEW mood_counts AS SELECT mood, count(*) AS n FROM customers GROUP BY mood;
+CREATE UNIQUE INDEX mood_counts_mood ON mood_counts (mood);
+INSERT INTO customers (email, mood, score, balance, ratio, tags, doc, note)
+  SELECT 'user' || g || '@example.com', (ARRAY['sad','meh','ok','happy'])[1 + g % 4]::mood,
+         1 + g % 100, (g % 10000) / 100.0, g / 7.0, ARRAY['t' || g % 5, 't' || g % 3],
+         jsonb_build_object('n', g, 'even', g % 2 = 0),
+         CASE WHEN g % 11 = 0 THEN NULL ELSE repeat('x', g % 40) || E'\ttab\nline' END
+  FROM generate_series(1, ROWS) g;
+INSERT INTO billing.invoices (customer_id, amount, issued)
+  SELECT 1 + g % ROWS, (g % 5000) / 10.0, date '2024-01-01' + g % 365
+  FROM generate_series(1, ROWS * 3 / 2) g;
+INSERT INTO events (customer_id, kind, at)
+  SELECT 1 + g % ROWS, 'k' || g % 13, timestamp '2024-01-01' + g * interval '1 minute'
+  FROM generate_series(1, ROWS) g;
+INSERT INTO events (customer_id, kind, at) VALUES (NULL, NULL, NULL);
+DELETE FROM events WHERE id % 1000 = 0;
+UPDATE customers SET note = 'updated' WHERE id = 3;
+REFRESH MATERIALIZED VIEW mood_counts;
+)sql";
+  for (size_t at; (at = sql.find("ROWS")) != std::string::npos;)
+    sql.replace(at, 4, std::to_string(rows));
+  return sql;
+}
+
+// pg_dump's output without the per-run \restrict keys.
+std::string without_restrict_keys(const std::string& dump) {
+  std::string out;
+  size_t start = 0;
+  while (start < dump.size()) {
+    size_t end = dump.find('\n', start);
+    end = end == std::string::npos ? dump.size() : end + 1;
+    std::string_view line(dump.data() + start, end - start);
+    if (!line.starts_with("\\restrict ") && !line.starts_with("\\unrestrict ")) out += line;
+    start = end;
+  }
+  return out;
+}
+
+std::string unique_suffix() {
+  static std::atomic<int> counter{0};
+  std::random_device random;
+  return std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
+         std::to_string(random() % 100000);
+}
+
+// pids of this process's children running `command` (as /proc names them).
+std::vector<pid_t> children_named(const std::string& command) {
+  std::vector<pid_t> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    size_t open = text.find('('), close = text.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::string name = text.substr(open + 1, close - open - 1);
+    int ppid = 0;
+    char state;
+    if (std::sscanf(text.c_str() + close + 1, " %c %d", &state, &ppid) != 2) continue;
+    if (name == command && ppid == ::getpid() && state != 'Z')
+      found.push_back(static_cast<pid_t>(std::stoi(pid)));
+  }
+  return found;
+}
+
+class PostgresSnapshotTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto url = postgres_test_url();
+    REQUIRE_SERVER(url);
+    auto parsed = parse_database_url(*url);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    server_ = *parsed;
+    admin_ = conninfo(server_.database);
+    name_ = "snapshot_test_" + unique_suffix();
+    ASSERT_EQ(psql(admin_, "CREATE DATABASE " + name_), "");
+    created_ = true;
+    params_ = params(name_);
+    connect();
+  }
+
+  void TearDown() override {
+    conn_.reset();
+    if (created_) psql(admin_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+    for (const auto& role : roles_) psql(admin_, "DROP ROLE IF EXISTS " + role);
+  }
+
+  // libpq's connection string for `database`, password included (for psql).
+  std::string conninfo(const std::string& database, const std::string& user = "",
+                       const std::string& password = "") const {
+    DatabaseUrl url = server_;
+    url.database = database;
+    if (!user.empty()) url.user = user, url.password = password;
+    return *postgres::build_conninfo(url, postgres::Password::kInclude);
+  }
+  postgres::ConnectionParams params(const std::string& database, const std::string& user = "",
+                                    const std::string& password = "") const {
+    DatabaseUrl url = server_;
+    url.database = database;
+    if (!user.empty()) url.user = user, url.password = password;
+    return {*postgres::build_conninfo(url, postgres::Password::kOmit), url.password, database};
+  }
+  void connect() {
+    auto target = postgres::make_target(params_);
+    ASSERT_TRUE(target);
+    auto conn = postgres::connect(*target);
+    ASSERT_TRUE(conn) << conn.error().message;
+    conn_ = std::move(*conn);
+  }
+
+  // psql's unaligned, tuples-only output (errors included), trimmed.
+  static std::string psql(const std::string& conninfo, const std::string& sql) {
+    TempDir dir;
+    auto file = dir.write("script.sql", sql);
+    std::string out =
+        shell("psql " + shell_quote(conninfo) + " -X -q -A -t -v ON_ERROR_STOP=1 -f " +
+              shell_quote(file.string()) + " 2>&1");
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+  std::string sql(const std::string& statements) const { return psql(conninfo(name_), statements); }
+  std::string tool(const std::string& name, const std::string& args) const {
+    auto found = postgres::find_tool(name, std::stoi(sql("SHOW server_version_num")));
+    EXPECT_TRUE(found);
+    return shell(found->path.string() + " " + args + " " + shell_quote(conninfo(name_)) + " 2>&1");
+  }
+  std::string schema_dump() const { return without_restrict_keys(tool("pg_dump", "-s")); }
+  // Every row of every table, in a canonical order.
+  std::string data_dump() const {
+    std::string dump = without_restrict_keys(tool("pg_dump", "--data-only"));
+    std::vector<std::string> lines;
+    size_t start = 0;
+    while (start < dump.size()) {
+      size_t end = std::min(dump.find('\n', start), dump.size());
+      lines.emplace_back(dump, start, end - start);
+      start = end + 1;
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string out;
+    for (const auto& line : lines) out += line + "\n";
+    return out;
+  }
+
+  ContentFingerprint fingerprint() {
+    auto fp = postgres::fingerprint(conn_.get());
+    EXPECT_TRUE(fp) << fp.error().message;
+    return fp ? *fp : ContentFingerprint{};
+  }
+  std::string take_snapshot(SnapshotInfo* info = nullptr) {
+    StringSink sink;
+    auto taken = postgres::snapshot(conn_.get(), params_, sink, dir_.path());
+    EXPECT_TRUE(taken) << taken.error().message;
+    EXPECT_TRUE(sink.finished);
+    if (taken) {
+      EXPECT_EQ(taken->size, sink.data.size());
+      if (info) *info = *taken;
+    }
+    return sink.data;
+  }
+  Result<void> restore(const std::string& dump) {
+    StringSource source(dump);
+    return postgres::restore(conn_.get(), params_, source, dir_.path());
+  }
+
+  DatabaseUrl server_;
+  std::string admin_;
+  std::string name_;
+  bool created_ = false;
+  postgres::ConnectionParams params_;
+  postgres::Connection conn_;
+  std::vector<std::string> roles_;
+  TempDir dir_;
+};
+
+#define EXPECT_SAME_FINGERPRINT(expected, actual)                        \
+  do {                                                                   \
+    EXPECT_EQ(describe_difference((expected), (actual)), "");            \
+    EXPECT_EQ((expected).combined_sha256(), (actual).combined_sha256()); \
+  } while (false)
+
+TEST_F(PostgresSnapshotTest, RestoreBringsBackExactlyTheSnapshot) {
+  ASSERT_EQ(sql(realistic_schema(100000)), "123456");
+  auto before = fingerprint();
+  std::vector<std::pair<std::string, std::int64_t>> tables;
+  for (const auto& t : before.tables) tables.emplace_back(t.name, t.rows);
+  const std::vector<std::pair<std::string, std::int64_t>> expected_tables = {
+      {"billing.invoices", 150000},
+      {"public.animals", 1},
+      {"public.audit", 1},
+      {"public.cache", 500},
+      {"public.customers", 100000},
+      {"public.dogs", 2},
+      {"public.events", 99901},
+      {"public.metrics_h1", 545},
+      {"public.metrics_h2", 455},
+      {"public.nothing", 0},
+      {"public.odd", 2}};
+  EXPECT_EQ(tables, expected_tables);
+  std::string schema = schema_dump(), data = data_dump();
+  ASSERT_NE(schema.find("CREATE MATERIALIZED VIEW"), std::string::npos) << schema;
+
+  std::string invoice_no = sql("SELECT last_value FROM billing.invoice_no");
+  SnapshotInfo info;
+  std::string dump = take_snapshot(&info);
+  EXPECT_SAME_FINGERPRINT(before, info.fingerprint);
+  EXPECT_NE(dump.find("\"public\".\"customers\""), std::string::npos);
+
+  // Change data, schema, routines, sequences and public itself.
+  ASSERT_EQ(sql(R"sql(
+    DELETE FROM customers WHERE id % 3 = 0;
+    UPDATE billing.invoices SET amount = amount + 1 WHERE no % 5 = 0;
+    SELECT nextval('billing.invoice_no') > 0;
+    CREATE TABLE later (id int);
+    CREATE OR REPLACE FUNCTION billing.total(c bigint) RETURNS numeric LANGUAGE sql STABLE AS 'SELECT 0';
+    ALTER TYPE mood ADD VALUE 'ecstatic';
+    ALTER TABLE customers ADD COLUMN extra int;
+    COMMENT ON TABLE customers IS 'changed';
+    CREATE SCHEMA newer;
+    CREATE VIEW newer.v AS SELECT 1 AS one;
+    GRANT CREATE ON SCHEMA public TO PUBLIC;
+    COMMENT ON SCHEMA public IS 'not standard';
+    REFRESH MATERIALIZED VIEW mood_counts;
+  )sql"),
+            "t");
+  EXPECT_NE(describe_difference(before, fingerprint()), "");
+
+  auto restored = restore(dump);
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_SAME_FINGERPRINT(before, fingerprint());
+  EXPECT_EQ(schema_dump(), schema);
+  EXPECT_TRUE(data_dump() == data) << "the data differs after the restore";
+  EXPECT_EQ(sql("SELECT to_regclass('public.later') IS NULL, to_regnamespace('newer') IS NULL, "
+                "billing.total(2) > 0, nextval('billing.invoice_no')"),
+            "t|t|t|" + std::to_string(std::stoll(invoice_no) + 7));
+}
+
+TEST_F(PostgresSnapshotTest, FingerprintSeesEveryChange) {
+  ASSERT_EQ(sql(realistic_schema(1000)), "123456");
+  const char* changes[] = {
+      "UPDATE odd SET \"Mixed Case\" = 3 WHERE \"Mixed Case\" = 2",
+      "UPDATE customers SET ratio = ratio + 1e-12 WHERE id = 7",
+      "UPDATE customers SET created = created + interval '1 microsecond' WHERE id = 8",
+      "SELECT nextval('billing.invoice_no')",
+      "ALTER SEQUENCE billing.invoice_no RESTART WITH 5",
+      "COMMENT ON COLUMN customers.note IS 'free text'",
+      "ALTER TABLE odd RENAME COLUMN t TO tt",
+      "ALTER TYPE mood ADD VALUE 'angry'",
+      "ALTER TYPE mood RENAME VALUE 'angry' TO 'cross'",
+      "CREATE INDEX customers_mood ON customers (mood)",
+      "ALTER TABLE customers DISABLE TRIGGER customers_audit",
+      "GRANT SELECT ON customers TO PUBLIC",
+      "CREATE OR REPLACE VIEW customer_totals AS SELECT c.id, c.email, 0::numeric AS total "
+      "FROM customers c",
+      "CREATE TABLE billing.empty ()",
+      "SELECT lo_from_bytea(0, 'x')",
+      "ALTER TABLE customers ALTER COLUMN balance SET DEFAULT 1",
+      "REVOKE USAGE ON SCHEMA public FROM PUBLIC",
+  };
+  auto previous = fingerprint();
+  for (const char* change : changes) {
+    std::string out = sql(change);
+    ASSERT_EQ(out.find("ERROR"), std::string::npos) << out;
+    auto now = fingerprint();
+    EXPECT_NE(now.combined_sha256(), previous.combined_sha256()) << change;
+    previous = now;
+  }
+  EXPECT_SAME_FINGERPRINT(previous, fingerprint());  // and nothing else moves it
+}
+
+TEST_F(PostgresSnapshotTest, FingerprintsDoNotDependOnSessionSettings) {
+  ASSERT_EQ(sql(realistic_schema(2000)), "123456");
+  auto plain = fingerprint();
+  // Settings that change how values are written, for every new session here.
+  std::string settings;
+  for (const char* setting :
+       {"TimeZone = 'America/New_York'", "bytea_output = escape", "DateStyle = 'SQL, DMY'",
+        "IntervalStyle = iso_8601", "extra_float_digits = 0"})
+    settings += "ALTER DATABASE " + name_ + " SET " + setting + ";\n";
+  ASSERT_EQ(psql(admin_, settings), "");
+  connect();
+  EXPECT_SAME_FINGERPRINT(plain, fingerprint());
+  SnapshotInfo info;
+  std::string dump = take_snapshot(&info);
+  EXPECT_SAME_FINGERPRINT(plain, info.fingerprint);
+  // The scratch database has none of those settings.
+  StringSource source(dump);
+  auto verified = postgres::fingerprint_snapshot(conn_.get(), params_, source, dir_.path());
+  ASSERT_TRUE(verified) << verified.error().message;
+  EXPECT_SAME_FINGERPRINT(plain, *verified);
+}
+
+TEST_F(PostgresSnapshotTest, RestoreRemovesEverythingCreatedAfterTheSnapshot) {
+  ASSERT_EQ(sql("CREATE TABLE kept (id int PRIMARY KEY); INSERT INTO kept VALUES (1), (2);"), "");
+  auto before = fingerprint();
+  std::string dump = take_snapshot();
+
+  ASSERT_EQ(sql(R"sql(
+    CREATE TYPE color AS ENUM ('red');
+    CREATE TYPE point2 AS (x int, y int);
+    CREATE TYPE span AS RANGE (subtype = float8);
+    CREATE DOMAIN short_text AS text CHECK (length(VALUE) < 10);
+    CREATE SEQUENCE counter;
+    CREATE TABLE extra (id serial, c color, p point2, s span, t short_text);
+    CREATE TABLE parted (id int, k int) PARTITION BY RANGE (k);
+    CREATE TABLE parted_1 PARTITION OF parted FOR VALUES FROM (0) TO (10);
+    CREATE VIEW extra_view AS SELECT * FROM extra;
+    CREATE MATERIALIZED VIEW extra_mat AS SELECT count(*) FROM kept;
+    CREATE FUNCTION add_one(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 + 1';
+    CREATE PROCEDURE noop() LANGUAGE sql AS 'SELECT 1';
+    CREATE AGGREGATE total_plus(int) (sfunc = int4pl, stype = int, initcond = '0');
+    CREATE OPERATOR === (leftarg = int, rightarg = int, function = int4eq);
+    CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+    CREATE TEXT SEARCH CONFIGURATION my_search (COPY = simple);
+    CREATE STATISTICS kept_stats (ndistinct) ON id, (id * 2) FROM kept;
+    CREATE TRIGGER kept_touch BEFORE UPDATE ON kept FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
+    CREATE INDEX kept_later ON kept ((id * 2));
+    ALTER TABLE kept ADD COLUMN later text DEFAULT 'x';
+    CREATE SCHEMA side;
+    CREATE TABLE side.t (id int REFERENCES kept (id));
+    CREATE FUNCTION stop_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+    CREATE EVENT TRIGGER watcher ON ddl_command_start EXECUTE FUNCTION stop_ddl();
+    CREATE FOREIGN DATA WRAPPER later_fdw;
+    CREATE SERVER later_server FOREIGN DATA WRAPPER later_fdw;
+    SELECT lo_from_bytea(0, 'created later') > 0;
+    INSERT INTO kept VALUES (3);
+  )sql"),
+            "t");
+  auto restored = restore(dump);
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_SAME_FINGERPRINT(before, fingerprint());
+  EXPECT_EQ(sql(R"sql(
+    SELECT
+      (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')),
+      (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname = 'public'),
+      (SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+       WHERE n.nspname = 'public'),
+      (SELECT count(*) FROM pg_operator WHERE oprname = '==='),
+      (SELECT count(*) FROM pg_collation WHERE collname = 'ci'),
+      (SELECT count(*) FROM pg_ts_config WHERE cfgname = 'my_search'),
+      (SELECT count(*) FROM pg_namespace WHERE nspname = 'side'),
+      (SELECT count(*) FROM pg_event_trigger),
+      (SELECT count(*) FROM pg_foreign_server),
+      (SELECT count(*) FROM pg_largeobject_metadata),
+      (SELECT string_agg(id::text, ',' ORDER BY id) FROM kept)
+  )sql"),
+            // kept and its primary key index; its row type and array type
+            "2|0|2|0|0|0|0|0|0|0|1,2");
+}
+
+TEST_F(PostgresSnapshotTest, LargeObjectsComeBackInsideTheRestoreTransaction) {
+  ASSERT_EQ(sql("SELECT lo_from_bytea(424242, decode(repeat('ab', 300000), 'hex'));"), "424242");
+  auto before = fingerprint();
+  std::string dump = take_snapshot();
+  ASSERT_NE(dump.find("\nBEGIN;\n"), std::string::npos);  // pg_dump's own transaction
+  ASSERT_EQ(sql("SELECT lo_unlink(424242); SELECT lo_from_bytea(515151, 'new');"), "1\n515151");
+  auto restored = restore(dump);
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_SAME_FINGERPRINT(before, fingerprint());
+  EXPECT_EQ(sql("SELECT string_agg(oid::text, ','), sum(length(lo_get(oid))) "
+                "FROM pg_largeobject_metadata"),
+            "424242|300000");
+}
+
+TEST_F(PostgresSnapshotTest, FingerprintSnapshotMatchesAndLeavesNoDatabase) {
+  ASSERT_EQ(sql(realistic_schema(5000)), "123456");
+  SnapshotInfo info;
+  std::string dump = take_snapshot(&info);
+  StringSource source(dump, 4093);
+  auto verified = postgres::fingerprint_snapshot(conn_.get(), params_, source, dir_.path());
+  ASSERT_TRUE(verified) << verified.error().message;
+  EXPECT_SAME_FINGERPRINT(info.fingerprint, *verified);
+
+  // A damaged dump fails, and its scratch database goes all the same.
+  std::string damaged = dump;
+  damaged.replace(damaged.find("CREATE TABLE"), 12, "CREATE TABBY");
+  StringSource bad(damaged);
+  auto failed = postgres::fingerprint_snapshot(conn_.get(), params_, bad, dir_.path());
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kSql);
+  EXPECT_NE(failed.error().message.find("syntax error"), std::string::npos)
+      << failed.error().message;
+  EXPECT_EQ(psql(admin_, "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate_verify_" +
+                             std::to_string(::getpid()) + "_%'"),
+            "0");
+}
+
+TEST_F(PostgresSnapshotTest, SnapshotWhileAnotherSessionWritesIsConsistent) {
+  ASSERT_EQ(sql(realistic_schema(60000) +
+                "CREATE TABLE stream (id bigserial PRIMARY KEY, at timestamptz DEFAULT now());"
+                "CREATE TABLE stop_writing (flag int);"),
+            "123456");
+  // Commits one row at a time (moving the sequence) until told to stop.
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    sql(R"sql(
+      DO $$ BEGIN
+        WHILE NOT EXISTS (SELECT 1 FROM stop_writing) LOOP
+          INSERT INTO stream DEFAULT VALUES;
+          INSERT INTO customers (email) VALUES ('w' || clock_timestamp() || random());
+          COMMIT;
+        END LOOP;
+      END $$;
+    )sql");
+    writing = false;
+  });
+  auto rows = [&] { return std::stoll(sql("SELECT count(*) FROM stream")); };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (rows() < 100 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  SnapshotInfo info;
+  std::string dump = take_snapshot(&info);
+  long long after_snapshot = rows();
+  sql("INSERT INTO stop_writing VALUES (1)");
+  writer.join();
+  EXPECT_FALSE(writing);
+
+  auto stream = std::find_if(info.fingerprint.tables.begin(), info.fingerprint.tables.end(),
+                             [](const TableSummary& t) { return t.name == "public.stream"; });
+  ASSERT_NE(stream, info.fingerprint.tables.end());
+  EXPECT_GE(stream->rows, 100);
+  EXPECT_LT(stream->rows, after_snapshot) << "nothing was written while the snapshot ran";
+  StringSource source(dump);
+  auto verified = postgres::fingerprint_snapshot(conn_.get(), params_, source, dir_.path());
+  ASSERT_TRUE(verified) << verified.error().message;
+  EXPECT_SAME_FINGERPRINT(info.fingerprint, *verified);
+}
+
+TEST_F(PostgresSnapshotTest, AFailingPgDumpIsAnErrorNeverAnEmptySnapshot) {
+  ASSERT_EQ(sql("CREATE TABLE t (id int); INSERT INTO t VALUES (1);"), "");
+  struct Case {
+    const char* what;
+    postgres::ConnectionParams params;
+    const char* message;
+  };
+  auto wrong_password = params_;
+  wrong_password.password = "not-the-password";
+  auto wrong_port = params_;
+  wrong_port.conninfo += " port=1";
+  auto wrong_database = params(name_ + "_missing");
+  const Case cases[] = {
+      {"wrong password", wrong_password, "password authentication failed"},
+      {"wrong port", wrong_port, "connection to server at \"127.0.0.1\", port 1 failed"},
+      {"missing database", wrong_database, "does not exist"},
+  };
+  for (const auto& c : cases) {
+    StringSink sink;
+    auto taken = postgres::snapshot(conn_.get(), c.params, sink, dir_.path());
+    ASSERT_FALSE(taken) << c.what;
+    EXPECT_TRUE(taken.error().message.starts_with("pg_dump failed (exit code 1): "))
+        << taken.error().message;
+    EXPECT_NE(taken.error().message.find(c.message), std::string::npos) << taken.error().message;
+    EXPECT_EQ(taken.error().message.find("not-the-password"), std::string::npos);
+    EXPECT_FALSE(sink.finished) << c.what;
+  }
+  EXPECT_EQ(sql("SELECT count(*) FROM t"), "1");
+  take_snapshot();  // the connection is left usable
+}
+
+// Blocks the first write until released, so that pg_dump can be killed mid-stream.
+class GateSink final : public ByteSink {
+ public:
+  Result<void> write(std::string_view bytes) override {
+    std::unique_lock lock(mutex_);
+    written_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return open_; });
+    size_ += bytes.size();
+    return {};
+  }
+  Result<void> finish() override {
+    finished_ = true;
+    return {};
+  }
+  bool wait_for_write(std::chrono::seconds timeout) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return written_; });
+  }
+  void open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    changed_.notify_all();
+  }
+  bool finished() const { return finished_; }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool written_ = false, open_ = false;
+  size_t size_ = 0;
+  std::atomic<bool> finished_{false};
+};
+
+TEST_F(PostgresSnapshotTest, AKilledPgDumpIsAnError) {
+  ASSERT_EQ(sql(realistic_schema(60000)), "123456");
+  GateSink sink;
+  Result<SnapshotInfo> taken;
+  std::thread snapshot(
+      [&] { taken = postgres::snapshot(conn_.get(), params_, sink, dir_.path()); });
+  bool writing = sink.wait_for_write(std::chrono::seconds(60));
+  auto dumps = children_named("pg_dump");
+  for (pid_t pid : dumps) ::kill(pid, SIGKILL);
+  sink.open();
+  snapshot.join();
+  ASSERT_TRUE(writing);
+  ASSERT_EQ(dumps.size(), 1u);
+  ASSERT_FALSE(taken);
+  EXPECT_TRUE(taken.error().message.starts_with("pg_dump was killed by signal 9"))
+      << taken.error().message;
+  EXPECT_FALSE(sink.finished());
+}
+
+TEST_F(PostgresSnapshotTest, ASinkErrorStopsPgDump) {
+  ASSERT_EQ(sql(realistic_schema(20000)), "123456");
+  FailingSink sink;
+  auto taken = postgres::snapshot(conn_.get(), params_, sink, dir_.path());
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().message, "disk full");
+  EXPECT_TRUE(children_named("pg_dump").empty());
+  // pg_dump's session ends with it: only conn_ stays (and psql asking).
+  std::string others;
+  for (int i = 0; i < 100 && others != "1"; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    others =
+        sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()");
+  }
+  EXPECT_EQ(others, "1");
+}
+
+TEST_F(PostgresSnapshotTest, ABrokenDumpChangesNothing) {
+  ASSERT_EQ(sql(realistic_schema(20000)), "123456");
+  std::string dump = take_snapshot();
+  ASSERT_EQ(sql("DELETE FROM customers WHERE id > 100; CREATE TABLE later (id int);"), "");
+  auto before = fingerprint();
+
+  size_t marker = dump.find("--\n-- PostgreSQL database dump complete");
+  size_t copy = dump.find("COPY \"public\".\"customers\"");
+  std::string garbled = dump;
+  garbled.replace(garbled.find("CREATE INDEX"), 12, "CREATE INDIGO");
+  struct Case {
+    const char* what;
+    std::string text;
+    ErrorCode code;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"cut at the completion marker", dump.substr(0, marker), ErrorCode::kGeneral,
+       "the backup is incomplete"},
+      {"cut inside COPY data", dump.substr(0, copy + 5000), ErrorCode::kGeneral,
+       "the backup is incomplete"},
+      {"cut after the header", dump.substr(0, 200), ErrorCode::kGeneral,
+       "the backup is incomplete"},
+      {"a statement garbled", garbled, ErrorCode::kSql, "syntax error at or near \"INDIGO\""},
+      {"not a dump", std::string("SQLite format 3\0\0\0\1\2\3\n\n\n", 24), ErrorCode::kGeneral,
+       "the backup does not hold a PostgreSQL dump"},
+      {"empty", "", ErrorCode::kGeneral, "the backup does not hold a PostgreSQL dump"},
+  };
+  for (const auto& c : cases) {
+    auto restored = restore(c.text);
+    ASSERT_FALSE(restored) << c.what;
+    EXPECT_EQ(restored.error().code, c.code) << c.what;
+    EXPECT_NE(restored.error().message.find(c.message), std::string::npos)
+        << c.what << ": " << restored.error().message;
+    EXPECT_TRUE(restored.error().message.ends_with("; the database was not changed"))
+        << restored.error().message;
+    EXPECT_SAME_FINGERPRINT(before, fingerprint());
+  }
+}
+
+TEST_F(PostgresSnapshotTest, TheDatabaseOwnerWithoutSuperuserCanBackUpAndRestore) {
+  std::string role = "snapshot_owner_" + unique_suffix();
+  roles_.push_back(role);
+  std::string database = name_ + "_owned";
+  ASSERT_EQ(psql(admin_, "CREATE ROLE " + role + " LOGIN PASSWORD 'owner-pw'"), "");
+  ASSERT_EQ(psql(admin_, "CREATE DATABASE " + database + " OWNER " + role), "");
+  struct DropDatabase {
+    std::string admin, name;
+    ~DropDatabase() { psql(admin, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); }
+  } drop{admin_, database};
+  auto owner = params(database, role, "owner-pw");
+  auto conn = postgres::connect(*postgres::make_target(owner));
+  ASSERT_TRUE(conn) << conn.error().message;
+  ASSERT_EQ(psql(conninfo(database, role, "owner-pw"), realistic_schema(2000)), "123456");
+
+  StringSink sink;
+  auto taken = postgres::snapshot(conn->get(), owner, sink, dir_.path());
+  ASSERT_TRUE(taken) << taken.error().message;
+  ASSERT_EQ(psql(conninfo(database, role, "owner-pw"),
+                 "DROP TABLE billing.invoices; CREATE TABLE x (id int); "
+                 "REVOKE USAGE ON SCHEMA public FROM PUBLIC;"),
+            "");
+  StringSource source(sink.data);
+  auto restored = postgres::restore(conn->get(), owner, source, dir_.path());
+  ASSERT_TRUE(restored) << restored.error().message;
+  auto after = postgres::fingerprint(conn->get());
+  ASSERT_TRUE(after);
+  EXPECT_SAME_FINGERPRINT(taken->fingerprint, *after);
+}
+
+TEST_F(PostgresSnapshotTest, MeasuresTheDatabase) {
+  auto size = postgres::database_size(conn_.get());
+  ASSERT_TRUE(size) << size.error().message;
+  EXPECT_GT(*size, 1000000u);
+  EXPECT_EQ(std::to_string(*size), sql("SELECT pg_database_size(current_database())"));
+}
+
+}  // namespace
+}  // namespace migrate::testing

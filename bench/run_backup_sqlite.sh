@@ -8,16 +8,23 @@
 # Sections (any subset, in any order; gen runs implicitly when a database is missing):
 #   gen      create the databases if missing (REGEN=1: recreate big.db too)
 #   backup   hyperfine: migrate backup (zstd, none) vs sqlite3 .backup, cp, cp+fsync, zstd -1 -T2
-#   restore  hyperfine: migrate restore --no-backup (zstd store, none store) vs cp, cp+fsync;
-#            then default restore (with its pre-restore backup) once per round
+#   restore  hyperfine: migrate restore --no-backup (zstd store, none store) vs cp, cp+fsync,
+#            and for information sqlite3 .restore (SQLite's backup API into the live copy, what
+#            migrate does after decompressing) and zstd -d of the artifact; then default restore
+#            (with its pre-restore backup) once per round
 #   verify   hyperfine: migrate verify ID (store with --compression none) vs openssl dgst, sha256sum
 #   deep     hyperfine: migrate verify --deep ID (zstd store, none store)
 #   rss      /usr/bin/time -v peak RSS of backup/restore/verify on big.db and small.db
 #   check    correctness: verify --deep on every store; restores into a fresh file, into a
 #            modified copy and into a smaller database give big.db's .sha3sum
-#   profile  where the time goes: strace timelines (seccomp-filtered, low overhead) of backup
-#            and restore, strace -c -w -f and perf stat of restore
+#   profile  where the time goes: strace timelines (seccomp-filtered, low overhead, condensed by
+#            bench/backup_timeline.py) of backup and restore, strace -c -w -f and per-file syscall
+#            counts of restore, perf stat and perf record (by dso and symbol) of both
 #   report   bench/backup_report.py -> $R/summary.md
+#
+# Results go to $W/results/ (hyperfine .md/.json per group and round, rss.tsv, checks.txt,
+# load.txt: what else ran on the machine before each group, profile/). A full run takes about
+# 45 minutes on a 2-core VM.
 #
 # Environment:
 #   BENCH_DATA=/work/bench-data   big.db lives here (generated if missing)
@@ -399,7 +406,7 @@ section_report() {
   echo "# $(date -u +%FT%TZ) $0 $*"
   echo "nproc $(nproc); $(lscpu | sed -n 's/^Model name: *//p'); $(free -g | awk '/Mem:/ {print $2 " GiB RAM"}')"
   echo "fs: $(df -hT "$W" | awk 'NR==2 {print $2, $1, $3 " total"}')"
-  echo "migrate: $("$M" version | tr '\n' ' ')"
+  echo "migrate: $("$M" version | tr '\n' ' '); binary $MIGRATE_SRC built $(date -u -r "$MIGRATE_SRC" +%FT%TZ), sha256 $(sha256sum "$M" | cut -c1-16); repo HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) ($(git -C "$ROOT" status --short -- src include 2>/dev/null | wc -l) changed paths under src/ include/)"
   echo "sqlite3 $(sqlite3 --version | cut -d' ' -f1); $(zstd --version); $(openssl version); $(sha256sum --version | head -1); $(hyperfine --version)"
 } >>"$R/machine.txt"
 

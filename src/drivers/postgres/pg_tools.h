@@ -203,4 +203,7 @@ class DumpScanner {
   TableRows tables_;
 };
 
+// `text` without leading and trailing white space (libpq and tool messages).
+std::string_view trim(std::string_view text);
+
 }  // namespace migrate::postgres

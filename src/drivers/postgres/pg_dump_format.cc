@@ -1,0 +1,264 @@
+// pg_dump's plain format, as far as a backup relies on it: row hashes
+// (SipHash-2-4 summed per table) and the lines a restore must see or filter.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <cctype>
+#include <cstring>
+
+#include "drivers/postgres/pg_tools.h"
+
+namespace migrate::postgres {
+
+namespace {
+
+// SipHash-2-4 state for one key; two of them run over the same words.
+struct SipState {
+  std::uint64_t v0, v1, v2, v3;
+  SipState(std::uint64_t k0, std::uint64_t k1)
+      : v0(0x736f6d6570736575ULL ^ k0),
+        v1(0x646f72616e646f6dULL ^ k1),
+        v2(0x6c7967656e657261ULL ^ k0),
+        v3(0x7465646279746573ULL ^ k1) {}
+  static std::uint64_t rotl(std::uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+  void round() {
+    v0 += v1, v1 = rotl(v1, 13), v1 ^= v0, v0 = rotl(v0, 32);
+    v2 += v3, v3 = rotl(v3, 16), v3 ^= v2;
+    v0 += v3, v3 = rotl(v3, 21), v3 ^= v0;
+    v2 += v1, v1 = rotl(v1, 17), v1 ^= v2, v2 = rotl(v2, 32);
+  }
+  void absorb(std::uint64_t m) {
+    v3 ^= m;
+    round(), round();
+    v0 ^= m;
+  }
+  std::uint64_t finish() {
+    v2 ^= 0xff;
+    round(), round(), round(), round();
+    return v0 ^ v1 ^ v2 ^ v3;
+  }
+};
+
+// Little-endian, whatever the host.
+std::uint64_t load_le(const char* p, size_t n) {
+  std::uint64_t m = 0;
+  if (n == 8 && std::endian::native == std::endian::little) {
+    std::memcpy(&m, p, 8);
+    return m;
+  }
+  for (size_t i = 0; i < n; ++i) m |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  return m;
+}
+
+void siphash24_two(const std::uint64_t keys[4], std::string_view data, std::uint64_t out[2]) {
+  SipState a(keys[0], keys[1]), b(keys[2], keys[3]);
+  const char* p = data.data();
+  size_t left = data.size();
+  for (; left >= 8; p += 8, left -= 8) {
+    std::uint64_t m = load_le(p, 8);
+    a.absorb(m);
+    b.absorb(m);
+  }
+  std::uint64_t m = load_le(p, left) | (std::uint64_t{data.size() & 0xff} << 56);
+  a.absorb(m);
+  b.absorb(m);
+  out[0] = a.finish();
+  out[1] = b.finish();
+}
+
+// Fixed keys: the hash must be the same in every run, on every host.
+constexpr std::uint64_t kRowKeys[4] = {0x6d69677261746531ULL, 0x726f772d68617368ULL,
+                                       0x6d69677261746532ULL, 0x726f772d68617368ULL};
+
+}  // namespace
+
+std::uint64_t siphash24(std::uint64_t k0, std::uint64_t k1, std::string_view data) {
+  const std::uint64_t keys[4] = {k0, k1, k0, k1};
+  std::uint64_t out[2];
+  siphash24_two(keys, data, out);
+  return out[0];
+}
+
+void RowSetHash::add(std::string_view line) {
+  std::uint64_t hashes[2];
+  siphash24_two(kRowKeys, line, hashes);
+  sums_[0] += hashes[0];
+  sums_[1] += hashes[1];
+  ++rows_;
+}
+
+std::string RowSetHash::text() const {
+  return fmt::format("{} {:016x} {:016x}", rows_, sums_[0], sums_[1]);
+}
+
+// pg_dump's plain format, as far as a backup relies on it.
+
+void DumpScanner::scan(std::string_view chunk, std::string* filtered) {
+  if (!partial_.empty()) {
+    size_t end = chunk.find('\n');
+    if (end == std::string_view::npos) {
+      partial_.append(chunk);
+      return;
+    }
+    partial_.append(chunk.substr(0, end));
+    line(partial_, filtered);
+    partial_.clear();
+    chunk.remove_prefix(end + 1);
+  }
+  for (;;) {
+    const void* found = std::memchr(chunk.data(), '\n', chunk.size());
+    if (!found) break;
+    size_t end = static_cast<size_t>(static_cast<const char*>(found) - chunk.data());
+    line(chunk.substr(0, end), filtered);
+    chunk.remove_prefix(end + 1);
+  }
+  partial_.assign(chunk);
+}
+
+void DumpScanner::finish(std::string* filtered) {
+  if (partial_.empty()) return;
+  std::string last = std::move(partial_);
+  partial_.clear();
+  line(last, filtered);
+}
+
+namespace {
+
+constexpr std::string_view kSetval = "SELECT pg_catalog.setval(";
+
+// 'text' with doubled quotes; advances `s` past it.
+std::optional<std::string> parse_literal(std::string_view& s) {
+  if (s.empty() || s.front() != '\'') return std::nullopt;
+  std::string out;
+  for (size_t i = 1; i < s.size(); ++i) {
+    if (s[i] != '\'') {
+      out += s[i];
+    } else if (i + 1 < s.size() && s[i + 1] == '\'') {
+      out += '\'';
+      ++i;
+    } else {
+      s.remove_prefix(i + 1);
+      return out;
+    }
+  }
+  return std::nullopt;
+}
+
+// One part of a qualified name: "quoted ""x""" or unquoted.
+std::optional<std::string> parse_identifier(std::string_view& s) {
+  if (s.empty()) return std::nullopt;
+  if (s.front() != '"') {
+    size_t end = std::min(s.find_first_of(". "), s.size());
+    std::string out(s.substr(0, end));
+    s.remove_prefix(end);
+    return out;
+  }
+  std::string out;
+  for (size_t i = 1; i < s.size(); ++i) {
+    if (s[i] != '"') {
+      out += s[i];
+    } else if (i + 1 < s.size() && s[i + 1] == '"') {
+      out += '"';
+      ++i;
+    } else {
+      s.remove_prefix(i + 1);
+      return out;
+    }
+  }
+  return std::nullopt;
+}
+
+// SELECT pg_catalog.setval('"public"."users_id_seq"', 42, true);
+std::optional<std::pair<std::pair<std::string, std::string>, std::string>> parse_setval(
+    std::string_view text) {
+  text.remove_prefix(kSetval.size());
+  auto literal = parse_literal(text);
+  if (!literal) return std::nullopt;
+  std::string_view name(*literal);
+  auto schema = parse_identifier(name);
+  if (!schema || name.empty() || name.front() != '.') return std::nullopt;
+  name.remove_prefix(1);
+  auto sequence = parse_identifier(name);
+  if (!sequence || !name.empty()) return std::nullopt;
+  if (!text.starts_with(", ")) return std::nullopt;
+  text.remove_prefix(2);
+  size_t digits = text.find(',');
+  if (digits == std::string_view::npos) return std::nullopt;
+  std::string value(text.substr(0, digits));
+  text.remove_prefix(digits);
+  std::string called;
+  if (text == ", true);")
+    called = "t";
+  else if (text == ", false);")
+    called = "f";
+  else
+    return std::nullopt;
+  return std::make_pair(std::make_pair(*schema, *sequence), value + " " + called);
+}
+
+// COPY "public"."users" ("id", "email") FROM stdin;
+std::optional<std::pair<std::string, std::string>> parse_copy(std::string_view text) {
+  text.remove_prefix(5);
+  auto schema = parse_identifier(text);
+  if (!schema || text.empty() || text.front() != '.') return std::nullopt;
+  text.remove_prefix(1);
+  auto table = parse_identifier(text);
+  if (!table || text.empty() || text.front() != ' ') return std::nullopt;
+  return std::make_pair(*schema, *table);
+}
+
+bool is_blobs_header(std::string_view text) {
+  return text.starts_with("-- Data for Name: ") &&
+         (text.find("; Type: BLOBS;") != std::string_view::npos ||
+          text.find("; Type: LARGE OBJECTS;") != std::string_view::npos);
+}
+
+}  // namespace
+
+void DumpScanner::line(std::string_view text, std::string* filtered) {
+  ++lines_;
+  auto emit = [&] {
+    if (!filtered) return;
+    filtered->append(text);
+    filtered->push_back('\n');
+  };
+  if (lines_ <= 2) {
+    header_ok_ = lines_ == 1 ? text == "--" : header_ok_ && text == "-- PostgreSQL database dump";
+  }
+  if (in_copy_) {
+    if (text == "\\.") {
+      in_copy_ = false;
+      copy_rows_ = nullptr;
+    } else if (copy_rows_) {
+      copy_rows_->add(text);
+    }
+    return emit();
+  }
+  if (complete_ && !(text.empty() || text == "--" || text.starts_with("\\unrestrict ")))
+    complete_ = false;  // the marker was not the end after all
+  if (text.starts_with("COPY ") && text.ends_with(" FROM stdin;")) {
+    in_copy_ = true;
+    if (hash_rows_) {
+      if (auto table = parse_copy(text)) copy_rows_ = &tables_[*table];
+    }
+  } else if (text == "-- PostgreSQL database dump complete") {
+    complete_ = true;
+  } else if (is_blobs_header(text)) {
+    blobs_next_ = true;
+  } else if (text == "BEGIN;" && blobs_next_) {
+    blobs_next_ = false;
+    in_blobs_ = true;
+    if (filtered) return;
+  } else if (text == "COMMIT;" && in_blobs_) {
+    in_blobs_ = false;
+    if (filtered) return;
+  } else if (text.starts_with(kSetval)) {
+    if (auto parsed = parse_setval(text)) sequences_[parsed->first] = parsed->second;
+  } else if (!text.empty() && text != "--") {
+    blobs_next_ = false;
+  }
+  emit();
+}
+
+}  // namespace migrate::postgres

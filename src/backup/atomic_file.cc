@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <stdio.h>  // renameat2
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <limits>
 
 namespace migrate {
 namespace {
@@ -89,6 +91,18 @@ long atomic_temporary_pid(std::string_view file_name) {
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
   if (ec != std::errc() || end != digits.data() + digits.size() || pid <= 0) return 0;
   return pid;
+}
+
+long temporary_owner(std::string_view name) {
+  for (std::string_view companion : {"-journal", "-wal", "-shm"})
+    if (name.ends_with(companion)) name.remove_suffix(companion.size());
+  return atomic_temporary_pid(name);
+}
+
+// Signal 0 only asks whether the process exists; EPERM means it does (another user's).
+bool process_alive(long pid) {
+  if (pid > std::numeric_limits<pid_t>::max()) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
 bool is_atomic_temporary(std::string_view file_name) {
@@ -179,10 +193,16 @@ Result<void> AtomicFile::finish() {
   return {};
 }
 
-Result<void> AtomicFile::commit() {
+Result<void> AtomicFile::commit(Existing existing) {
   if (state_ == State::kCommitted) return {};
   if (auto finished = finish(); !finished) return finished;
-  if (int error_number = rename_no_replace(temporary_path_, final_path_); error_number != 0) {
+  int error_number = 0;
+  if (existing == Existing::kReplace) {
+    if (::rename(temporary_path_.c_str(), final_path_.c_str()) != 0) error_number = errno;
+  } else {
+    error_number = rename_no_replace(temporary_path_, final_path_);
+  }
+  if (error_number != 0) {
     if (error_number == EEXIST)
       return fail(ErrorCode::kIo,
                   fmt::format("cannot create '{}': it already exists", final_path_.string()));

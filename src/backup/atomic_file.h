@@ -40,9 +40,12 @@ class AtomicFile final : public ByteSink {
   Result<void> write(std::string_view bytes) override;
   // Writes what is buffered, fsyncs and closes the temporary; no rename.
   Result<void> finish() override;
-  // finish() if needed, then renames the temporary to the final name (failing
-  // if that name exists) and fsyncs the directory.
-  Result<void> commit();
+  // finish() if needed, then renames the temporary to the final name and
+  // fsyncs the directory. By default an existing final name is an error;
+  // kReplace swaps the new file in atomically (restoring a SQLite database):
+  // after a crash the name holds either the old file or the new one.
+  enum class Existing { kRefuse, kReplace };
+  Result<void> commit(Existing existing = Existing::kRefuse);
 
   // Bytes accepted by write() so far.
   std::uint64_t bytes_written() const { return bytes_written_; }
@@ -71,6 +74,14 @@ bool is_atomic_temporary(std::string_view file_name);
 // The pid recorded in an AtomicFile temporary's name, or 0 when `file_name`
 // is not one.
 long atomic_temporary_pid(std::string_view file_name);
+
+// The writer's pid of an AtomicFile temporary or of a SQLite companion of one
+// ("<temporary>-journal", "-wal", "-shm"), or 0.
+long temporary_owner(std::string_view file_name);
+
+// Whether process `pid` still runs (another user's included): a temporary
+// whose owner is gone is a crashed run's leftover.
+bool process_alive(long pid);
 
 // Writes `content` to `path` crash-safely (one AtomicFile, committed); fails
 // if `path` exists.

@@ -102,20 +102,6 @@ std::string artifact_problem(const fs::path& path, const Manifest& m) {
   return "";
 }
 
-// Signal 0 only asks whether the process exists; EPERM means it does (another user's).
-bool process_alive(long pid) {
-  if (pid > std::numeric_limits<pid_t>::max()) return false;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
-}
-
-// The writer's pid of an AtomicFile temporary or of a SQLite companion of one
-// ("<temporary>-journal"), or 0.
-long temporary_owner(std::string_view name) {
-  for (std::string_view companion : {"-journal", "-wal", "-shm"})
-    if (ends_with(name, companion)) name.remove_suffix(companion.size());
-  return atomic_temporary_pid(name);
-}
-
 // Whether `name` looks like an artifact "<id>.<ext...>" whose manifest is not
 // among `manifest_ids`. Ids may contain dots, so every split is tried.
 bool is_orphan_artifact(std::string_view name, const std::set<std::string, std::less<>>& ids) {

@@ -93,6 +93,9 @@ TEST_F(BackupCrashTest, KilledRestoreLeavesTheOldOrTheNewStateNeverAMix) {
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name = 'extra'"), "0");
   listing();
   EXPECT_TRUE(leftovers().empty());
+  // The killed restores' staged copies beside the database are gone too.
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path()))
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".app.db.tmp-")) << entry.path();
 }
 
 TEST_F(BackupCrashTest, BackupIsConsistentWhileAnotherConnectionWrites) {

@@ -137,6 +137,48 @@ TEST_F(BackupTest, RestoreOfAWalDatabaseLeavesNoStaleWal) {
   ASSERT_EQ(run({"restore", "wal", "--yes", "--no-backup"}).exit_code, 0);
   EXPECT_EQ(dump(), before);
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users WHERE email = 'after'"), "0");
+  EXPECT_EQ(query_one(db(), "PRAGMA journal_mode"), "wal");  // restored as it was
+}
+
+TEST_F(BackupTest, RestoreKeepsTheFileModeAndLeavesNoTemporaries) {
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  fill(20);
+  ::chmod(db().c_str(), 0640);
+  ASSERT_EQ(run({"backup", "mode"}).exit_code, 0);
+  // A restore that crashed earlier left its staged copy beside the database.
+  dir_.write(".app.db.tmp-99999999", "half a database");
+  exec(db(), "DELETE FROM users;");
+  auto r = run({"restore", "mode", "--yes", "--no-backup"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users"), "20");
+  EXPECT_EQ(mode_of(db()), 0640);
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path()))
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".app.db"))
+        << entry.path() << " left behind";
+}
+
+TEST_F(BackupTest, AnArtifactThatIsNotADatabaseIsRefusedAndChangesNothing) {
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  fill(10);
+  ASSERT_EQ(run({"backup", "odd", "--compression", "none"}).exit_code, 0);
+  json listed = backups()[0];
+  // A well-formed, checksummed backup whose content is not a SQLite file.
+  auto artifact = dir_.path() / std::filesystem::path(listed["path"].get<std::string>());
+  std::string garbage(8192, 'x');
+  std::ofstream(artifact, std::ios::binary) << garbage;
+  auto manifest_path = store() / (listed["id"].get<std::string>() + ".json");
+  json manifest = json::parse(read_text(manifest_path));
+  manifest["artifact_size"] = garbage.size();
+  manifest["artifact_sha256"] = shell("printf '%s' '" + garbage + "' | sha256sum | cut -c1-64").substr(0, 64);
+  std::ofstream(manifest_path) << manifest.dump(2);
+  std::string before = dump();
+
+  auto r = run({"restore", "odd", "--yes", "--no-backup"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_CONTAINS(r.err, "does not hold a whole SQLite database");
+  EXPECT_EQ(dump(), before);
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path()))
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".app.db")) << entry.path();
 }
 
 TEST_F(BackupTest, RefsResolveOrListCandidates) {

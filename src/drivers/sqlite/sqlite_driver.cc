@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "drivers/sqlite/sqlite_restore.h"
 #include "drivers/sqlite/sqlite_snapshot.h"
 #include "drivers/tracking_rows.h"
 #include "util/log.h"
@@ -20,6 +21,25 @@ namespace {
 using namespace sqlite_api;
 
 constexpr auto kLockPollInterval = std::chrono::milliseconds(50);
+constexpr auto kRelockTimeout = std::chrono::seconds(5);
+
+sqlite3* native_handle(soci::session& session) {
+  return static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_;
+}
+
+Result<std::unique_ptr<soci::session>> connect(const std::string& path) {
+  try {
+    auto session =
+        std::make_unique<soci::session>(*soci::factory_sqlite3(), fmt::format("db=\"{}\"", path));
+    // Other connections (the application) may hold short locks; wait for them
+    // rather than failing a read. The runner lock has its own timeout.
+    sqlite3_busy_timeout(native_handle(*session), 5000);
+    return session;
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::kConnection,
+                fmt::format("cannot open SQLite database '{}': {}", path, e.what()));
+  }
+}
 
 std::string quote_identifier(const std::string& name) {
   std::string quoted = "\"";
@@ -31,10 +51,10 @@ class SqliteDriver final : public Driver {
  public:
   SqliteDriver(std::unique_ptr<soci::session> session, std::string path, DriverOptions options)
       : session_(std::move(session)),
-        db_(static_cast<soci::sqlite3_session_backend*>(session_->get_backend())->conn_),
+        db_(native_handle(*session_)),
         path_(std::move(path)),
         options_(std::move(options)),
-        rows_(*session_, options_.table) {}
+        rows_(std::make_unique<TrackingRows>(*session_, options_.table)) {}
 
   SqlDialect dialect() const override { return SqlDialect::kSqlite; }
   bool transactional_ddl() const override { return true; }
@@ -44,8 +64,8 @@ class SqliteDriver final : public Driver {
   void release_lock() override;
   Result<void> ensure_tracking_table() override;
   Result<std::vector<AppliedMigration>> applied_migrations() override;
-  Result<void> record_applied(const AppliedMigration& row) override { return rows_.insert(row); }
-  Result<void> remove_applied(std::string_view version) override { return rows_.remove(version); }
+  Result<void> record_applied(const AppliedMigration& row) override { return rows_->insert(row); }
+  Result<void> remove_applied(std::string_view version) override { return rows_->remove(version); }
   Result<void> begin() override { return exec_native("BEGIN"); }
   Result<void> commit() override { return exec_native("COMMIT"); }
   Result<void> rollback() override;
@@ -54,25 +74,27 @@ class SqliteDriver final : public Driver {
 
   std::string snapshot_format() const override { return "sqlite-database"; }
   std::vector<Check> doctor_checks() override {
-    return {{"sqlite library", true,
-             fmt::format("{} (snapshots read pages under SQLite's lock; no external dump tool needed)",
-                         sqlite3_libversion())}};
+    return {
+        {"sqlite library", true,
+         fmt::format("{} (snapshots read pages under SQLite's lock; no external dump tool needed)",
+                     sqlite3_libversion())}};
   }
   Result<std::uint64_t> database_size() override { return sqlite::database_size(db_); }
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) override {
     return sqlite::snapshot(db_, sink, scratch_dir);
   }
-  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override {
-    return sqlite::restore(db_, source, scratch_dir);
-  }
+  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override;
   Result<ContentFingerprint> fingerprint() override { return sqlite::fingerprint(db_); }
-  Result<ContentFingerprint> fingerprint_snapshot(ByteSource& source,
-                                                  const std::filesystem::path& scratch_dir) override {
+  Result<ContentFingerprint> fingerprint_snapshot(
+      ByteSource& source, const std::filesystem::path& scratch_dir) override {
     return sqlite::fingerprint_snapshot(source, scratch_dir);
   }
 
  private:
   Result<void> exec_native(const std::string& sql);
+  // Connects again to path_ after its file was replaced, taking the runner
+  // lock back from `guard`, which holds it on the new file meanwhile.
+  Result<void> reconnect(sqlite::Connection& guard);
   Result<std::set<std::string>> tracking_columns();
   Result<std::vector<std::pair<std::string, std::string>>> schema_objects();
 
@@ -80,7 +102,7 @@ class SqliteDriver final : public Driver {
   sqlite3* db_;  // owned by session_
   std::string path_;
   DriverOptions options_;
-  TrackingRows rows_;
+  std::unique_ptr<TrackingRows> rows_;  // bound to session_
   bool locked_ = false;
 };
 
@@ -127,16 +149,18 @@ Result<void> SqliteDriver::acquire_lock(std::chrono::milliseconds timeout) {
     if (rc == SQLITE_OK) break;
     if (rc != SQLITE_BUSY) return fail(ErrorCode::kLock, sqlite3_errmsg(db_));
     if (!announced) {
-      log::info(fmt::format("another runner holds the exclusive lock on '{}'; waiting up to {} s", path_,
+      log::info(fmt::format("another runner holds the exclusive lock on '{}'; waiting up to {} s",
+                            path_,
                             std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
       announced = true;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
-      return fail(ErrorCode::kLock,
-                  fmt::format("timed out after {} s waiting for the exclusive lock on SQLite "
-                              "database '{}': another runner holds it",
-                              std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), path_),
-                  "wait for the other runner to finish, or raise --lock-timeout");
+      return fail(
+          ErrorCode::kLock,
+          fmt::format("timed out after {} s waiting for the exclusive lock on SQLite "
+                      "database '{}': another runner holds it",
+                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), path_),
+          "wait for the other runner to finish, or raise --lock-timeout");
     }
     std::this_thread::sleep_for(kLockPollInterval);
   }
@@ -202,7 +226,36 @@ Result<std::vector<AppliedMigration>> SqliteDriver::applied_migrations() {
   auto columns = tracking_columns();
   if (!columns) return tl::unexpected(columns.error());
   if (columns->empty()) return std::vector<AppliedMigration>{};
-  return rows_.read(*columns);
+  return rows_->read(*columns);
+}
+
+Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::path& scratch_dir) {
+  if (path_.empty() || path_ == ":memory:" || path_.starts_with("file:"))
+    return sqlite::restore_in_place(db_, source, scratch_dir);
+  auto staged = sqlite::stage_snapshot(source, path_);
+  if (!staged) return tl::unexpected(staged.error());
+  sqlite::Connection guard;
+  if (auto r = sqlite::lock_exclusively((*staged)->temporary_path(), guard); !r) return r;
+  if (auto r = sqlite::swap_in(db_, **staged, path_); !r) return r;
+  return reconnect(guard);
+}
+
+Result<void> SqliteDriver::reconnect(sqlite::Connection& guard) {
+  bool was_locked = locked_;
+  locked_ = false;
+  // The old connection goes first: closing it removes its files by name.
+  rows_.reset();
+  session_.reset();
+  db_ = nullptr;
+  auto session = connect(path_);
+  if (!session) return tl::unexpected(session.error());
+  session_ = std::move(*session);
+  db_ = native_handle(*session_);
+  rows_ = std::make_unique<TrackingRows>(*session_, options_.table);
+  sqlite3_close_v2(guard.db);
+  guard.db = nullptr;
+  if (!was_locked) return {};
+  return acquire_lock(kRelockTimeout);
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> SqliteDriver::schema_objects() {
@@ -250,20 +303,10 @@ Result<void> SqliteDriver::drop_all_objects() {
 
 Result<std::unique_ptr<Driver>> open_sqlite_driver(const DatabaseUrl& url,
                                                    const DriverOptions& options) {
-  using namespace sqlite_api;
-  try {
-    auto session = std::make_unique<soci::session>(*soci::factory_sqlite3(),
-                                                   fmt::format("db=\"{}\"", url.path));
-    auto* db = static_cast<soci::sqlite3_session_backend*>(session->get_backend())->conn_;
-    // Other connections (the application) may hold short locks; wait for them
-    // rather than failing a read. The runner lock has its own timeout.
-    sqlite3_busy_timeout(db, 5000);
-    return std::unique_ptr<Driver>(
-        std::make_unique<SqliteDriver>(std::move(session), url.path, options));
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::kConnection,
-                fmt::format("cannot open SQLite database '{}': {}", url.path, e.what()));
-  }
+  auto session = connect(url.path);
+  if (!session) return tl::unexpected(session.error());
+  return std::unique_ptr<Driver>(
+      std::make_unique<SqliteDriver>(std::move(*session), url.path, options));
 }
 
 }  // namespace migrate

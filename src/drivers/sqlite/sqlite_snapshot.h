@@ -1,7 +1,8 @@
-// SQLite snapshots, restores and fingerprints, all through SQLite itself:
-// the online backup API copies pages under SQLite's own locks (consistent
-// while other connections write), and restore copies back into the live
-// connection, so the journal makes it atomic and no stale -wal/-shm remain.
+// SQLite snapshots and fingerprints, through SQLite itself: pages are read
+// under SQLite's own locks (consistent while other connections write; WAL
+// databases through the online backup API). Restoring by file replacement
+// lives in sqlite_restore.h; restore_in_place() is for databases that have no
+// file of their own (in-memory).
 #pragma once
 
 #include <filesystem>
@@ -14,12 +15,16 @@ struct sqlite3;
 
 namespace migrate::sqlite {
 
+// The content fingerprint of the database `db` is connected to, in one read
+// transaction (a WAL database is checkpointed first).
 Result<ContentFingerprint> fingerprint(sqlite_api::sqlite3* db);
 Result<std::uint64_t> database_size(sqlite_api::sqlite3* db);
 Result<SnapshotInfo> snapshot(sqlite_api::sqlite3* db, ByteSink& sink,
                               const std::filesystem::path& scratch_dir);
-Result<void> restore(sqlite_api::sqlite3* db, ByteSource& source,
-                     const std::filesystem::path& scratch_dir);
+// Copies the snapshot into the live connection with the online backup API
+// (journaled, so atomic, but the database is written several times).
+Result<void> restore_in_place(sqlite_api::sqlite3* db, ByteSource& source,
+                              const std::filesystem::path& scratch_dir);
 Result<ContentFingerprint> fingerprint_snapshot(ByteSource& source,
                                                 const std::filesystem::path& scratch_dir);
 

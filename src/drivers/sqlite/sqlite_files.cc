@@ -1,0 +1,128 @@
+#include "drivers/sqlite/sqlite_files.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "backup/atomic_file.h"
+
+namespace migrate::sqlite {
+namespace {
+
+using namespace sqlite_api;
+
+constexpr size_t kChunk = 1 << 20;
+constexpr auto kBusyRetry = std::chrono::milliseconds(20);
+constexpr auto kBusyLimit = std::chrono::seconds(60);
+
+tl::unexpected<Error> io_failure(std::string_view what, const std::filesystem::path& path) {
+  return fail(ErrorCode::kIo,
+              fmt::format("cannot {} '{}': {}", what, path.string(), os_error_text(errno)));
+}
+
+}  // namespace
+
+ScratchFile::ScratchFile(const std::filesystem::path& dir, const char* name)
+    : path_(dir / fmt::format(".{}.tmp-{}", name, ::getpid())) {
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
+}
+
+ScratchFile::~ScratchFile() {
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
+  for (const char* suffix : {"-journal", "-wal", "-shm"})
+    std::filesystem::remove(path_.string() + suffix, ec);
+}
+
+Connection::~Connection() {
+  sqlite3_close_v2(db);
+}
+
+tl::unexpected<Error> sqlite_failure(std::string_view what, sqlite3* db) {
+  return fail(ErrorCode::kSql,
+              fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+Result<void> open_connection(const std::filesystem::path& path, int flags, Connection& c) {
+  if (sqlite3_open_v2(path.c_str(), &c.db, flags, nullptr) != SQLITE_OK)
+    return sqlite_failure(fmt::format("cannot open '{}'", path.string()), c.db);
+  sqlite3_busy_timeout(c.db, 5000);
+  return {};
+}
+
+Result<void> open_snapshot(const std::filesystem::path& path, Connection& c) {
+  if (auto r = open_connection(path, SQLITE_OPEN_READWRITE, c); !r) return r;
+  // A scratch copy is one file: no WAL beside it.
+  if (sqlite3_exec(c.db, "PRAGMA journal_mode = DELETE; SELECT count(*) FROM sqlite_master;",
+                   nullptr, nullptr, nullptr) != SQLITE_OK)
+    return sqlite_failure("the backup does not hold a SQLite database", c.db);
+  return {};
+}
+
+Result<void> copy_database(sqlite3* from, sqlite3* to, std::string_view what) {
+  sqlite3_backup* backup = sqlite3_backup_init(to, "main", from, "main");
+  if (!backup) return sqlite_failure(what, to);
+  auto deadline = std::chrono::steady_clock::now() + kBusyLimit;
+  int rc;
+  while ((rc = sqlite3_backup_step(backup, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    if (std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(kBusyRetry);
+  }
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE)
+    return fail(ErrorCode::kSql, fmt::format("{}: {}", what, sqlite3_errstr(rc)));
+  return {};
+}
+
+Result<std::uint64_t> source_to_file(ByteSource& source, const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return io_failure("create", path);
+  std::vector<char> buffer(kChunk);
+  std::uint64_t total = 0;
+  Result<void> result;
+  for (;;) {
+    auto n = source.read(buffer.data(), buffer.size());
+    if (!n) {
+      result = tl::unexpected(n.error());
+      break;
+    }
+    if (*n == 0) break;
+    result = write_all(fd, std::string_view(buffer.data(), *n), path);
+    if (!result) break;
+    total += *n;
+  }
+  ::close(fd);
+  if (!result) return tl::unexpected(result.error());
+  return total;
+}
+
+Result<void> file_to_sink(const std::filesystem::path& path, ByteSink& sink) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_failure("read", path);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::vector<char> buffer(kChunk);
+  Result<void> result;
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      result = io_failure("read", path);
+      break;
+    }
+    if (n == 0) break;
+    result = sink.write(std::string_view(buffer.data(), static_cast<size_t>(n)));
+    if (!result) break;
+  }
+  ::close(fd);
+  if (!result) return result;
+  return sink.finish();
+}
+
+}  // namespace migrate::sqlite

@@ -1,0 +1,63 @@
+// Pieces shared by SQLite snapshots and restores: connections to scratch
+// copies, the online backup API, and moving a snapshot between a byte stream
+// and a file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+
+#include "migrate/byte_stream.h"
+#include "migrate/error.h"
+
+namespace sqlite_api {
+struct sqlite3;
+}
+
+namespace migrate::sqlite {
+
+// A scratch file named like an AtomicFile temporary (".<name>.tmp-<pid>"),
+// so a crashed run's copy is removed by the next one; removed, with its
+// journal, WAL and shared-memory companions, when done.
+class ScratchFile {
+ public:
+  ScratchFile(const std::filesystem::path& dir, const char* name);
+  ~ScratchFile();
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A native connection, closed on destruction.
+struct Connection {
+  sqlite_api::sqlite3* db = nullptr;
+  Connection() = default;
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+};
+
+// kSql error "<what>: <SQLite's message>".
+tl::unexpected<Error> sqlite_failure(std::string_view what, sqlite_api::sqlite3* db);
+
+Result<void> open_connection(const std::filesystem::path& path, int flags, Connection& c);
+
+// Opens a snapshot file, refusing anything that is not a SQLite database.
+Result<void> open_snapshot(const std::filesystem::path& path, Connection& c);
+
+// Copies every page of `from` into `to` with the online backup API, retrying
+// while another connection holds a lock.
+Result<void> copy_database(sqlite_api::sqlite3* from, sqlite_api::sqlite3* to,
+                           std::string_view what);
+
+// Writes everything `source` yields into a new file at `path` (not synced:
+// scratch copies only).
+Result<std::uint64_t> source_to_file(ByteSource& source, const std::filesystem::path& path);
+
+// Streams a file into `sink` and finishes it.
+Result<void> file_to_sink(const std::filesystem::path& path, ByteSink& sink);
+
+}  // namespace migrate::sqlite

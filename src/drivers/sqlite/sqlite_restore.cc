@@ -1,0 +1,114 @@
+#include "drivers/sqlite/sqlite_restore.h"
+
+#include <fmt/format.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+namespace migrate::sqlite {
+namespace {
+
+using namespace sqlite_api;
+
+constexpr size_t kChunk = 1 << 20;
+constexpr std::string_view kMagic{"SQLite format 3\0", 16};
+
+// Removes ".<database>.tmp-<pid>" files (and their SQLite companions) whose
+// restore died with its process.
+void remove_crashed_restores(const std::filesystem::path& database) {
+  auto dir = database.parent_path().empty() ? std::filesystem::path(".") : database.parent_path();
+  std::string prefix = "." + database.filename().string() + ".tmp-";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    long owner = temporary_owner(name);
+    if (owner != 0 && (owner == ::getpid() || !process_alive(owner)))
+      std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+// What a whole database file looks like: the magic string, a page size that
+// is a power of two from 512 to 65536, and a size that is a number of pages.
+Result<void> check_database_file(std::string_view header, std::uint64_t size) {
+  auto refuse = [](std::string_view why) {
+    return fail(ErrorCode::kIo,
+                fmt::format("the backup does not hold a whole SQLite database: {}", why),
+                "the database was not touched");
+  };
+  if (header.size() < 100 || header.substr(0, kMagic.size()) != kMagic)
+    return refuse("no SQLite header");
+  std::uint32_t page_size =
+      (static_cast<unsigned char>(header[16]) << 8) | static_cast<unsigned char>(header[17]);
+  if (page_size == 1) page_size = 65536;
+  if (page_size < 512 || (page_size & (page_size - 1)) != 0) return refuse("a bad page size");
+  if (size % page_size != 0)
+    return refuse(fmt::format("{} bytes is not a whole number of pages", size));
+  return {};
+}
+
+// The restored file takes the place of the old one: same permissions, and
+// the same owner when we may set it (as root).
+void copy_mode_and_owner(const std::filesystem::path& from, const std::filesystem::path& to) {
+  struct stat st;
+  if (::stat(from.c_str(), &st) != 0) return;
+  ::chmod(to.c_str(), st.st_mode & 07777);
+  if (::geteuid() == 0) (void)::chown(to.c_str(), st.st_uid, st.st_gid);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AtomicFile>> stage_snapshot(ByteSource& source,
+                                                   const std::filesystem::path& database) {
+  remove_crashed_restores(database);
+  auto staged = AtomicFile::create(database);
+  if (!staged) return tl::unexpected(staged.error());
+  std::vector<char> buffer(kChunk);
+  std::string header;
+  for (;;) {
+    auto n = source.read(buffer.data(), buffer.size());
+    if (!n) return tl::unexpected(n.error());
+    if (*n == 0) break;
+    if (header.size() < 100)
+      header.append(buffer.data(), std::min<size_t>(*n, 100 - header.size()));
+    if (auto r = (*staged)->write(std::string_view(buffer.data(), *n)); !r)
+      return tl::unexpected(r.error());
+  }
+  if (auto r = check_database_file(header, (*staged)->bytes_written()); !r)
+    return tl::unexpected(r.error());
+  copy_mode_and_owner(database, (*staged)->temporary_path());
+  if (auto r = (*staged)->finish(); !r) return tl::unexpected(r.error());
+  return staged;
+}
+
+Result<void> lock_exclusively(const std::filesystem::path& path, Connection& guard) {
+  if (auto r = open_connection(path, SQLITE_OPEN_READWRITE, guard); !r) return r;
+  // Exclusive locking mode keeps the lock after COMMIT, until the connection closes.
+  if (sqlite3_exec(guard.db, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;", nullptr,
+                   nullptr, nullptr) != SQLITE_OK)
+    return sqlite_failure(fmt::format("cannot lock the restored database '{}'", path.string()),
+                          guard.db);
+  return {};
+}
+
+Result<void> swap_in(sqlite3* live, AtomicFile& staged, const std::filesystem::path& database) {
+  sqlite3_stmt* stmt = nullptr;
+  bool wal = false;
+  if (sqlite3_prepare_v2(live, "PRAGMA journal_mode", -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW)
+    wal = std::strcmp(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal") == 0;
+  sqlite3_finalize(stmt);
+  if (wal &&
+      sqlite3_exec(live, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr) != SQLITE_OK)
+    return sqlite_failure("cannot empty the WAL before the restore", live);
+  if (auto r = staged.commit(AtomicFile::Existing::kReplace); !r) return r;
+  std::error_code ec;
+  for (const char* companion : {"-wal", "-shm", "-journal"})
+    std::filesystem::remove(database.string() + companion, ec);
+  return {};
+}
+
+}  // namespace migrate::sqlite

@@ -1,0 +1,40 @@
+// Restoring a SQLite database by replacing its file: the snapshot is written
+// beside the database under a temporary name, synced, checked, locked, and
+// renamed over the database. A crash leaves either the old file or the new
+// one, never a mixture, and the database is written once (the online backup
+// API would write it three times: scratch copy, rollback journal, database).
+//
+// A process that keeps the old file open across the rename keeps reading the
+// old file: restore is for a database whose application is stopped, as with
+// any other runner's restore.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "backup/atomic_file.h"
+#include "drivers/sqlite/sqlite_files.h"
+#include "migrate/byte_stream.h"
+
+namespace migrate::sqlite {
+
+// Writes the snapshot from `source` to a temporary beside `database`, checks
+// that it is a whole SQLite database file, gives it the database's mode and
+// owner, and syncs it. The database itself is not touched; a failure leaves
+// nothing behind. Leftover temporaries of crashed restores are removed first.
+Result<std::unique_ptr<AtomicFile>> stage_snapshot(ByteSource& source,
+                                                   const std::filesystem::path& database);
+
+// Opens `path` and takes SQLite's exclusive lock on it, held until `guard`
+// closes: the runner lock of the file that is about to become the database.
+Result<void> lock_exclusively(const std::filesystem::path& path, Connection& guard);
+
+// Renames the staged file over `database` and removes the old file's journal,
+// WAL and shared-memory files, which would otherwise be applied to the new
+// one. `live` is the connection to the old file: its WAL is emptied first,
+// so that a crash between the rename and the removal cannot leave old WAL
+// frames beside the new file.
+Result<void> swap_in(sqlite_api::sqlite3* live, AtomicFile& staged,
+                     const std::filesystem::path& database);
+
+}  // namespace migrate::sqlite

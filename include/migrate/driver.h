@@ -82,10 +82,16 @@ class Driver {
   virtual Result<std::uint64_t> database_size() = 0;
   // Writes a consistent snapshot of the whole database to `sink` (finishing
   // it), even while other connections write.
-  virtual Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) = 0;
+  virtual Result<SnapshotInfo> snapshot(ByteSink& sink,
+                                        const std::filesystem::path& scratch_dir) = 0;
   // Replaces the database with the snapshot read from `source`: afterwards it
   // holds exactly the snapshot's state. Nothing changes if reading fails.
   virtual Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) = 0;
+  // How restore() uses its source. kStagedFirst: the whole snapshot is read
+  // and set aside before the database is touched, so the artifact's checksum
+  // can be checked as it streams instead of in a pass of its own.
+  enum class RestoreInput { kAppliedWhileRead, kStagedFirst };
+  virtual RestoreInput restore_input() const { return RestoreInput::kAppliedWhileRead; }
   // The fingerprint of the live database.
   virtual Result<ContentFingerprint> fingerprint() = 0;
   // Driver-specific lines for `doctor`: client library and dump tool
@@ -99,8 +105,8 @@ class Driver {
 
   // Restores `source` into a scratch database, fingerprints it and drops it
   // (`verify --deep`); the live database is not touched.
-  virtual Result<ContentFingerprint> fingerprint_snapshot(ByteSource& source,
-                                                          const std::filesystem::path& scratch_dir) = 0;
+  virtual Result<ContentFingerprint> fingerprint_snapshot(
+      ByteSource& source, const std::filesystem::path& scratch_dir) = 0;
 };
 
 // The driver for the URL's scheme, connected. kConnection when the database

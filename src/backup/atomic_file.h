@@ -38,6 +38,12 @@ class AtomicFile final : public ByteSink {
   // Buffers up to 1 MiB, then writes. After any failure the file is unusable:
   // every later call fails, and the destructor discards it.
   Result<void> write(std::string_view bytes) override;
+  // Hands what is buffered to the kernel, so that the temporary can be read
+  // in full (its sync may then run on another thread); no sync.
+  Result<void> write_out() {
+    if (state_ != State::kOpen) return {};
+    return flush();
+  }
   // Writes what is buffered, fsyncs and closes the temporary; no rename.
   Result<void> finish() override;
   // finish() if needed, then renames the temporary to the final name and
@@ -57,6 +63,7 @@ class AtomicFile final : public ByteSink {
 
   AtomicFile(std::filesystem::path final_path, std::filesystem::path temporary_path, int fd);
   Result<void> flush();
+  void start_writeback();
   // Marks the file unusable and passes the error on.
   tl::unexpected<Error> broken(Error error);
 
@@ -66,6 +73,8 @@ class AtomicFile final : public ByteSink {
   State state_ = State::kOpen;
   std::string buffer_;
   std::uint64_t bytes_written_ = 0;
+  std::uint64_t on_disk_ = 0;         // bytes handed to write(2)
+  std::uint64_t writeback_from_ = 0;  // start of the range not yet sent to the disk
 };
 
 // Whether a file name is an AtomicFile temporary (".<name>.tmp-<digits>").

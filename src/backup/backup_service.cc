@@ -7,6 +7,7 @@
 
 #include "backup/atomic_file.h"
 #include "backup/progress.h"
+#include "backup/read_ahead.h"
 #include "backup/stream_stages.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -34,18 +35,46 @@ std::string artifact_name(const std::string& id, const Driver& driver, const Bac
 // The chain of sources that turns an artifact back into a snapshot.
 struct DecodeChain {
   std::unique_ptr<FileSource> file;
+  std::unique_ptr<ByteSource> verified;
   std::unique_ptr<ByteSource> decrypted;
   std::unique_ptr<ByteSource> decompressed;
   ByteSource* output = nullptr;
 };
 
+Error damaged(const Manifest& manifest, const FileDigest& actual) {
+  if (actual.size != manifest.artifact_size)
+    return Error{ErrorCode::kIo,
+                 fmt::format("backup '{}' is damaged: artifact has {} bytes, manifest says {}",
+                             manifest.id, actual.size, manifest.artifact_size),
+                 {}};
+  return Error{ErrorCode::kIo,
+               fmt::format("backup '{}' is damaged: SHA-256 of '{}' is {}, manifest says {}",
+                           manifest.id, manifest.artifact, actual.sha256, manifest.artifact_sha256),
+               {}};
+}
+
+// Whether the artifact's checksum is checked in a pass of its own before
+// decoding, or by the decoding itself (VerifyingSource).
+enum class ChecksumPass { kBefore, kWhileDecoding };
+
 Result<DecodeChain> open_artifact(const BackupStore& store, const BackupSettings& settings,
-                                  const Manifest& manifest) {
+                                  const Manifest& manifest,
+                                  ChecksumPass checksum = ChecksumPass::kBefore) {
   DecodeChain chain;
   auto file = FileSource::open(store.artifact_path(manifest));
   if (!file) return tl::unexpected(file.error());
   chain.file = std::move(*file);
   ByteSource* current = chain.file.get();
+  if (checksum == ChecksumPass::kWhileDecoding) {
+    chain.verified = std::make_unique<VerifyingSource>(
+        *current, FileDigest{manifest.artifact_sha256, manifest.artifact_size},
+        [manifest](const FileDigest& actual) {
+          Error error = damaged(manifest, actual);
+          error.message += "; the database was not touched";
+          return error;
+        });
+    current = chain.verified.get();
+  }
   if (manifest.encryption == kEncryption) {
     if (!settings.key) {
       return fail(ErrorCode::kUsage,
@@ -139,17 +168,8 @@ Result<void> check_artifact(const BackupStore& store, const Manifest& manifest) 
     return fail(ErrorCode::kIo,
                 fmt::format("backup '{}' is unusable: {}", manifest.id, digest.error().message));
   }
-  if (digest->size != manifest.artifact_size) {
-    return fail(ErrorCode::kIo,
-                fmt::format("backup '{}' is damaged: artifact has {} bytes, manifest says {}",
-                            manifest.id, digest->size, manifest.artifact_size));
-  }
-  if (digest->sha256 != manifest.artifact_sha256) {
-    return fail(
-        ErrorCode::kIo,
-        fmt::format("backup '{}' is damaged: SHA-256 of '{}' is {}, manifest says {}", manifest.id,
-                    manifest.artifact, digest->sha256, manifest.artifact_sha256));
-  }
+  if (digest->size != manifest.artifact_size || digest->sha256 != manifest.artifact_sha256)
+    return tl::unexpected(damaged(manifest, *digest));
   return {};
 }
 
@@ -158,21 +178,31 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& sett
   auto started = std::chrono::steady_clock::now();
   auto store = BackupStore::open(settings.store_dir);
   if (!store) return tl::unexpected(store.error());
-  if (auto r = check_artifact(*store, manifest); !r) {
-    r.error().message += "; the database was not touched";
-    return tl::unexpected(r.error());
+  // A pre-restore backup is only worth taking for a good artifact, so then
+  // the checksum comes first; otherwise a driver that stages the snapshot
+  // checks it while decoding.
+  auto checksum = pre_restore == PreRestoreBackup::kSkip &&
+                          driver.restore_input() == Driver::RestoreInput::kStagedFirst
+                      ? ChecksumPass::kWhileDecoding
+                      : ChecksumPass::kBefore;
+  if (checksum == ChecksumPass::kBefore) {
+    if (auto r = check_artifact(*store, manifest); !r) {
+      r.error().message += "; the database was not touched";
+      return tl::unexpected(r.error());
+    }
+    log::debug(fmt::format("artifact of '{}' verified ({} ms)", manifest.id, elapsed_ms(started)));
   }
-  log::debug(fmt::format("artifact of '{}' verified ({} ms)", manifest.id, elapsed_ms(started)));
   RestoreOutcome outcome{manifest, std::nullopt, "", 0};
   if (pre_restore == PreRestoreBackup::kTake) {
     auto before = take_backup(driver, settings, "pre-restore", "restore");
     if (!before) return tl::unexpected(before.error());
     outcome.pre_restore_backup = before->id;
   }
-  auto chain = open_artifact(*store, settings, manifest);
+  auto chain = open_artifact(*store, settings, manifest, checksum);
   if (!chain) return tl::unexpected(chain.error());
   Progress progress("restoring", settings.progress);
-  ProgressSource counted(*chain->output, progress);
+  ReadAheadSource decoded(*chain->output);
+  ProgressSource counted(decoded, progress);
   auto restored = driver.restore(counted, store->dir());
   progress.clear();
   if (!restored) return tl::unexpected(restored.error());
@@ -191,7 +221,8 @@ Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupSettings
   if (!store) return tl::unexpected(store.error());
   auto chain = open_artifact(*store, settings, manifest);
   if (!chain) return tl::unexpected(chain.error());
-  return driver.fingerprint_snapshot(*chain->output, store->dir());
+  ReadAheadSource decoded(*chain->output);
+  return driver.fingerprint_snapshot(decoded, store->dir());
 }
 
 Result<std::optional<std::string>> StoreBackupHook::before_change(std::string_view label,

@@ -47,6 +47,29 @@ Result<size_t> FileSource::read(char* buffer, size_t size) {
   }
 }
 
+Result<size_t> VerifyingSource::read(char* buffer, size_t size) {
+  if (checked_) return 0;
+  auto n = next_.read(buffer, size);
+  if (!n) return n;
+  hash_.update(std::string_view(buffer, *n));
+  bytes_ += *n;
+  if (*n == 0 || bytes_ >= expected_.size) return verdict(*n);
+  return n;
+}
+
+Result<size_t> VerifyingSource::verdict(size_t delivered) {
+  checked_ = true;
+  FileDigest actual{hash_.finish_hex(), bytes_};
+  // Past the expected size: count what is left, for the message.
+  std::vector<char> rest(kChunk);
+  for (auto more = next_.read(rest.data(), rest.size()); more && *more > 0;
+       more = next_.read(rest.data(), rest.size()))
+    actual.size += *more;
+  if (actual.size != expected_.size || actual.sha256 != expected_.sha256)
+    return tl::unexpected(describe_(actual));
+  return delivered;
+}
+
 Result<FileDigest> digest_file(const std::filesystem::path& path) {
   auto source = FileSource::open(path);
   if (!source) return tl::unexpected(source.error());

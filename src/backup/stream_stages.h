@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -11,6 +12,12 @@
 #include "migrate/byte_stream.h"
 
 namespace migrate {
+
+// SHA-256 of a file's bytes and its size.
+struct FileDigest {
+  std::string sha256;
+  std::uint64_t size = 0;
+};
 
 // Passes bytes on to `next`, hashing and counting them (the artifact's
 // SHA-256 is taken of the bytes as stored, after compression and encryption).
@@ -45,12 +52,31 @@ class FileSource final : public ByteSource {
   std::filesystem::path path_;
 };
 
-// SHA-256 of a file's bytes and its size.
-struct FileDigest {
-  std::string sha256;
-  std::uint64_t size = 0;
-};
 Result<FileDigest> digest_file(const std::filesystem::path& path);
+
+// Passes `next`'s bytes on while hashing and counting them. The read that
+// completes the expected size (or reaches the end, or goes past it) compares
+// size and SHA-256 with `expected` and, on a difference, fails with the error
+// `describe` makes of what was read. A consumer that acts only after reading
+// its input to the end (every decoder here does) thus never acts on a damaged
+// artifact, without reading it twice.
+class VerifyingSource final : public ByteSource {
+ public:
+  using Describe = std::function<Error(const FileDigest& actual)>;
+  VerifyingSource(ByteSource& next, FileDigest expected, Describe describe)
+      : next_(next), expected_(std::move(expected)), describe_(std::move(describe)) {}
+  Result<size_t> read(char* buffer, size_t size) override;
+
+ private:
+  Result<size_t> verdict(size_t delivered);
+
+  ByteSource& next_;
+  FileDigest expected_;
+  Describe describe_;
+  Sha256 hash_;
+  std::uint64_t bytes_ = 0;
+  bool checked_ = false;
+};
 
 // Reads `source` to its end, discarding the bytes (to check that a stream decodes).
 Result<std::uint64_t> drain(ByteSource& source);

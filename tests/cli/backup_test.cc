@@ -64,7 +64,8 @@ TEST_F(BackupTest, UpBacksUpFirstAndRecordsTheBackupId) {
 TEST_F(BackupTest, PreUpBackupHoldsTheDatabaseExactlyAsBefore) {
   exec(db(), "CREATE TABLE legacy (x); INSERT INTO legacy VALUES (42);");
   ASSERT_EQ(run({"up"}).exit_code, 0);
-  ASSERT_EQ(run({"restore", backups()[0]["id"].get<std::string>(), "--yes", "--no-backup"}).exit_code, 0);
+  auto restored = run({"restore", backups()[0]["id"].get<std::string>(), "--yes", "--no-backup"});
+  ASSERT_EQ(restored.exit_code, 0) << restored.err;
   // Not even the tracking table: it was created after the backup.
   EXPECT_EQ(objects(), std::vector<std::string>{"table:legacy"});
   EXPECT_EQ(query_one(db(), "SELECT x FROM legacy"), "42");
@@ -241,12 +242,16 @@ TEST_F(BackupTest, DamagedArtifactsAreRefusedBeforeTheDatabaseIsTouched) {
     std::string text = read_text(cut);
     std::ofstream(cut, std::ios::binary) << text.substr(0, text.size() - 100);
   }
-  // A flipped byte passes the size check and fails the SHA-256 at restore time.
-  auto flipped = run({"restore", "flip", "--yes"});
-  EXPECT_EQ(flipped.exit_code, 1);
-  EXPECT_CONTAINS(flipped.err, "is damaged: SHA-256");
-  EXPECT_CONTAINS(flipped.err, "the database was not touched");
-  EXPECT_EQ(dump(), before);
+  // A flipped byte passes the size check and fails the SHA-256 at restore
+  // time, checked first (before the pre-restore backup) or while decoding.
+  for (auto args : {std::vector<std::string>{"restore", "flip", "--yes"},
+                    std::vector<std::string>{"restore", "flip", "--yes", "--no-backup"}}) {
+    auto flipped = run(args);
+    EXPECT_EQ(flipped.exit_code, 1) << args.size();
+    EXPECT_CONTAINS(flipped.err, "is damaged: SHA-256");
+    EXPECT_CONTAINS(flipped.err, "the database was not touched");
+    EXPECT_EQ(dump(), before);
+  }
   // A truncated artifact no longer lists as a valid backup; named exactly, it is refused.
   auto truncated = run({"restore", cut_id, "--yes"});
   EXPECT_EQ(truncated.exit_code, 1);

@@ -7,6 +7,7 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -64,8 +65,14 @@ class SqliteDriver final : public Driver {
   void release_lock() override;
   Result<void> ensure_tracking_table() override;
   Result<std::vector<AppliedMigration>> applied_migrations() override;
-  Result<void> record_applied(const AppliedMigration& row) override { return rows_->insert(row); }
-  Result<void> remove_applied(std::string_view version) override { return rows_->remove(version); }
+  Result<void> record_applied(const AppliedMigration& row) override {
+    restored_fingerprint_.reset();
+    return rows_->insert(row);
+  }
+  Result<void> remove_applied(std::string_view version) override {
+    restored_fingerprint_.reset();
+    return rows_->remove(version);
+  }
   Result<void> begin() override { return exec_native("BEGIN"); }
   Result<void> commit() override { return exec_native("COMMIT"); }
   Result<void> rollback() override;
@@ -84,7 +91,10 @@ class SqliteDriver final : public Driver {
     return sqlite::snapshot(db_, sink, scratch_dir);
   }
   Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override;
-  Result<ContentFingerprint> fingerprint() override { return sqlite::fingerprint(db_); }
+  RestoreInput restore_input() const override {
+    return replaces_file() ? RestoreInput::kStagedFirst : RestoreInput::kAppliedWhileRead;
+  }
+  Result<ContentFingerprint> fingerprint() override;
   Result<ContentFingerprint> fingerprint_snapshot(
       ByteSource& source, const std::filesystem::path& scratch_dir) override {
     return sqlite::fingerprint_snapshot(source, scratch_dir);
@@ -92,6 +102,11 @@ class SqliteDriver final : public Driver {
 
  private:
   Result<void> exec_native(const std::string& sql);
+  // Whether restore() replaces the database file (see sqlite_restore.h)
+  // rather than copying into the connection (databases without a file).
+  bool replaces_file() const {
+    return !path_.empty() && path_ != ":memory:" && !path_.starts_with("file:");
+  }
   // Connects again to path_ after its file was replaced, taking the runner
   // lock back from `guard`, which holds it on the new file meanwhile.
   Result<void> reconnect(sqlite::Connection& guard);
@@ -103,6 +118,9 @@ class SqliteDriver final : public Driver {
   std::string path_;
   DriverOptions options_;
   std::unique_ptr<TrackingRows> rows_;  // bound to session_
+  // The fingerprint of the file restore() put in place, taken from that file
+  // under the lock held ever since; dropped at the first change.
+  std::optional<ContentFingerprint> restored_fingerprint_;
   bool locked_ = false;
 };
 
@@ -111,6 +129,7 @@ Result<void> SqliteDriver::exec_native(const std::string& sql) {
 }
 
 Result<void> SqliteDriver::execute(const Statement& statement) {
+  restored_fingerprint_.reset();
   // Step through every statement of the text, as the sqlite3 shell does, so
   // that a text holding more than one statement still runs completely.
   const char* tail = statement.text.c_str();
@@ -230,14 +249,46 @@ Result<std::vector<AppliedMigration>> SqliteDriver::applied_migrations() {
 }
 
 Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::path& scratch_dir) {
-  if (path_.empty() || path_ == ":memory:" || path_.starts_with("file:"))
-    return sqlite::restore_in_place(db_, source, scratch_dir);
+  if (!replaces_file()) return sqlite::restore_in_place(db_, source, scratch_dir);
+  restored_fingerprint_.reset();
+  auto started = std::chrono::steady_clock::now();
+  auto ms = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started)
+        .count();
+  };
   auto staged = sqlite::stage_snapshot(source, path_);
   if (!staged) return tl::unexpected(staged.error());
+  log::debug(
+      fmt::format("snapshot staged as '{}' ({} ms)", (*staged)->temporary_path().string(), ms()));
+  // While the staged file syncs, it is locked (it will carry the runner lock
+  // across the rename) and fingerprinted: the file about to become the
+  // database, which nothing can change until this connection takes over.
+  Result<void> synced;
+  std::thread syncer([&] { synced = (*staged)->finish(); });
   sqlite::Connection guard;
-  if (auto r = sqlite::lock_exclusively((*staged)->temporary_path(), guard); !r) return r;
+  Result<ContentFingerprint> restored =
+      sqlite::lock_exclusively((*staged)->temporary_path(), guard).and_then([&] {
+        return sqlite::fingerprint(guard.db);
+      });
+  log::debug(fmt::format("staged snapshot fingerprinted ({} ms)", ms()));
+  syncer.join();
+  if (!synced) return synced;
+  if (!restored) return tl::unexpected(restored.error());
+  log::debug(fmt::format("staged snapshot synced ({} ms)", ms()));
   if (auto r = sqlite::swap_in(db_, **staged, path_); !r) return r;
-  return reconnect(guard);
+  if (auto r = reconnect(guard); !r) return r;
+  restored_fingerprint_ = std::move(*restored);
+  return {};
+}
+
+Result<ContentFingerprint> SqliteDriver::fingerprint() {
+  if (restored_fingerprint_) {
+    ContentFingerprint fp = std::move(*restored_fingerprint_);
+    restored_fingerprint_.reset();
+    return fp;
+  }
+  return sqlite::fingerprint(db_);
 }
 
 Result<void> SqliteDriver::reconnect(sqlite::Connection& guard) {

@@ -79,8 +79,8 @@ Result<std::unique_ptr<AtomicFile>> stage_snapshot(ByteSource& source,
   }
   if (auto r = check_database_file(header, (*staged)->bytes_written()); !r)
     return tl::unexpected(r.error());
+  if (auto r = (*staged)->write_out(); !r) return tl::unexpected(r.error());
   copy_mode_and_owner(database, (*staged)->temporary_path());
-  if (auto r = (*staged)->finish(); !r) return tl::unexpected(r.error());
   return staged;
 }
 
@@ -104,7 +104,17 @@ Result<void> swap_in(sqlite3* live, AtomicFile& staged, const std::filesystem::p
   if (wal &&
       sqlite3_exec(live, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr) != SQLITE_OK)
     return sqlite_failure("cannot empty the WAL before the restore", live);
+  struct stat staged_file, in_place;
+  if (::stat(staged.temporary_path().c_str(), &staged_file) != 0)
+    return fail(ErrorCode::kIo, fmt::format("the staged restore '{}' disappeared",
+                                            staged.temporary_path().string()));
   if (auto r = staged.commit(AtomicFile::Existing::kReplace); !r) return r;
+  // The name must now lead to the file that was checked and locked.
+  if (::stat(database.c_str(), &in_place) != 0 || in_place.st_ino != staged_file.st_ino ||
+      in_place.st_dev != staged_file.st_dev)
+    return fail(
+        ErrorCode::kIo,
+        fmt::format("'{}' was replaced by another process during the restore", database.string()));
   std::error_code ec;
   for (const char* companion : {"-wal", "-shm", "-journal"})
     std::filesystem::remove(database.string() + companion, ec);

@@ -19,9 +19,11 @@
 namespace migrate::sqlite {
 
 // Writes the snapshot from `source` to a temporary beside `database`, checks
-// that it is a whole SQLite database file, gives it the database's mode and
-// owner, and syncs it. The database itself is not touched; a failure leaves
-// nothing behind. Leftover temporaries of crashed restores are removed first.
+// that it is a whole SQLite database file and gives it the database's mode
+// and owner; everything is written out (readable by path), and the caller
+// syncs it with finish(). The database itself is not
+// touched; a failure leaves nothing behind. Leftover temporaries of crashed
+// restores are removed first.
 Result<std::unique_ptr<AtomicFile>> stage_snapshot(ByteSource& source,
                                                    const std::filesystem::path& database);
 
@@ -33,7 +35,8 @@ Result<void> lock_exclusively(const std::filesystem::path& path, Connection& gua
 // WAL and shared-memory files, which would otherwise be applied to the new
 // one. `live` is the connection to the old file: its WAL is emptied first,
 // so that a crash between the rename and the removal cannot leave old WAL
-// frames beside the new file.
+// frames beside the new file. Fails if the name does not lead to the staged
+// file afterwards.
 Result<void> swap_in(sqlite_api::sqlite3* live, AtomicFile& staged,
                      const std::filesystem::path& database);
 

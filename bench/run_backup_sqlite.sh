@@ -9,8 +9,9 @@
 #   gen      create the databases if missing (REGEN=1: recreate big.db too)
 #   backup   hyperfine: migrate backup (zstd, none) vs sqlite3 .backup, cp, cp+fsync, zstd -1 -T2
 #   restore  hyperfine: migrate restore --no-backup (zstd store, none store) vs cp, cp+fsync,
-#            and for information sqlite3 .restore (SQLite's backup API into the live copy, what
-#            migrate does after decompressing) and zstd -d of the artifact; then default restore
+#            and for information sqlite3 .restore (SQLite's backup API into the live copy: the
+#            in-place method, which migrate now uses only for in-memory databases) and zstd -d of
+#            the artifact; then default restore
 #            (with its pre-restore backup) once per round
 #   verify   hyperfine: migrate verify ID (store with --compression none) vs openssl dgst, sha256sum
 #   deep     hyperfine: migrate verify --deep ID (zstd store, none store)
@@ -217,7 +218,7 @@ section_restore() {
         "cp $BIG $W/tgt_cp.db" \
       -n "cp + fsync" --prepare "$(prep "$W/tgt_cps.db")" \
         "cp $BIG $W/tgt_cps.db && sync $W/tgt_cps.db" \
-      -n "sqlite3 .restore (info: backup API into the live copy)" --prepare "$(prep "$W/tgt_sr.db")" \
+      -n "sqlite3 .restore (info: backup API into the live copy, the in-place method)" --prepare "$(prep "$W/tgt_sr.db")" \
         "sqlite3 $W/tgt_sr.db '.restore $BIG'" \
       -n "zstd -d artifact (info: decompression alone)" --prepare "rm -f $W/tgt_z.db" \
         "zstd -q -d -f $(artifact "$W/st_r") -o $W/tgt_z.db" >&2

@@ -32,8 +32,11 @@ json manifest_json(const BackupStore& store, const Manifest& m) {
 Result<Output> backup_command(const Config& c, const CommandFlags& f) {
   std::string label = f.label.empty() ? "manual" : f.label;
   if (!is_valid_label(label)) {
-    return fail(ErrorCode::kUsage,
-                fmt::format("invalid backup label '{}': use 1-64 lowercase letters, digits, '.', '_' or '-'", label));
+    return fail(
+        ErrorCode::kUsage,
+        fmt::format(
+            "invalid backup label '{}': use 1-64 lowercase letters, digits, '.', '_' or '-'",
+            label));
   }
   auto settings = backup_settings(c, f);
   if (!settings) return tl::unexpected(settings.error());
@@ -45,9 +48,10 @@ Result<Output> backup_command(const Config& c, const CommandFlags& f) {
   if (!store) return tl::unexpected(store.error());
   Output out;
   out.json = manifest_json(*store, *manifest);
-  out.text = fmt::format("backup {}\n  path    {}\n  size    {}\n  sha256  {}\n  took    {} ms\n", manifest->id,
-                         store->artifact_path(*manifest).string(), human_size(manifest->artifact_size),
-                         manifest->artifact_sha256, manifest->duration_ms);
+  out.text = fmt::format("backup {}\n  path    {}\n  size    {}\n  sha256  {}\n  took    {} ms\n",
+                         manifest->id, store->artifact_path(*manifest).string(),
+                         human_size(manifest->artifact_size), manifest->artifact_sha256,
+                         manifest->duration_ms);
   return out;
 }
 
@@ -58,18 +62,20 @@ Result<Output> list_command(const Config& c) {
   if (!listing) return tl::unexpected(listing.error());
   Output out;
   json backups = json::array(), damaged = json::array();
-  out.text = fmt::format("{:<40}{:<26}{:<14}{:<10}{:>10}  {}\n", "ID", "CREATED", "LABEL", "REASON", "SIZE",
-                         "SCHEMA VERSION");
+  out.text = fmt::format("{:<40}{:<26}{:<14}{:<10}{:>10}  {}\n", "ID", "CREATED", "LABEL", "REASON",
+                         "SIZE", "SCHEMA VERSION");
   for (const auto& m : listing->backups) {
     backups.push_back(manifest_json(*store, m));
-    out.text += fmt::format("{:<40}{:<26}{:<14}{:<10}{:>10}  {}\n", m.id, m.created_at, m.label, m.reason,
-                            human_size(m.artifact_size), m.schema_version.empty() ? "-" : m.schema_version);
+    out.text +=
+        fmt::format("{:<40}{:<26}{:<14}{:<10}{:>10}  {}\n", m.id, m.created_at, m.label, m.reason,
+                    human_size(m.artifact_size), m.schema_version.empty() ? "-" : m.schema_version);
   }
   for (const auto& e : listing->damaged) {
     damaged.push_back(e.message);
     out.text += fmt::format("warning: {}\n", e.message);
   }
-  if (listing->backups.empty()) out.text += fmt::format("no backups in '{}'\n", c.backup_dir.string());
+  if (listing->backups.empty())
+    out.text += fmt::format("no backups in '{}'\n", c.backup_dir.string());
   out.json = {{"backup_dir", c.backup_dir.string()}, {"backups", backups}, {"damaged", damaged}};
   return out;
 }
@@ -81,7 +87,8 @@ Result<Output> restore_command(const Config& c, const CommandFlags& f) {
   if (!store) return tl::unexpected(store.error());
   auto manifest = store->resolve(f.refs.front());
   if (!manifest) return tl::unexpected(manifest.error());
-  auto confirmed = confirm_destructive(c, "restore", fmt::format("replaces the database with backup '{}'", manifest->id));
+  auto confirmed = confirm_destructive(
+      c, "restore", fmt::format("replaces the database with backup '{}'", manifest->id));
   if (!confirmed) return tl::unexpected(confirmed.error());
   auto driver = connect(c);
   if (!driver) return tl::unexpected(driver.error());
@@ -93,17 +100,19 @@ Result<Output> restore_command(const Config& c, const CommandFlags& f) {
   if (!outcome) return tl::unexpected(outcome.error());
   if (!outcome->difference.empty()) {
     return fail(ErrorCode::kGeneral,
-                fmt::format("restored backup '{}', but the database does not match it: {}", manifest->id,
-                            outcome->difference));
+                fmt::format("restored backup '{}', but the database does not match it: {}",
+                            manifest->id, outcome->difference));
   }
   Output out;
   out.json = {{"restored", manifest->id},
-              {"pre_restore_backup", outcome->pre_restore_backup ? json(*outcome->pre_restore_backup) : json(nullptr)},
+              {"pre_restore_backup",
+               outcome->pre_restore_backup ? json(*outcome->pre_restore_backup) : json(nullptr)},
               {"fingerprint_matches", true},
               {"duration_ms", outcome->duration_ms}};
-  out.text = fmt::format("restored {} ({} ms); the database matches the backup's fingerprint\n", manifest->id,
-                         outcome->duration_ms);
-  if (outcome->pre_restore_backup) out.text += fmt::format("backup of the replaced state: {}\n", *outcome->pre_restore_backup);
+  out.text = fmt::format("restored {} ({} ms); the database matches the backup's fingerprint\n",
+                         manifest->id, outcome->duration_ms);
+  if (outcome->pre_restore_backup)
+    out.text += fmt::format("backup of the replaced state: {}\n", *outcome->pre_restore_backup);
   return out;
 }
 
@@ -128,7 +137,12 @@ Result<Output> verify_command(const Config& c, const CommandFlags& f) {
   }
   std::unique_ptr<Driver> driver;
   if (f.deep) {
-    auto opened = connect(c);
+    // A SQLite snapshot is checked in a scratch file of its own, so the
+    // configured database is neither needed nor created; servers make a
+    // scratch database of their own through the configured connection.
+    Config scratch = c;
+    if (scratch.url.kind == DatabaseKind::kSqlite) scratch.url.path = ":memory:";
+    auto opened = connect(scratch);
     if (!opened) return tl::unexpected(opened.error());
     driver = std::move(*opened);
   }
@@ -139,11 +153,14 @@ Result<Output> verify_command(const Config& c, const CommandFlags& f) {
     std::string problem = checked ? "" : checked.error().message;
     if (checked && driver) {
       auto fp = deep_fingerprint(*driver, *settings, m);
-      if (!fp) problem = fmt::format("backup '{}' does not restore: {}", m.id, fp.error().message);
+      if (!fp)
+        problem = fmt::format("backup '{}' does not restore: {}", m.id, fp.error().message);
       else if (auto diff = describe_difference(m.fingerprint, *fp); !diff.empty())
         problem = fmt::format("backup '{}' restores to a different database: {}", m.id, diff);
     }
-    results.push_back({{"id", m.id}, {"ok", problem.empty()}, {"problem", problem.empty() ? json(nullptr) : json(problem)}});
+    results.push_back({{"id", m.id},
+                       {"ok", problem.empty()},
+                       {"problem", problem.empty() ? json(nullptr) : json(problem)}});
     out.text += problem.empty() ? fmt::format("ok      {}{}\n", m.id, driver ? " (deep)" : "")
                                 : fmt::format("FAILED  {}\n", problem);
     if (!problem.empty()) failures.push_back(problem);
@@ -191,7 +208,8 @@ Result<Output> prune_command(const Config& c, const CommandFlags& f) {
     candidates.push_back({m.id, parse_iso8601_utc(m.created_at)});
     by_id[m.id] = &m;
   }
-  auto doomed = select_prunable(candidates, *policy, protected_ids, std::chrono::system_clock::now());
+  auto doomed =
+      select_prunable(candidates, *policy, protected_ids, std::chrono::system_clock::now());
   if (!doomed) return tl::unexpected(doomed.error());
   Output out;
   for (const auto& id : *doomed) {
@@ -202,7 +220,9 @@ Result<Output> prune_command(const Config& c, const CommandFlags& f) {
   }
   out.text += fmt::format("{} of {} backup(s) {}\n", doomed->size(), listing->backups.size(),
                           f.dry_run ? "would be pruned (dry run)" : "pruned");
-  out.json = {{"dry_run", f.dry_run}, {"pruned", *doomed}, {"kept", listing->backups.size() - doomed->size()}};
+  out.json = {{"dry_run", f.dry_run},
+              {"pruned", *doomed},
+              {"kept", listing->backups.size() - doomed->size()}};
   return out;
 }
 
@@ -215,19 +235,23 @@ Result<Output> safe_command(const Config& c, const CommandFlags& f) {
   if (!driver) return tl::unexpected(driver.error());
   NoBackup unused;  // safe takes its own backup
   EngineContext ctx{**driver, unused, std::chrono::seconds(c.lock_timeout_seconds)};
-  UpRequest request{{std::nullopt, std::nullopt, f.allow_out_of_order ? OutOfOrder::kAllow : OutOfOrder::kRefuse},
-                    f.atomic ? Transactions::kAtomic : Transactions::kPerMigration, Execution::kApply};
+  UpRequest request{
+      {std::nullopt, std::nullopt, f.allow_out_of_order ? OutOfOrder::kAllow : OutOfOrder::kRefuse},
+      f.atomic ? Transactions::kAtomic : Transactions::kPerMigration,
+      Execution::kApply};
   auto started = std::chrono::steady_clock::now();
   auto report = run_safe(ctx, *catalog, request, *settings);
   if (!report) return tl::unexpected(report.error());
   report->elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - started).count();
+                           std::chrono::steady_clock::now() - started)
+                           .count();
   return render_run(*report, c.url);
 }
 
 void add_backup_flags(CLI::App* cmd, CommandFlags& f) {
   cmd->add_option("--compression", f.compression, "zstd (default), gzip or none");
-  cmd->add_option("--key-file", f.key_file, "encrypt/decrypt with this key (default: MIGRATE_BACKUP_KEY)");
+  cmd->add_option("--key-file", f.key_file,
+                  "encrypt/decrypt with this key (default: MIGRATE_BACKUP_KEY)");
 }
 
 }  // namespace
@@ -243,7 +267,8 @@ void add_backup_commands(CLI::App& app, Action& action) {
   auto* backups = app.add_subcommand("backups", "list backups, newest first");
   backups->callback([&] { action = [](const Config& c) { return list_command(c); }; });
 
-  auto* restore = app.add_subcommand("restore", "restore a backup (id, label, prefix, file name or latest)");
+  auto* restore =
+      app.add_subcommand("restore", "restore a backup (id, label, prefix, file name or latest)");
   restore->add_option("ref", f.refs, "which backup")->required()->expected(1);
   restore->add_flag("--no-backup", f.no_backup, "do not back up the current state first");
   add_backup_flags(restore, f);
@@ -257,16 +282,21 @@ void add_backup_commands(CLI::App& app, Action& action) {
 
   auto* prune = app.add_subcommand("prune", "delete backups outside the retention policy");
   prune->add_option("--keep-last", f.keep_last, "keep the N newest")->check(CLI::NonNegativeNumber);
-  prune->add_option("--keep-daily", f.keep_daily, "keep the newest of each of N days")->check(CLI::NonNegativeNumber);
-  prune->add_option("--keep-weekly", f.keep_weekly, "keep the newest of each of N weeks")->check(CLI::NonNegativeNumber);
+  prune->add_option("--keep-daily", f.keep_daily, "keep the newest of each of N days")
+      ->check(CLI::NonNegativeNumber);
+  prune->add_option("--keep-weekly", f.keep_weekly, "keep the newest of each of N weeks")
+      ->check(CLI::NonNegativeNumber);
   prune->add_option("--keep-monthly", f.keep_monthly, "keep the newest of each of N months")
       ->check(CLI::NonNegativeNumber);
-  prune->add_option("--keep-within", f.keep_within, "keep everything newer than this (30d, 12h, 2w)");
+  prune->add_option("--keep-within", f.keep_within,
+                    "keep everything newer than this (30d, 12h, 2w)");
   prune->add_flag("--dry-run", f.dry_run, "list what would be deleted");
   prune->callback([&] { action = [](const Config& c) { return prune_command(c, f); }; });
 
-  auto* safe = app.add_subcommand("safe", "back up, migrate, and restore the backup if anything fails");
-  safe->add_flag("--allow-out-of-order", f.allow_out_of_order, "apply pending migrations older than the newest applied");
+  auto* safe =
+      app.add_subcommand("safe", "back up, migrate, and restore the backup if anything fails");
+  safe->add_flag("--allow-out-of-order", f.allow_out_of_order,
+                 "apply pending migrations older than the newest applied");
   safe->add_flag("--atomic", f.atomic, "all pending migrations in one transaction");
   add_backup_flags(safe, f);
   safe->callback([&] { action = [](const Config& c) { return safe_command(c, f); }; });

@@ -287,6 +287,16 @@ TEST_F(BackupTest, VerifyDeepRestoresIntoAScratchDatabase) {
     EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
 }
 
+TEST_F(BackupTest, VerifyDeepNeitherNeedsNorCreatesTheDatabase) {
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  ASSERT_EQ(run({"backup", "good"}).exit_code, 0);
+  std::filesystem::remove(db());
+  auto r = run({"verify", "--deep"});
+  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_CONTAINS(r.out, "(deep)");
+  EXPECT_FALSE(exists()) << "verify --deep created the configured database";
+}
+
 TEST_F(BackupTest, SafeRestoresAfterAFailureInANoTransactionMigration) {
   ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
   fill(200);

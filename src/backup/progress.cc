@@ -3,11 +3,21 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace migrate {
 namespace {
 
-constexpr auto kQuietPeriod = std::chrono::seconds(1);
+// Operations shorter than this draw nothing. MIGRATE_PROGRESS_DELAY (seconds)
+// overrides it, as GIT_PROGRESS_DELAY does for git: tests use 0.
+std::chrono::milliseconds quiet_period() {
+  const char* text = std::getenv("MIGRATE_PROGRESS_DELAY");
+  if (!text || !*text) return std::chrono::seconds(1);
+  char* end = nullptr;
+  double seconds = std::strtod(text, &end);
+  if (*end != '\0' || seconds < 0) return std::chrono::seconds(1);
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+}
 constexpr auto kRedrawEvery = std::chrono::milliseconds(250);
 
 double mebibytes(std::uint64_t bytes) {
@@ -21,9 +31,14 @@ bool progress_wanted() {
 }
 
 Progress::Progress(std::string action, bool enabled)
-    : action_(std::move(action)), enabled_(enabled), started_(std::chrono::steady_clock::now()) {}
+    : action_(std::move(action)),
+      enabled_(enabled),
+      quiet_(quiet_period()),
+      started_(std::chrono::steady_clock::now()) {}
 
-Progress::~Progress() { clear(); }
+Progress::~Progress() {
+  clear();
+}
 
 void Progress::clear() {
   if (!drawn_) return;
@@ -36,7 +51,7 @@ void Progress::add(std::uint64_t bytes) {
   bytes_ += bytes;
   if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
-  if (now - started_ < kQuietPeriod || now - last_draw_ < kRedrawEvery) return;
+  if (now - started_ < quiet_ || now - last_draw_ < kRedrawEvery) return;
   last_draw_ = now;
   double seconds = std::chrono::duration<double>(now - started_).count();
   std::fprintf(stderr, "\r\033[K%s: %.1f MiB (%.0f MiB/s)", action_.c_str(), mebibytes(bytes_),

@@ -26,6 +26,7 @@ class Progress {
   std::string action_;
   bool enabled_;
   bool drawn_ = false;
+  std::chrono::milliseconds quiet_;  // nothing is drawn before this
   std::uint64_t bytes_ = 0;
   std::chrono::steady_clock::time_point started_, last_draw_;
 };

@@ -287,6 +287,24 @@ TEST_F(BackupTest, VerifyDeepRestoresIntoAScratchDatabase) {
     EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
 }
 
+TEST_F(BackupTest, ProgressIsDrawnOnATerminalOnly) {
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  fill(20000);
+  // Drawn from the start instead of after a second, so that a small database shows it.
+  std::map<std::string, std::string> at_once = {{"MIGRATE_PROGRESS_DELAY", "0"}};
+  auto on_terminal = run_cli_in_terminal(dir_.path(), {"backup", "tty"}, "", at_once);
+  ASSERT_EQ(on_terminal.exit_code, 0) << on_terminal.out;
+  EXPECT_CONTAINS(on_terminal.out, "backing up: ");
+  EXPECT_CONTAINS(on_terminal.out, "MiB/s)");
+  auto restored = run_cli_in_terminal(dir_.path(), {"restore", "tty", "--yes", "--no-backup"}, "", at_once);
+  ASSERT_EQ(restored.exit_code, 0) << restored.out;
+  EXPECT_CONTAINS(restored.out, "restoring: ");
+  auto piped = run({"backup", "pipe"}, at_once);
+  ASSERT_EQ(piped.exit_code, 0);
+  EXPECT_EQ(piped.err.find("backing up"), std::string::npos) << piped.err;
+  EXPECT_EQ(piped.out.find("backing up"), std::string::npos) << piped.out;
+}
+
 TEST_F(BackupTest, VerifyDeepNeitherNeedsNorCreatesTheDatabase) {
   ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
   ASSERT_EQ(run({"backup", "good"}).exit_code, 0);

@@ -68,8 +68,9 @@ CliResult run_cli(const std::filesystem::path& cwd, const std::vector<std::strin
 }
 
 CliResult run_cli_in_terminal(const std::filesystem::path& cwd,
-                              const std::vector<std::string>& args, const std::string& input) {
-  auto environment = child_environment({});
+                              const std::vector<std::string>& args, const std::string& input,
+                              const std::map<std::string, std::string>& env) {
+  auto environment = child_environment(env);
   int master = -1;
   pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
   if (pid < 0) throw std::runtime_error("forkpty failed");

@@ -21,7 +21,8 @@ CliResult run_cli(const std::filesystem::path& cwd, const std::vector<std::strin
 // Runs the binary on a pseudo-terminal, typing `input` at it; the result's
 // `out` holds everything it printed to the terminal.
 CliResult run_cli_in_terminal(const std::filesystem::path& cwd,
-                              const std::vector<std::string>& args, const std::string& input);
+                              const std::vector<std::string>& args, const std::string& input,
+                              const std::map<std::string, std::string>& env = {});
 
 // Starts the binary without waiting; returns its pid (for concurrency tests).
 int spawn_cli(const std::filesystem::path& cwd, const std::vector<std::string>& args,

@@ -2,6 +2,10 @@
 // files, exact restores, safe, corruption, encryption and retention.
 #include <sys/stat.h>
 
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "support/cli_fixture.h"
@@ -139,6 +143,29 @@ TEST_F(BackupTest, RestoreOfAWalDatabaseLeavesNoStaleWal) {
   EXPECT_EQ(dump(), before);
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users WHERE email = 'after'"), "0");
   EXPECT_EQ(query_one(db(), "PRAGMA journal_mode"), "wal");  // restored as it was
+}
+
+TEST_F(BackupTest, AnApplicationHoldingTheDatabaseSeesTheRestoredState) {
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  fill(10);
+  ASSERT_EQ(run({"backup", "ten"}).exit_code, 0);
+  exec(db(), "DELETE FROM orders; DELETE FROM users;");
+  // The "application": a sqlite3 shell that keeps the database open.
+  auto out = dir_.path() / "app.out";
+  FILE* app = ::popen(("sqlite3 '" + db().string() + "' > '" + out.string() + "' 2>&1").c_str(), "w");
+  ASSERT_NE(app, nullptr);
+  std::fputs("SELECT 'before', count(*) FROM users;\n", app);
+  std::fflush(app);
+  for (int i = 0; i < 100 && read_text(out).find("before") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto r = run({"restore", "ten", "--yes", "--no-backup"});
+  std::fputs("SELECT 'after', count(*) FROM users;\n.quit\n", app);
+  ::pclose(app);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.err, "restoring in place");
+  EXPECT_CONTAINS(read_text(out), "before|0");
+  EXPECT_CONTAINS(read_text(out), "after|10");  // not the replaced file's 0
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users"), "10");
 }
 
 TEST_F(BackupTest, RestoreKeepsTheFileModeAndLeavesNoTemporaries) {

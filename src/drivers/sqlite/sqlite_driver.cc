@@ -15,6 +15,7 @@
 #include "drivers/sqlite/sqlite_snapshot.h"
 #include "drivers/tracking_rows.h"
 #include "util/log.h"
+#include "util/open_files.h"
 
 namespace migrate {
 namespace {
@@ -91,9 +92,9 @@ class SqliteDriver final : public Driver {
     return sqlite::snapshot(db_, sink, scratch_dir);
   }
   Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override;
-  RestoreInput restore_input() const override {
-    return replaces_file() ? RestoreInput::kStagedFirst : RestoreInput::kAppliedWhileRead;
-  }
+  // Both ways of restoring (sqlite_restore.h, restore_in_place) read the
+  // whole snapshot into a file of their own before touching the database.
+  RestoreInput restore_input() const override { return RestoreInput::kStagedFirst; }
   Result<ContentFingerprint> fingerprint() override;
   Result<ContentFingerprint> fingerprint_snapshot(
       ByteSource& source, const std::filesystem::path& scratch_dir) override {
@@ -250,6 +251,15 @@ Result<std::vector<AppliedMigration>> SqliteDriver::applied_migrations() {
 
 Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::path& scratch_dir) {
   if (!replaces_file()) return sqlite::restore_in_place(db_, source, scratch_dir);
+  // Another process (the application) holding the file would keep the old
+  // one after a rename; copying in place is slower but it sees the result.
+  if (auto holders = other_processes_with_open(path_); !holders.empty()) {
+    log::info(
+        fmt::format("process {} has '{}' open: restoring in place so that it sees the restored "
+                    "database (slower than replacing the file)",
+                    holders.front(), path_));
+    return sqlite::restore_in_place(db_, source, scratch_dir);
+  }
   restored_fingerprint_.reset();
   auto started = std::chrono::steady_clock::now();
   auto ms = [&] {

@@ -59,13 +59,30 @@ tl::unexpected<Error> BtreeReader::corrupt(std::uint32_t page, std::string_view 
               "run `PRAGMA integrity_check` on it");
 }
 
-Result<void> BtreeReader::read_page(std::uint32_t number, std::vector<unsigned char>& into) {
+BtreeReader::Mapped::~Mapped() {
+  if (address) file->pMethods->xUnfetch(file, offset, address);
+}
+
+Result<const unsigned char*> BtreeReader::read_page(std::uint32_t number,
+                                                    std::vector<unsigned char>& buffer,
+                                                    Mapped& mapped) {
   if (number == 0 || number > page_count_) return corrupt(number, "is outside the file");
+  auto offset = static_cast<sqlite3_int64>(number - 1) * page_size_;
+  // Where SQLite has the file memory-mapped, the page is used where it lies.
+  if (file_->pMethods->iVersion >= 3 &&
+      file_->pMethods->xFetch(file_, offset, static_cast<int>(page_size_), &mapped.address) ==
+          SQLITE_OK &&
+      mapped.address) {
+    mapped.file = file_;
+    mapped.offset = offset;
+    return static_cast<const unsigned char*>(mapped.address);
+  }
+  mapped.address = nullptr;
   if (number < window_first_ || number >= window_first_ + window_pages_) {
     std::uint32_t pages = std::min(kWindowPages, page_count_ - number + 1);
     window_.resize(size_t{kWindowPages} * page_size_);
-    int rc = file_->pMethods->xRead(file_, window_.data(), static_cast<int>(pages * page_size_),
-                                    static_cast<sqlite3_int64>(number - 1) * page_size_);
+    int rc =
+        file_->pMethods->xRead(file_, window_.data(), static_cast<int>(pages * page_size_), offset);
     if (rc != SQLITE_OK) {
       window_pages_ = 0;
       return fail(ErrorCode::kIo, fmt::format("cannot read page {} of the database: {}", number,
@@ -75,8 +92,8 @@ Result<void> BtreeReader::read_page(std::uint32_t number, std::vector<unsigned c
     window_pages_ = pages;
   }
   auto begin = window_.begin() + static_cast<std::ptrdiff_t>(number - window_first_) * page_size_;
-  into.assign(begin, begin + page_size_);
-  return {};
+  buffer.assign(begin, begin + page_size_);
+  return buffer.data();
 }
 
 Result<std::int64_t> BtreeReader::walk(std::uint32_t root_page, RecordVisitor& visitor) {
@@ -88,8 +105,10 @@ Result<std::int64_t> BtreeReader::walk(std::uint32_t root_page, RecordVisitor& v
 Result<void> BtreeReader::walk_page(std::uint32_t number, int depth, RecordVisitor& visitor,
                                     std::int64_t& records) {
   if (depth >= kMaxDepth) return corrupt(number, "is nested too deep (a loop in the b-tree?)");
-  auto& page = level_buffers_[depth];  // the outer vector never resizes
-  if (auto r = read_page(number, page); !r) return r;
+  Mapped mapped;
+  auto read = read_page(number, level_buffers_[depth], mapped);  // the outer vector never resizes
+  if (!read) return tl::unexpected(read.error());
+  const unsigned char* page = *read;
   const size_t header = number == 1 ? 100 : 0;  // page 1 starts with the file header
   const unsigned char type = page[header];
   const bool interior = type == kIndexInterior || type == kTableInterior;
@@ -98,13 +117,13 @@ Result<void> BtreeReader::walk_page(std::uint32_t number, int depth, RecordVisit
   const std::uint32_t cells = be16(&page[header + 3]);
   const size_t pointers = header + (interior ? 12 : 8);
   if (pointers + 2 * size_t{cells} > usable_size_) return corrupt(number, "has too many cells");
-  const unsigned char* end = page.data() + usable_size_;
+  const unsigned char* end = page + usable_size_;
 
   for (std::uint32_t i = 0; i < cells; ++i) {
     std::uint32_t offset = be16(&page[pointers + 2 * i]);
     if (offset < pointers || offset >= usable_size_)
       return corrupt(number, "has a cell outside it");
-    const unsigned char* p = page.data() + offset;
+    const unsigned char* p = page + offset;
     if (interior) {
       if (p + 4 > end) return corrupt(number, "has a truncated cell");
       if (auto r = walk_page(be32(p), depth + 1, visitor, records); !r) return r;
@@ -117,8 +136,7 @@ Result<void> BtreeReader::walk_page(std::uint32_t number, int depth, RecordVisit
       return corrupt(number, "has a truncated cell");
     visitor.begin_record(static_cast<std::int64_t>(rowid), size);
     bool index = type != kTableLeaf;
-    if (auto r = visit_payload(page, static_cast<size_t>(p - page.data()), size, index, visitor);
-        !r)
+    if (auto r = visit_payload(page, static_cast<size_t>(p - page), size, index, visitor); !r)
       return r;
     ++records;
   }
@@ -126,7 +144,7 @@ Result<void> BtreeReader::walk_page(std::uint32_t number, int depth, RecordVisit
   return {};
 }
 
-Result<void> BtreeReader::visit_payload(const std::vector<unsigned char>& page, size_t offset,
+Result<void> BtreeReader::visit_payload(const unsigned char* page, size_t offset,
                                         std::uint64_t size, bool index, RecordVisitor& visitor) {
   // How much of a record stays on its b-tree page (file format §1.6).
   const std::uint64_t u = usable_size_;
@@ -148,11 +166,13 @@ Result<void> BtreeReader::visit_payload(const std::vector<unsigned char>& page, 
   std::uint64_t budget = remaining / (u - 4) + 1;
   while (remaining > 0) {
     if (budget-- == 0) return corrupt(next, "makes an overflow chain longer than its record");
-    if (auto r = read_page(next, overflow_); !r) return r;
+    Mapped mapped;
+    auto overflow = read_page(next, overflow_, mapped);
+    if (!overflow) return tl::unexpected(overflow.error());
     std::uint64_t n = std::min<std::uint64_t>(remaining, u - 4);
-    visitor.add_bytes(std::string_view(reinterpret_cast<const char*>(&overflow_[4]), n));
+    visitor.add_bytes(std::string_view(reinterpret_cast<const char*>(*overflow + 4), n));
     remaining -= n;
-    next = be32(overflow_.data());
+    next = be32(*overflow);
   }
   return {};
 }

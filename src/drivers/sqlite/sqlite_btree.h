@@ -5,7 +5,8 @@
 // SQLite stores them (rowid, then the record's type header and values), in
 // key order: equal content gives equal hashes, whatever the page layout.
 //
-// Pages are read through SQLite's own file handle, inside a read transaction
+// Pages are read through SQLite's own file handle (its memory map where the
+// connection has one: see enable_memory_map()), inside a read transaction
 // the caller holds, so the file cannot change underneath and SQLite's POSIX
 // locks are never disturbed by a second descriptor.
 #pragma once
@@ -46,11 +47,24 @@ class BtreeReader {
   Result<std::int64_t> walk(std::uint32_t root_page, RecordVisitor& visitor);
 
  private:
-  Result<void> read_page(std::uint32_t number, std::vector<unsigned char>& into);
+  // A page mapped by SQLite (xFetch), released when this goes out of scope.
+  struct Mapped {
+    sqlite_api::sqlite3_file* file = nullptr;
+    std::int64_t offset = 0;
+    void* address = nullptr;
+    Mapped() = default;
+    ~Mapped();
+    Mapped(const Mapped&) = delete;
+    Mapped& operator=(const Mapped&) = delete;
+  };
+  // Page `number`: where SQLite maps the file, in place (held by `mapped`);
+  // otherwise copied into `buffer`.
+  Result<const unsigned char*> read_page(std::uint32_t number, std::vector<unsigned char>& buffer,
+                                         Mapped& mapped);
   Result<void> walk_page(std::uint32_t number, int depth, RecordVisitor& visitor,
                          std::int64_t& records);
-  Result<void> visit_payload(const std::vector<unsigned char>& page, size_t offset,
-                             std::uint64_t size, bool index, RecordVisitor& visitor);
+  Result<void> visit_payload(const unsigned char* page, size_t offset, std::uint64_t size,
+                             bool index, RecordVisitor& visitor);
   tl::unexpected<Error> corrupt(std::uint32_t page, std::string_view what) const;
 
   sqlite_api::sqlite3_file* file_;

@@ -57,6 +57,20 @@ Result<void> open_connection(const std::filesystem::path& path, int flags, Conne
   return {};
 }
 
+void enable_memory_map(sqlite3* db) {
+  sqlite3_exec(db, "PRAGMA mmap_size = 2147418112", nullptr, nullptr, nullptr);
+}
+
+void map_file_now(sqlite3* db) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file ||
+      !file->pMethods || file->pMethods->iVersion < 3)
+    return;
+  void* page = nullptr;
+  if (file->pMethods->xFetch(file, 0, 512, &page) == SQLITE_OK && page)
+    file->pMethods->xUnfetch(file, 0, page);
+}
+
 Result<void> open_snapshot(const std::filesystem::path& path, Connection& c) {
   if (auto r = open_connection(path, SQLITE_OPEN_READWRITE, c); !r) return r;
   // A scratch copy is one file: no WAL beside it.

@@ -45,6 +45,15 @@ tl::unexpected<Error> sqlite_failure(std::string_view what, sqlite_api::sqlite3*
 
 Result<void> open_connection(const std::filesystem::path& path, int flags, Connection& c);
 
+// Lets SQLite memory-map the database file (up to 2 GB, SQLite's build
+// limit), so that the fingerprint reads pages in place instead of copying
+// them. A setting of this connection only; reads behave the same.
+void enable_memory_map(sqlite_api::sqlite3* db);
+
+// Maps the file now, from this thread, so that threads reading it later
+// never race SQLite's lazy first mapping. Call inside a read transaction.
+void map_file_now(sqlite_api::sqlite3* db);
+
 // Opens a snapshot file, refusing anything that is not a SQLite database.
 Result<void> open_snapshot(const std::filesystem::path& path, Connection& c);
 

@@ -9,6 +9,7 @@
 
 #include "backup/checksum.h"
 #include "drivers/sqlite/sqlite_btree.h"
+#include "drivers/sqlite/sqlite_files.h"
 #include "drivers/sqlite/sqlite_snapshot.h"
 
 namespace migrate::sqlite {
@@ -198,6 +199,7 @@ Result<BtreeReader> open_reader(sqlite3* db) {
 
 Result<ContentFingerprint> fingerprint(sqlite3* db) {
   if (auto r = checkpoint_if_wal(db); !r) return tl::unexpected(r.error());
+  enable_memory_map(db);
   ReadTransaction transaction(db);
   ContentFingerprint result;
   auto tables = read_schema(db, result.schema_sha256);  // its first read takes the shared lock

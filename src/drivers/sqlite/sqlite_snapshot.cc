@@ -80,6 +80,7 @@ Result<SnapshotInfo> snapshot(sqlite3* db, ByteSink& sink,
   // Inside one read transaction (SQLite's shared lock, or the runner's
   // exclusive lock) the file cannot change: the same guarantee the backup API
   // gives, without copying the database to a scratch file first.
+  enable_memory_map(db);
   bool own_transaction = sqlite3_get_autocommit(db);
   if (own_transaction && sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
     return sqlite_failure("cannot start the snapshot", db);
@@ -99,6 +100,7 @@ Result<SnapshotInfo> snapshot(sqlite3* db, ByteSink& sink,
 
   // The pages stream out (compression, hashing, writing) on one thread while
   // this one fingerprints the same snapshot from its b-trees.
+  map_file_now(db);
   Result<void> streamed;
   std::thread streamer([&] { streamed = stream_pages(file, *size, sink); });
   auto fp = fingerprint(db);

@@ -143,7 +143,10 @@ Result<Manifest> take_backup(Driver& driver, const BackupSettings& settings, std
     encrypted = std::move(*sink);
     after_compression = encrypted.get();
   }
-  auto compressed = make_compressing_sink(settings.compression, *after_compression, 1);
+  // Two zstd workers: compression is the costliest stage, and the snapshot's
+  // reading and fingerprinting mostly wait on it (bench/RESULTS.md).
+  constexpr int kZstdWorkers = 2;
+  auto compressed = make_compressing_sink(settings.compression, *after_compression, kZstdWorkers);
   Progress progress("backing up", settings.progress);
   ProgressSink counted(*compressed, progress);
 

@@ -47,12 +47,13 @@ bool read_varint(const unsigned char*& p, const unsigned char* end, std::uint64_
 }  // namespace
 
 BtreeReader::BtreeReader(sqlite3_file* file, std::uint32_t page_size, std::uint32_t usable_size,
-                         std::uint32_t page_count)
+                         std::uint32_t page_count, FileMap map)
     : file_(file),
       page_size_(page_size),
       usable_size_(usable_size),
       page_count_(page_count),
-      level_buffers_(kMaxDepth) {}
+      level_buffers_(kMaxDepth),
+      trimmer_(map) {}
 
 tl::unexpected<Error> BtreeReader::corrupt(std::uint32_t page, std::string_view what) const {
   return fail(ErrorCode::kIo, fmt::format("the database file is damaged: page {} {}", page, what),
@@ -75,6 +76,7 @@ Result<const unsigned char*> BtreeReader::read_page(std::uint32_t number,
       mapped.address) {
     mapped.file = file_;
     mapped.offset = offset;
+    trimmer_.read(page_size_);
     return static_cast<const unsigned char*>(mapped.address);
   }
   mapped.address = nullptr;

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "drivers/sqlite/sqlite_files.h"
 #include "migrate/error.h"
 
 namespace sqlite_api {
@@ -40,7 +41,7 @@ class BtreeReader {
   // `page_count` bounds every page number read, so a damaged file cannot send
   // the walk outside it or round in circles.
   BtreeReader(sqlite_api::sqlite3_file* file, std::uint32_t page_size, std::uint32_t usable_size,
-              std::uint32_t page_count);
+              std::uint32_t page_count, FileMap map);
 
   // Visits every record of the b-tree rooted at `root_page` (a table's
   // rootpage from sqlite_schema). Returns the number of records.
@@ -73,6 +74,7 @@ class BtreeReader {
   std::uint32_t page_count_;
   std::vector<std::vector<unsigned char>> level_buffers_;  // one page per tree level
   std::vector<unsigned char> overflow_;
+  MapTrimmer trimmer_;
   // Read-ahead: leaves of a table are mostly adjacent in the file, so pages
   // are read in windows of kWindowPages rather than one system call each.
   std::vector<unsigned char> window_;

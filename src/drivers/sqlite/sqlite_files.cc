@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <thread>
@@ -18,6 +20,7 @@ namespace {
 using namespace sqlite_api;
 
 constexpr size_t kChunk = 1 << 20;
+constexpr std::uint64_t kMmapLimit = 2147418112;  // SQLITE_MAX_MMAP_SIZE of Debian's build
 constexpr auto kBusyRetry = std::chrono::milliseconds(20);
 constexpr auto kBusyLimit = std::chrono::seconds(60);
 
@@ -58,17 +61,29 @@ Result<void> open_connection(const std::filesystem::path& path, int flags, Conne
 }
 
 void enable_memory_map(sqlite3* db) {
-  sqlite3_exec(db, "PRAGMA mmap_size = 2147418112", nullptr, nullptr, nullptr);
+  sqlite3_exec(db, fmt::format("PRAGMA mmap_size = {}", kMmapLimit).c_str(), nullptr, nullptr,
+               nullptr);
 }
 
-void map_file_now(sqlite3* db) {
+FileMap map_file_now(sqlite3* db) {
   sqlite3_file* file = nullptr;
   if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file ||
       !file->pMethods || file->pMethods->iVersion < 3)
-    return;
-  void* page = nullptr;
-  if (file->pMethods->xFetch(file, 0, 512, &page) == SQLITE_OK && page)
-    file->pMethods->xUnfetch(file, 0, page);
+    return {};
+  void* base = nullptr;
+  sqlite3_int64 size = 0;
+  if (file->pMethods->xFetch(file, 0, 512, &base) != SQLITE_OK || !base) return {};
+  file->pMethods->xUnfetch(file, 0, base);
+  if (file->pMethods->xFileSize(file, &size) != SQLITE_OK) return {};
+  // SQLite maps the file up to its mmap_size (enable_memory_map()).
+  return FileMap{static_cast<const char*>(base), std::min<std::uint64_t>(size, kMmapLimit)};
+}
+
+void MapTrimmer::read(std::uint64_t bytes) {
+  since_trim_ += bytes;
+  if (!map_.base || since_trim_ < kEvery) return;
+  since_trim_ = 0;
+  ::madvise(const_cast<char*>(map_.base), map_.length, MADV_DONTNEED);
 }
 
 Result<void> open_snapshot(const std::filesystem::path& path, Connection& c) {

@@ -50,9 +50,32 @@ Result<void> open_connection(const std::filesystem::path& path, int flags, Conne
 // them. A setting of this connection only; reads behave the same.
 void enable_memory_map(sqlite_api::sqlite3* db);
 
+// SQLite's memory map of a database file.
+struct FileMap {
+  const char* base = nullptr;
+  std::uint64_t length = 0;
+};
+
 // Maps the file now, from this thread, so that threads reading it later
-// never race SQLite's lazy first mapping. Call inside a read transaction.
-void map_file_now(sqlite_api::sqlite3* db);
+// never race SQLite's lazy first mapping; returns the map ({} when the file
+// is not mapped). Call inside a read transaction.
+FileMap map_file_now(sqlite_api::sqlite3* db);
+
+// Reading a mapped file counts every page touched as resident memory of this
+// process until the map goes: dropping the page-table entries now and then
+// (MADV_DONTNEED; the pages stay in the page cache and fault back in when
+// read again) keeps memory use flat whatever the database's size.
+class MapTrimmer {
+ public:
+  explicit MapTrimmer(FileMap map) : map_(map) {}
+  // Counts `bytes` read through the map, trimming every kEvery bytes.
+  void read(std::uint64_t bytes);
+
+ private:
+  static constexpr std::uint64_t kEvery = std::uint64_t{4} << 20;
+  FileMap map_;
+  std::uint64_t since_trim_ = 0;
+};
 
 // Opens a snapshot file, refusing anything that is not a SQLite database.
 Result<void> open_snapshot(const std::filesystem::path& path, Connection& c);

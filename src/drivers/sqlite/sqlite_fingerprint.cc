@@ -192,7 +192,8 @@ Result<BtreeReader> open_reader(sqlite3* db) {
   if (*page_count > 0 && file->pMethods->xRead(file, header, sizeof header, 0) != SQLITE_OK)
     return fail(ErrorCode::kIo, "cannot read the database header");
   auto size = static_cast<std::uint32_t>(*page_size);
-  return BtreeReader(file, size, size - header[20], static_cast<std::uint32_t>(*page_count));
+  return BtreeReader(file, size, size - header[20], static_cast<std::uint32_t>(*page_count),
+                     map_file_now(db));
 }
 
 }  // namespace

@@ -56,8 +56,9 @@ Result<SnapshotInfo> snapshot_through_backup_api(sqlite3* db, ByteSink& sink,
 
 // Reads the database file's pages through SQLite's own file handle, so no
 // second descriptor can disturb SQLite's POSIX locks.
-Result<void> stream_pages(sqlite3_file* file, std::uint64_t size, ByteSink& sink) {
+Result<void> stream_pages(sqlite3_file* file, std::uint64_t size, FileMap map, ByteSink& sink) {
   std::vector<char> buffer(kChunk);
+  MapTrimmer trimmer(map);  // xRead copies out of SQLite's map where there is one
   for (std::uint64_t offset = 0; offset < size;) {
     int n = static_cast<int>(std::min<std::uint64_t>(buffer.size(), size - offset));
     int rc = file->pMethods->xRead(file, buffer.data(), n, static_cast<sqlite3_int64>(offset));
@@ -65,6 +66,7 @@ Result<void> stream_pages(sqlite3_file* file, std::uint64_t size, ByteSink& sink
       return fail(ErrorCode::kIo, fmt::format("cannot read the database: {}", sqlite3_errstr(rc)));
     if (auto r = sink.write(std::string_view(buffer.data(), static_cast<size_t>(n))); !r) return r;
     offset += static_cast<std::uint64_t>(n);
+    trimmer.read(static_cast<std::uint64_t>(n));
   }
   return sink.finish();
 }
@@ -100,9 +102,9 @@ Result<SnapshotInfo> snapshot(sqlite3* db, ByteSink& sink,
 
   // The pages stream out (compression, hashing, writing) on one thread while
   // this one fingerprints the same snapshot from its b-trees.
-  map_file_now(db);
+  FileMap map = map_file_now(db);
   Result<void> streamed;
-  std::thread streamer([&] { streamed = stream_pages(file, *size, sink); });
+  std::thread streamer([&] { streamed = stream_pages(file, *size, map, sink); });
   auto fp = fingerprint(db);
   streamer.join();
   if (!streamed) return tl::unexpected(streamed.error());

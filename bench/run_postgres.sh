@@ -22,6 +22,8 @@
 # (scripts/test-servers.sh with MIGRATE_TEST_SERVERS_DIR=/tmp/mts-pg-bench: fsync off, as for
 # the tests; the same for every tool measured).
 #
+# hyperfine takes one --prepare per command (or one for all): every command here has its own.
+#
 # Environment: RUNS=3 (backup, restore), UP_RUNS=5, MIGRATE=build/migrate (copied first).
 set -euo pipefail
 
@@ -78,7 +80,7 @@ CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text, creat
 CREATE TABLE events (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id),
                      kind kind, payload text, amount double precision, at timestamptz);
 CREATE TABLE files (id integer PRIMARY KEY, name text, data bytea);
-INSERT INTO users SELECT g, 'user' || g || '@example.com', 'Name ' || (g * 7919 % 1000003),
+INSERT INTO users SELECT g, 'user' || g || '@example.com', 'Name ' || (g::bigint * 7919 % 1000003),
   timestamptz '2024-01-01' + g * interval '17 seconds', g % 1000, (g % 100000) / 100.0
   FROM generate_series(1, 2000000) g;
 INSERT INTO events SELECT g, 1 + (g * 31) % 2000000, (ARRAY['view','login','logout','purchase'])[1 + g % 4]::kind,
@@ -109,7 +111,7 @@ section_backup() {
       "$M backup --url '$URL' -d $W/empty -b $W/st -q" \
     -n "pg_dump -Fc" --prepare "rm -f $W/out.dump" \
       "$PGBIN/pg_dump -Fc -f $W/out.dump '$URL'" \
-    -n "pg_dump -Fp > /dev/null" \
+    -n "pg_dump -Fp > /dev/null" --prepare true \
       "$PGBIN/pg_dump -Fp '$URL' > /dev/null" \
     -n "pg_dump -Fp | zstd -1" --prepare "rm -f $W/out.sql.zst" \
       "$PGBIN/pg_dump -Fp '$URL' | zstd -q -1 > $W/out.sql.zst" >&2
@@ -133,7 +135,7 @@ section_restore() {
   local empty_p="${PSQL[*]} '$SERVER' -c 'DROP DATABASE IF EXISTS bench_p WITH (FORCE)' -c 'CREATE DATABASE bench_p'"
   "${HF[@]}" --runs "$RUNS" \
     --export-json "$R/restore.json" --export-markdown "$R/restore.md" \
-    -n "migrate restore --no-backup" \
+    -n "migrate restore --no-backup" --prepare true \
       "$M restore latest --yes --no-backup --url '$(url_of bench_r)' -d $W/empty -b $W/st -q" \
     -n "pg_restore" --prepare "$empty_p" \
       "$PGBIN/pg_restore --exit-on-error -d '$(url_of bench_p)' $W/out.dump" \
@@ -153,14 +155,15 @@ section_restore() {
 make_migrations() {
   rm -rf "$W/mig" "$W/dbmate" && mkdir -p "$W/mig" "$W/dbmate"
   python3 - "$W" <<'PY'
-import hashlib, os, sys
+import datetime, hashlib, os, sys
 w = sys.argv[1]
+start = datetime.datetime(2026, 1, 1)
 psql = [
     "CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(255) PRIMARY KEY, name text NOT NULL "
     "DEFAULT '', checksum text NOT NULL DEFAULT '', batch bigint NOT NULL DEFAULT 0, applied_at text NOT "
     "NULL DEFAULT '', duration_ms bigint NOT NULL DEFAULT 0, backup_id text);"]
 for i in range(1, 1001):
-    version = "2026010100%04d" % i
+    version = (start + datetime.timedelta(minutes=i)).strftime("%Y%m%d%H%M%S")
     body = (f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL, at timestamptz DEFAULT now());\n"
             f"CREATE INDEX t{i}_name ON t{i} (name);\n"
             f"INSERT INTO t{i} (id, name) VALUES (1, 'row {i}');\n")

@@ -5,6 +5,7 @@
 // independently with psql and pg_dump.
 #include "drivers/postgres/postgres_snapshot.h"
 
+#include <libpq-fe.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "backup/stream_helpers.h"
 #include "drivers/postgres/pg_tools.h"
 #include "drivers/postgres/postgres_conninfo.h"
+#include "drivers/postgres/postgres_table_rows.h"
 #include "drivers/postgres_test_support.h"
 #include "migrate/url.h"
 #include "support/shell.h"
@@ -814,6 +816,65 @@ TEST_F(PostgresSnapshotTest, TheDatabaseOwnerWithoutSuperuserCanBackUpAndRestore
   auto after = postgres::fingerprint(conn->get());
   ASSERT_TRUE(after);
   EXPECT_SAME_FINGERPRINT(taken->fingerprint, *after);
+}
+
+TEST_F(PostgresSnapshotTest, HelperReadersSeeExactlyTheCallersSnapshot) {
+  ASSERT_EQ(sql(realistic_schema(20000)), "123456");
+  std::vector<postgres::TableToRead> tables;
+  for (const char* t : {"customers", "billing.invoices", "events", "odd", "nothing", "cache"}) {
+    std::string columns = sql(std::string("SELECT string_agg(quote_ident(attname), ', ' ORDER BY "
+                                          "attnum) FROM pg_attribute WHERE attrelid = '") +
+                              t +
+                              "'::regclass AND attnum > 0 AND NOT attisdropped AND "
+                              "attgenerated = ''");
+    tables.push_back({t, columns.empty() ? "" : columns, t, 1});
+  }
+  tables[3].columns = "t, \"Mixed Case\", \"s.dot\", kind";
+  tables[4].columns = "";
+  auto read = [&](postgres::Readers readers) {
+    EXPECT_EQ(sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                  "AND pid <> pg_backend_pid()"),
+              "1");  // conn_ alone
+    PQexec(conn_.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    PQexec(conn_.get(), "SELECT count(*) FROM customers");  // the snapshot is taken
+    // Written after the snapshot: no reader may see it.
+    EXPECT_EQ(
+        sql("INSERT INTO customers (email) VALUES ('after-' || random()); "
+            "DELETE FROM billing.invoices WHERE no IN (SELECT no FROM billing.invoices LIMIT 100)"),
+        "");
+    auto rows = postgres::read_tables(conn_.get(), tables, readers, "SELECT 1", 0);
+    PQexec(conn_.get(), "ROLLBACK");
+    EXPECT_TRUE(rows) << rows.error().message;
+    std::vector<std::string> texts;
+    if (rows)
+      for (const auto& r : *rows) texts.push_back(r.text());
+    return texts;
+  };
+  auto alone = read(postgres::Readers::kOne);
+  ASSERT_EQ(sql("DELETE FROM customers WHERE email LIKE 'after-%'"), "");
+  // The same rows again, by four connections at once, after more writes.
+  auto before = sql("SELECT count(*) FROM billing.invoices");
+  auto shared = read(postgres::Readers::kShareSnapshot);
+  EXPECT_NE(sql("SELECT count(*) FROM billing.invoices"), before);
+  ASSERT_EQ(alone.size(), tables.size());
+  EXPECT_TRUE(alone[0].starts_with("20000 ")) << alone[0];
+  EXPECT_TRUE(alone[1].starts_with("30000 ")) << alone[1];
+  EXPECT_EQ(before, "29900");
+  EXPECT_TRUE(shared[1].starts_with(before + " ")) << shared[1];
+  EXPECT_EQ(shared[0], alone[0]);
+  EXPECT_EQ(shared[2], alone[2]);
+  EXPECT_EQ(shared[3], alone[3]);
+
+  // A table that cannot be read fails the call, whichever reader had it.
+  tables[2].relation = "no_such_table";
+  PQexec(conn_.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  auto failed =
+      postgres::read_tables(conn_.get(), tables, postgres::Readers::kShareSnapshot, "SELECT 1", 0);
+  PQexec(conn_.get(), "ROLLBACK");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kSql);
+  EXPECT_NE(failed.error().message.find("cannot read table 'events'"), std::string::npos)
+      << failed.error().message;
 }
 
 TEST_F(PostgresSnapshotTest, MeasuresTheDatabase) {

@@ -12,7 +12,7 @@
 #            pg_dump -Fp | zstd -1; sizes of what each wrote
 #   restore  hyperfine: migrate restore --no-backup vs pg_restore (into an empty database, as
 #            pg_dump -Fc is meant to be used; and -j2) and psql -f of the plain dump
-#   up       hyperfine: 1,000 small migrations: migrate up (--no-backup and with its backup),
+#   up       hyperfine, with fsync and synchronous_commit on: 1,000 small migrations: migrate up (--no-backup and with its backup),
 #            psql running the same statements in the same per-migration transactions with the
 #            same bookkeeping rows, dbmate up; migrate up --atomic vs dbmate
 #   report   prints the hyperfine tables and sizes
@@ -181,9 +181,22 @@ with open(f"{w}/up.sql", "w") as f:
 PY
 }
 
+# The test server does not fsync; `up` is measured with durable commits (as
+# in production), since what --atomic saves is mostly commits.
+durable() {
+  local setting
+  for setting in fsync synchronous_commit full_page_writes; do
+    if [[ $1 == on ]]; then sql "ALTER SYSTEM SET $setting = on" >/dev/null
+    else sql "ALTER SYSTEM RESET $setting" >/dev/null; fi
+  done
+  sql "SELECT pg_reload_conf()" >/dev/null
+}
+
 section_up() {
-  log "up"
+  log "up (durable commits)"
   make_migrations
+  durable on
+  trap 'durable off' RETURN
   local U prep
   U="$(url_of bench_up)"
   prep="${PSQL[*]} '$SERVER' -c 'DROP DATABASE IF EXISTS bench_up WITH (FORCE)' -c 'CREATE DATABASE bench_up' && rm -rf $W/st_up"

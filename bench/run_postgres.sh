@@ -12,7 +12,8 @@
 #            pg_dump -Fp | zstd -1; sizes of what each wrote
 #   restore  hyperfine: migrate restore --no-backup vs pg_restore (into an empty database, as
 #            pg_dump -Fc is meant to be used; and -j2) and psql -f of the plain dump
-#   up       hyperfine, with fsync and synchronous_commit on: 1,000 small migrations: migrate up (--no-backup and with its backup),
+#   up       hyperfine, with fsync and synchronous_commit on: 1,000 small migrations
+#            (UP_KIND=ddl: a table, an index and a row each; UP_KIND=data: one INSERT each): migrate up (--no-backup and with its backup),
 #            psql running the same statements in the same per-migration transactions with the
 #            same bookkeeping rows, dbmate up; migrate up --atomic vs dbmate
 #   report   prints the hyperfine tables and sizes
@@ -154,9 +155,9 @@ section_restore() {
 # the bookkeeping row, COMMIT.
 make_migrations() {
   rm -rf "$W/mig" "$W/dbmate" && mkdir -p "$W/mig" "$W/dbmate"
-  python3 - "$W" <<'PY'
+  python3 - "$W" "${1:-ddl}" <<'PY'
 import datetime, hashlib, os, sys
-w = sys.argv[1]
+w, kind = sys.argv[1], sys.argv[2]
 start = datetime.datetime(2026, 1, 1)
 psql = [
     "CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(255) PRIMARY KEY, name text NOT NULL "
@@ -164,9 +165,14 @@ psql = [
     "NULL DEFAULT '', duration_ms bigint NOT NULL DEFAULT 0, backup_id text);"]
 for i in range(1, 1001):
     version = (start + datetime.timedelta(minutes=i)).strftime("%Y%m%d%H%M%S")
-    body = (f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL, at timestamptz DEFAULT now());\n"
-            f"CREATE INDEX t{i}_name ON t{i} (name);\n"
-            f"INSERT INTO t{i} (id, name) VALUES (1, 'row {i}');\n")
+    if kind == "ddl":
+        body = (f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL, at timestamptz DEFAULT now());\n"
+                f"CREATE INDEX t{i}_name ON t{i} (name);\n"
+                f"INSERT INTO t{i} (id, name) VALUES (1, 'row {i}');\n")
+    elif i == 1:
+        body = "CREATE TABLE settings (k text PRIMARY KEY, v text);\n"
+    else:  # data migrations: one row each
+        body = f"INSERT INTO settings VALUES ('key {i}', 'value {i}');\n"
     with open(f"{w}/mig/{version}_step_{i}.sql", "w") as f:
         f.write(body)
     with open(f"{w}/dbmate/{version}_step_{i}.sql", "w") as f:
@@ -193,15 +199,16 @@ durable() {
 }
 
 section_up() {
-  log "up (durable commits)"
-  make_migrations
+  local kind=${UP_KIND:-ddl}
+  log "up (durable commits, $kind migrations)"
+  make_migrations "$kind"
   durable on
   trap 'durable off' RETURN
   local U prep
   U="$(url_of bench_up)"
   prep="${PSQL[*]} '$SERVER' -c 'DROP DATABASE IF EXISTS bench_up WITH (FORCE)' -c 'CREATE DATABASE bench_up' && rm -rf $W/st_up"
   "${HF[@]}" --runs "$UP_RUNS" --warmup 1 \
-    --export-json "$R/up.json" --export-markdown "$R/up.md" \
+    --export-json "$R/up-$kind.json" --export-markdown "$R/up-$kind.md" \
     -n "migrate up --no-backup" --prepare "$prep" \
       "$M up --no-backup --url '$U' -d $W/mig -b $W/st_up -q" \
     -n "migrate up" --prepare "$prep" \
@@ -222,7 +229,7 @@ section_up() {
 
 section_report() {
   local f
-  for f in backup restore up; do
+  for f in backup restore up-ddl up-data; do
     [[ -f $R/$f.md ]] && { echo "### $f"; cat "$R/$f.md"; echo; }
   done
   [[ -f $R/sizes.txt ]] && { echo "### sizes"; cat "$R/sizes.txt"; }
@@ -233,7 +240,7 @@ def means(name):
     path = f"{r}/{name}.json"
     if not os.path.exists(path): return {}
     return {x["command"]: x["mean"] for x in json.load(open(path))["results"]}
-b, s, u = means("backup"), means("restore"), means("up")
+b, s = means("backup"), means("restore")
 def ratio(d, a, c):
     if a in d and c in d: print(f"{a} / {c}: {d[a] / d[c]:.2f}")
 print("### ratios (means)")
@@ -242,9 +249,12 @@ ratio(b, "migrate backup", "pg_dump -Fp > /dev/null")
 ratio(b, "migrate backup", "pg_dump -Fp | zstd -1")
 ratio(s, "migrate restore --no-backup", "pg_restore")
 ratio(s, "migrate restore --no-backup", "pg_restore -j2")
-ratio(u, "migrate up --no-backup", "psql (same transactions and rows)")
-ratio(u, "migrate up", "psql (same transactions and rows)")
-ratio(u, "dbmate up", "migrate up --atomic --no-backup")
+for kind in ("ddl", "data"):
+    u = means("up-" + kind)
+    print(kind + ":")
+    ratio(u, "migrate up --no-backup", "psql (same transactions and rows)")
+    ratio(u, "migrate up", "psql (same transactions and rows)")
+    ratio(u, "dbmate up", "migrate up --atomic --no-backup")
 PY
 }
 

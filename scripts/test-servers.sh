@@ -188,7 +188,7 @@ start_postgres() {
     log "postgres already running (pid $(cat "$PG_DIR/pid"), port $(cat "$PG_DIR/port"))"
     return 0
   fi
-  ensure_packages postgresql
+  ensure_packages postgresql openssl
   find_pgbin || die "no PostgreSQL server under /usr/lib/postgresql/*/bin"
   if is_root; then
     id -u postgres >/dev/null 2>&1 || die "no 'postgres' system user to run the server as"
@@ -209,10 +209,13 @@ start_postgres() {
   fi
   # Passwords everywhere, except the server's own OS user as the postgres
   # superuser over the socket (peer, used below for setup only).
+  # Members of migrate_ssl_only may log in over TCP only with SSL, so that
+  # tests can tell that every connection (pg_dump's and psql's too) used it.
   cat >"$PG_DIR/data/pg_hba.conf" <<EOF
 # migrate test server (scripts/test-servers.sh)
 local   all   postgres                  peer map=setup
 local   all   all                       scram-sha-256
+hostnossl all +migrate_ssl_only 127.0.0.1/32 reject
 host    all   all   127.0.0.1/32        scram-sha-256
 host    all   all   ::1/128             scram-sha-256
 EOF
@@ -226,6 +229,18 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 EOF
+  # SSL with a self-signed certificate for 127.0.0.1, which clients can
+  # verify with sslrootcert=$PG_DIR/server.crt (sslmode=verify-full).
+  if openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$PG_DIR/data/server.key" \
+    -out "$PG_DIR/server.crt" >"$PG_DIR/openssl.log" 2>&1; then
+    cp "$PG_DIR/server.crt" "$PG_DIR/data/server.crt"
+    chmod 600 "$PG_DIR/data/server.key"
+    if is_root; then chown postgres:postgres "$PG_DIR/data/"server.{key,crt}; fi
+    echo "ssl = on" >>"$PG_DIR/data/migrate-test.conf"
+  else
+    log "postgres: no SSL (openssl failed: $(tail -n1 "$PG_DIR/openssl.log"))"
+  fi
   echo "include 'migrate-test.conf'" >>"$PG_DIR/data/postgresql.conf"
   if is_root; then chown postgres:postgres "$PG_DIR/data/"{pg_hba.conf,pg_ident.conf,migrate-test.conf}; fi
 
@@ -254,7 +269,8 @@ EOF
 
   local psql=(as_pg "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_DIR/sock" -p "$port" -U postgres -d postgres)
   if ! "${psql[@]}" -c "CREATE ROLE $TEST_USER LOGIN SUPERUSER PASSWORD '$TEST_PASSWORD'" \
-    -c "CREATE DATABASE $TEST_DATABASE OWNER $TEST_USER" >"$PG_DIR/setup.log" 2>&1; then
+    -c "CREATE DATABASE $TEST_DATABASE OWNER $TEST_USER" \
+    -c "CREATE ROLE migrate_ssl_only NOLOGIN" >"$PG_DIR/setup.log" 2>&1; then
     tail_log "$PG_DIR/setup.log"
     stop_postgres
     die "postgres: creating the '$TEST_USER' role and '$TEST_DATABASE' database failed"
@@ -280,6 +296,9 @@ postgres_env() {
   echo "export MIGRATE_TEST_POSTGRES_URL='postgres://$TEST_USER:$TEST_PASSWORD@127.0.0.1:$port/$TEST_DATABASE?sslmode=disable'"
   # The socket's file name carries the port (.s.PGSQL.<port>), so the URL does too.
   echo "export MIGRATE_TEST_POSTGRES_SOCKET_URL='postgres://$TEST_USER:$TEST_PASSWORD@localhost:$port/$TEST_DATABASE?host=$PG_DIR/sock'"
+  if [[ -f $PG_DIR/server.crt ]]; then
+    echo "export MIGRATE_TEST_POSTGRES_SSL_URL='postgres://$TEST_USER:$TEST_PASSWORD@127.0.0.1:$port/$TEST_DATABASE?sslmode=verify-full&sslrootcert=$PG_DIR/server.crt'"
+  fi
 }
 
 # --- MariaDB -----------------------------------------------------------------

@@ -11,37 +11,13 @@
 
 #include "drivers/postgres/postgres_conninfo.h"
 #include "drivers/postgres/postgres_lock.h"
+#include "drivers/postgres_test_support.h"
 #include "support/cli_fixture.h"
 #include "support/shell.h"
 #include "support/test_servers.h"
 
 namespace migrate::testing {
 namespace {
-
-std::string shell_quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-// `url` naming database `name` instead of its own.
-std::string with_database(const std::string& url, const std::string& name) {
-  size_t authority = url.find("://") + 3;
-  size_t at = url.rfind('@');
-  size_t slash = url.find('/', at == std::string::npos || at < authority ? authority : at + 1);
-  size_t query = url.find('?', slash);
-  return url.substr(0, slash + 1) + name +
-         (query == std::string::npos ? std::string() : url.substr(query));
-}
-
-// psql's unaligned, tuples-only output of `sql` (errors included), without
-// the final newline.
-std::string psql(const std::string& url, const std::string& sql) {
-  std::string out = shell("psql " + shell_quote(url) + " -X -q -A -t -v ON_ERROR_STOP=1 -c " +
-                          shell_quote(sql) + " 2>&1");
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
 
 // --- without a server: the connection string, scrubbing, the lock key -------
 
@@ -104,26 +80,6 @@ TEST(PostgresLockKeyTest, IsStableAndPerDatabaseAndTable) {
 }
 
 // --- against the server ------------------------------------------------------
-
-// A database of the test's own, dropped (with its connections) at the end.
-class ScratchDatabase {
- public:
-  explicit ScratchDatabase(const std::string& server_url) : server_url_(server_url) {
-    std::random_device random;
-    name_ = "migrate_t_" + std::to_string(::getpid()) + "_" + std::to_string(random() % 1000000);
-    created_ = psql(server_url_, "CREATE DATABASE " + name_);
-  }
-  ~ScratchDatabase() { psql(server_url_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"); }
-  ScratchDatabase(const ScratchDatabase&) = delete;
-  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
-
-  const std::string& name() const { return name_; }
-  const std::string& creation_output() const { return created_; }
-  std::string url() const { return with_database(server_url_, name_); }
-
- private:
-  std::string server_url_, name_, created_;
-};
 
 class PostgresDriverTest : public ::testing::Test {
  protected:
@@ -515,13 +471,7 @@ TEST_F(PostgresDriverTest, SecondRunnerTimesOutNamingTheLockAndItsHolder) {
   migration("20260101000000", "slow", "SELECT pg_sleep(4);");
   int holder =
       spawn_cli(dir_.path(), {"up", "--no-backup", "--url", url_}, dir_.path() / "holder.log");
-  // Wait until the holder has the advisory lock.
-  std::string lock_count_sql =
-      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
-      "(SELECT oid FROM pg_database WHERE datname = current_database())";
-  for (int i = 0; i < 100 && query(lock_count_sql) != "1"; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_EQ(query(lock_count_sql), "1");
+  ASSERT_TRUE(wait_for_advisory_lock(url_));
 
   auto started = std::chrono::steady_clock::now();
   auto r = run({"up", "--lock-timeout", "1"});
@@ -533,7 +483,7 @@ TEST_F(PostgresDriverTest, SecondRunnerTimesOutNamingTheLockAndItsHolder) {
   EXPECT_EQ(wait_cli(holder), 0) << read_text(dir_.path() / "holder.log");
   EXPECT_EQ(applied(), "20260101000000");
   // The lock went with the holder.
-  EXPECT_EQ(query(lock_count_sql), "0");
+  EXPECT_EQ(advisory_locks(url_), "0");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // independently with psql and pg_dump.
 #include "drivers/postgres/postgres_snapshot.h"
 
+#include <libpq-fe.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@
 #include "backup/stream_helpers.h"
 #include "drivers/postgres/pg_tools.h"
 #include "drivers/postgres/postgres_conninfo.h"
+#include "drivers/postgres/postgres_table_rows.h"
+#include "drivers/postgres_test_support.h"
 #include "migrate/url.h"
 #include "support/shell.h"
 #include "support/temp_dir.h"
@@ -270,112 +273,6 @@ TEST(DumpScannerTest, TellsWholeDumpsFromCutOnesAndFromOtherFiles) {
 
 // --- against the server -----------------------------------------------------
 
-std::string shell_quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-// A realistic schema: enum (with a value added later), domain, schemas,
-// a sequence moved on, dropped and added columns, FKs, identity, a trigger
-// function, a view, a materialized view, comments, and `rows` customers.
-std::string realistic_schema(int rows) {
-  std::string sql = R"sql(
-CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
-ALTER TYPE mood ADD VALUE 'meh' BEFORE 'ok';
-CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
-CREATE SCHEMA billing;
-COMMENT ON SCHEMA billing IS 'money matters';
-CREATE SEQUENCE billing.invoice_no START 1000 INCREMENT 7;
-SELECT setval('billing.invoice_no', 123456);
-CREATE TABLE customers (
-  id bigserial PRIMARY KEY,
-  email text NOT NULL UNIQUE,
-  mood mood DEFAULT 'ok',
-  score positive,
-  created timestamptz NOT NULL DEFAULT '2024-01-01 00:00:00+00',
-  balance numeric(12,2) DEFAULT 0,
-  ratio double precision,
-  tags text[],
-  doc jsonb,
-  photo bytea
-);
-ALTER TABLE customers DROP COLUMN photo;
-ALTER TABLE customers ADD COLUMN note text;
-COMMENT ON TABLE customers IS 'people who pay';
-COMMENT ON COLUMN customers.email IS 'login';
-CREATE TABLE billing.invoices (
-  no integer PRIMARY KEY DEFAULT nextval('billing.invoice_no'),
-  customer_id bigint NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
-  amount numeric(12,2) NOT NULL CHECK (amount >= 0),
-  issued date NOT NULL
-);
-CREATE INDEX invoices_customer ON billing.invoices (customer_id, issued DESC);
-CREATE TABLE events (id integer GENERATED ALWAYS AS IDENTITY, customer_id bigint, kind text, at timestamp);
-CREATE TABLE audit (changed_at timestamptz, who text, what text);
-CREATE TABLE odd (t text, "Mixed Case" int, "s.dot" int, kind regclass);
-INSERT INTO odd VALUES ('same', 1, 1, 'odd'), ('same', 2, 2, 'billing.invoices');
-CREATE TABLE nothing ();
-ALTER TABLE customers ADD COLUMN domain text GENERATED ALWAYS AS (split_part(email, '@', 2)) STORED;
-CREATE TABLE metrics (at date NOT NULL, value int) PARTITION BY RANGE (at);
-CREATE TABLE metrics_h1 PARTITION OF metrics FOR VALUES FROM ('2024-01-01') TO ('2024-07-01');
-CREATE TABLE metrics_h2 PARTITION OF metrics FOR VALUES FROM ('2024-07-01') TO ('2025-01-01');
-INSERT INTO metrics SELECT date '2024-01-01' + g % 366, g FROM generate_series(1, 1000) g;
-CREATE TABLE animals (name text);
-CREATE TABLE dogs (good boolean DEFAULT true) INHERITS (animals);
-INSERT INTO animals VALUES ('generic'); INSERT INTO dogs (name) VALUES ('rex'), ('fido');
-CREATE UNLOGGED TABLE cache (k text PRIMARY KEY, v bytea, ttl interval, at timestamptz, t timetz);
-INSERT INTO cache SELECT 'k' || g, decode(md5(g::text), 'hex'), g * interval '90 minutes',
-  timestamptz '2024-03-10 01:30:00-05' + g * interval '1 hour', time with time zone '10:00+02'
-  FROM generate_series(1, 500) g;
-CREATE FUNCTION touch_audit() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO audit VALUES ('2024-01-01', 'someone', TG_OP || ' ' || NEW.email);
-  RETURN NEW;
-END $$;
-COMMENT ON FUNCTION touch_audit() IS 'keeps an audit trail';
-CREATE TRIGGER customers_audit AFTER UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION touch_audit();
-CREATE FUNCTION billing.total(c bigint) RETURNS numeric LANGUAGE sql STABLE AS
-  'SELECT coalesce(sum(amount), 0) FROM billing.invoices WHERE customer_id = c';
-CREATE VIEW customer_totals AS SELECT c.id, c.email, billing.total(c.id) AS total FROM customers c;
-CREATE MATERIALIZED VIEW mood_counts AS SELECT mood, count(*) AS n FROM customers GROUP BY mood;
-CREATE UNIQUE INDEX mood_counts_mood ON mood_counts (mood);
-INSERT INTO customers (email, mood, score, balance, ratio, tags, doc, note)
-  SELECT 'user' || g || '@example.com', (ARRAY['sad','meh','ok','happy'])[1 + g % 4]::mood,
-         1 + g % 100, (g % 10000) / 100.0, g / 7.0, ARRAY['t' || g % 5, 't' || g % 3],
-         jsonb_build_object('n', g, 'even', g % 2 = 0),
-         CASE WHEN g % 11 = 0 THEN NULL ELSE repeat('x', g % 40) || E'\ttab\nline' END
-  FROM generate_series(1, ROWS) g;
-INSERT INTO billing.invoices (customer_id, amount, issued)
-  SELECT 1 + g % ROWS, (g % 5000) / 10.0, date '2024-01-01' + g % 365
-  FROM generate_series(1, ROWS * 3 / 2) g;
-INSERT INTO events (customer_id, kind, at)
-  SELECT 1 + g % ROWS, 'k' || g % 13, timestamp '2024-01-01' + g * interval '1 minute'
-  FROM generate_series(1, ROWS) g;
-INSERT INTO events (customer_id, kind, at) VALUES (NULL, NULL, NULL);
-DELETE FROM events WHERE id % 1000 = 0;
-UPDATE customers SET note = 'updated' WHERE id = 3;
-REFRESH MATERIALIZED VIEW mood_counts;
-)sql";
-  for (size_t at; (at = sql.find("ROWS")) != std::string::npos;)
-    sql.replace(at, 4, std::to_string(rows));
-  return sql;
-}
-
-// pg_dump's output without the per-run \restrict keys.
-std::string without_restrict_keys(const std::string& dump) {
-  std::string out;
-  size_t start = 0;
-  while (start < dump.size()) {
-    size_t end = dump.find('\n', start);
-    end = end == std::string::npos ? dump.size() : end + 1;
-    std::string_view line(dump.data() + start, end - start);
-    if (!line.starts_with("\\restrict ") && !line.starts_with("\\unrestrict ")) out += line;
-    start = end;
-  }
-  return out;
-}
-
 std::string unique_suffix() {
   static std::atomic<int> counter{0};
   std::random_device random;
@@ -460,27 +357,8 @@ class PostgresSnapshotTest : public ::testing::Test {
     return out;
   }
   std::string sql(const std::string& statements) const { return psql(conninfo(name_), statements); }
-  std::string tool(const std::string& name, const std::string& args) const {
-    auto found = postgres::find_tool(name, std::stoi(sql("SHOW server_version_num")));
-    EXPECT_TRUE(found);
-    return shell(found->path.string() + " " + args + " " + shell_quote(conninfo(name_)) + " 2>&1");
-  }
-  std::string schema_dump() const { return without_restrict_keys(tool("pg_dump", "-s")); }
-  // Every row of every table, in a canonical order.
-  std::string data_dump() const {
-    std::string dump = without_restrict_keys(tool("pg_dump", "--data-only"));
-    std::vector<std::string> lines;
-    size_t start = 0;
-    while (start < dump.size()) {
-      size_t end = std::min(dump.find('\n', start), dump.size());
-      lines.emplace_back(dump, start, end - start);
-      start = end + 1;
-    }
-    std::sort(lines.begin(), lines.end());
-    std::string out;
-    for (const auto& line : lines) out += line + "\n";
-    return out;
-  }
+  std::string schema_dump() const { return dump_schema(conninfo(name_)); }
+  std::string data_dump() const { return dump_data(conninfo(name_)); }
 
   ContentFingerprint fingerprint() {
     auto fp = postgres::fingerprint(conn_.get());
@@ -938,6 +816,65 @@ TEST_F(PostgresSnapshotTest, TheDatabaseOwnerWithoutSuperuserCanBackUpAndRestore
   auto after = postgres::fingerprint(conn->get());
   ASSERT_TRUE(after);
   EXPECT_SAME_FINGERPRINT(taken->fingerprint, *after);
+}
+
+TEST_F(PostgresSnapshotTest, HelperReadersSeeExactlyTheCallersSnapshot) {
+  ASSERT_EQ(sql(realistic_schema(20000)), "123456");
+  std::vector<postgres::TableToRead> tables;
+  for (const char* t : {"customers", "billing.invoices", "events", "odd", "nothing", "cache"}) {
+    std::string columns = sql(std::string("SELECT string_agg(quote_ident(attname), ', ' ORDER BY "
+                                          "attnum) FROM pg_attribute WHERE attrelid = '") +
+                              t +
+                              "'::regclass AND attnum > 0 AND NOT attisdropped AND "
+                              "attgenerated = ''");
+    tables.push_back({t, columns.empty() ? "" : columns, t, 1});
+  }
+  tables[3].columns = "t, \"Mixed Case\", \"s.dot\", kind";
+  tables[4].columns = "";
+  auto read = [&](postgres::Readers readers) {
+    EXPECT_EQ(sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                  "AND pid <> pg_backend_pid()"),
+              "1");  // conn_ alone
+    PQexec(conn_.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    PQexec(conn_.get(), "SELECT count(*) FROM customers");  // the snapshot is taken
+    // Written after the snapshot: no reader may see it.
+    EXPECT_EQ(
+        sql("INSERT INTO customers (email) VALUES ('after-' || random()); "
+            "DELETE FROM billing.invoices WHERE no IN (SELECT no FROM billing.invoices LIMIT 100)"),
+        "");
+    auto rows = postgres::read_tables(conn_.get(), tables, readers, "SELECT 1", 0);
+    PQexec(conn_.get(), "ROLLBACK");
+    EXPECT_TRUE(rows) << rows.error().message;
+    std::vector<std::string> texts;
+    if (rows)
+      for (const auto& r : *rows) texts.push_back(r.text());
+    return texts;
+  };
+  auto alone = read(postgres::Readers::kOne);
+  ASSERT_EQ(sql("DELETE FROM customers WHERE email LIKE 'after-%'"), "");
+  // The same rows again, by four connections at once, after more writes.
+  auto before = sql("SELECT count(*) FROM billing.invoices");
+  auto shared = read(postgres::Readers::kShareSnapshot);
+  EXPECT_NE(sql("SELECT count(*) FROM billing.invoices"), before);
+  ASSERT_EQ(alone.size(), tables.size());
+  EXPECT_TRUE(alone[0].starts_with("20000 ")) << alone[0];
+  EXPECT_TRUE(alone[1].starts_with("30000 ")) << alone[1];
+  EXPECT_EQ(before, "29900");
+  EXPECT_TRUE(shared[1].starts_with(before + " ")) << shared[1];
+  EXPECT_EQ(shared[0], alone[0]);
+  EXPECT_EQ(shared[2], alone[2]);
+  EXPECT_EQ(shared[3], alone[3]);
+
+  // A table that cannot be read fails the call, whichever reader had it.
+  tables[2].relation = "no_such_table";
+  PQexec(conn_.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  auto failed =
+      postgres::read_tables(conn_.get(), tables, postgres::Readers::kShareSnapshot, "SELECT 1", 0);
+  PQexec(conn_.get(), "ROLLBACK");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kSql);
+  EXPECT_NE(failed.error().message.find("cannot read table 'events'"), std::string::npos)
+      << failed.error().message;
 }
 
 TEST_F(PostgresSnapshotTest, MeasuresTheDatabase) {

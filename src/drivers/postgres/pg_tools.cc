@@ -161,9 +161,39 @@ Result<Tool> probe_tool(const std::filesystem::path& path) {
   return Tool{path, *version, line};
 }
 
+namespace {
+
+// The tool at `path` only, as MIGRATE_PG_BINDIR asks: refused when missing
+// or older than the server, never replaced by another one.
+Result<Tool> tool_in(const std::filesystem::path& path, int server_version,
+                     const std::string& package) {
+  std::string name = path.filename().string();
+  if (::access(path.c_str(), X_OK) != 0) {
+    return fail(
+        ErrorCode::kUnsupported,
+        fmt::format("{} not found in {}='{}'", name, kToolDirVariable, path.parent_path().string()),
+        fmt::format("install {} there, or unset {}", package, kToolDirVariable));
+  }
+  auto tool = probe_tool(path);
+  if (!tool) return tool;
+  if (tool->version < server_version &&
+      major_version(tool->version) != major_version(server_version)) {
+    return fail(ErrorCode::kRefused,
+                fmt::format("{} {} is older than the server {}; install {}", name,
+                            version_text(tool->version), version_text(server_version), package),
+                fmt::format("'{}' ({}) would dump the database incompletely", path.string(),
+                            kToolDirVariable));
+  }
+  return tool;
+}
+
+}  // namespace
+
 Result<Tool> find_tool(std::string_view name, int server_version) {
   const std::string major = major_version_text(server_version);
   const std::string package = fmt::format("postgresql-client-{}", major);
+  if (const char* bindir = std::getenv(kToolDirVariable); bindir && *bindir)
+    return tool_in(std::filesystem::path(bindir) / name, server_version, package);
   std::vector<std::filesystem::path> own, others;
   for (const char* pattern :
        {"/usr/lib/postgresql/{}/bin", "/usr/pgsql-{}/bin", "/opt/homebrew/opt/postgresql@{}/bin",

@@ -80,6 +80,9 @@ Result<Tool> probe_tool(const std::filesystem::path& path);
 // failing that, the oldest newer one. kRefused when every one found is older
 // than the server (a dump tool older than the server cannot be trusted with
 // it), kUnsupported when there is none; both name the package to install.
+// When the environment variable MIGRATE_PG_BINDIR is set, only that directory
+// is looked in (a deliberate choice of installation is never second-guessed).
+inline constexpr const char* kToolDirVariable = "MIGRATE_PG_BINDIR";
 Result<Tool> find_tool(std::string_view name, int server_version);
 
 struct Command {

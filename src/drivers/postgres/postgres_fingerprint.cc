@@ -26,12 +26,9 @@
 #include "backup/checksum.h"
 #include "drivers/postgres/pg_tools.h"
 #include "drivers/postgres/postgres_snapshot.h"
+#include "drivers/postgres/postgres_table_rows.h"
 
 namespace migrate::postgres {
-
-// Declared in postgres_snapshot.cc, which uses it.
-Result<ContentFingerprint> fingerprint_in_transaction(
-    pg_conn* conn, const std::function<Result<const DumpScanner*>()>& dumped);
 
 namespace {
 
@@ -215,7 +212,8 @@ SELECT n.nspname, c.relname, c.oid::regclass::text,
        coalesce((SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
                  FROM pg_attribute a
                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                   AND a.attgenerated = ''), '')
+                   AND a.attgenerated = ''), ''),
+       pg_catalog.pg_relation_size(c.oid)
 FROM rel c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r'
 )sql";
@@ -292,32 +290,10 @@ Result<std::vector<std::string>> sequence_lines(pg_conn* conn,
   return lines;
 }
 
-// The rows of `table` as COPY writes them.
-Result<RowSetHash> read_rows(pg_conn* conn, const std::string& table, const std::string& columns,
-                             std::string_view name) {
-  auto what = fmt::format("read table '{}'", name);
-  ResultPtr started(
-      PQexec(conn, fmt::format("COPY (SELECT {} FROM ONLY {}) TO STDOUT", columns, table).c_str()));
-  if (PQresultStatus(started.get()) != PGRES_COPY_OUT) return sql_failure(conn, what);
-  RowSetHash rows;
-  char* line = nullptr;
-  int size;
-  while ((size = PQgetCopyData(conn, &line, 0)) > 0) {
-    rows.add(std::string_view(line, static_cast<size_t>(size) - 1));  // without the newline
-    PQfreemem(line);
-  }
-  // -1: the COPY is over; its result says how it went.
-  for (ResultPtr result(PQgetResult(conn)); result; result.reset(PQgetResult(conn))) {
-    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) return sql_failure(conn, what);
-  }
-  if (size == -2) return sql_failure(conn, what);
-  return rows;
-}
-
 }  // namespace
 
 Result<ContentFingerprint> fingerprint_in_transaction(
-    pg_conn* conn, const std::function<Result<const DumpScanner*>()>& dumped) {
+    pg_conn* conn, Readers readers, const std::function<Result<const DumpScanner*>()>& dumped) {
   if (PQserverVersion(conn) < kMinimumServer) {
     return fail(ErrorCode::kUnsupported,
                 fmt::format("PostgreSQL {} is too old for backups; 12 or newer is needed",
@@ -336,23 +312,32 @@ Result<ContentFingerprint> fingerprint_in_transaction(
 
   auto dump = dumped();
   if (!dump) return tl::unexpected(dump.error());
-  ContentFingerprint result;
-  for (int row = 0; row < PQntuples(tables->get()); ++row) {
-    const PGresult* t = tables->get();
-    std::string name = value(t, row, 0) + "." + value(t, row, 1);
-    const RowSetHash* rows = nullptr;
+  // Each table's rows: from the dump when there is one, else read now.
+  const PGresult* t = tables->get();
+  std::vector<const RowSetHash*> rows(static_cast<size_t>(PQntuples(t)), nullptr);
+  std::vector<TableToRead> to_read;
+  std::vector<size_t> read_into;
+  for (int row = 0; row < PQntuples(t); ++row) {
     if (*dump) {
       auto it = (*dump)->tables().find({value(t, row, 0), value(t, row, 1)});
-      if (it != (*dump)->tables().end()) rows = &it->second;
+      if (it != (*dump)->tables().end()) {
+        rows[static_cast<size_t>(row)] = &it->second;
+        continue;
+      }
     }
-    RowSetHash read;
-    if (!rows) {
-      auto live = read_rows(conn, value(t, row, 2), value(t, row, 3), name);
-      if (!live) return tl::unexpected(live.error());
-      read = *live;
-      rows = &read;
-    }
-    result.tables.push_back(TableSummary{name, rows->rows(), sha256_hex(rows->text())});
+    to_read.push_back(TableToRead{value(t, row, 2), value(t, row, 3),
+                                  value(t, row, 0) + "." + value(t, row, 1),
+                                  std::stoll(value(t, row, 4))});
+    read_into.push_back(static_cast<size_t>(row));
+  }
+  auto read = read_tables(conn, to_read, readers, kSettings);
+  if (!read) return tl::unexpected(read.error());
+  for (size_t i = 0; i < read_into.size(); ++i) rows[read_into[i]] = &(*read)[i];
+  ContentFingerprint result;
+  for (int row = 0; row < PQntuples(t); ++row) {
+    const RowSetHash& hash = *rows[static_cast<size_t>(row)];
+    result.tables.push_back(TableSummary{value(t, row, 0) + "." + value(t, row, 1), hash.rows(),
+                                         sha256_hex(hash.text())});
   }
   std::sort(result.tables.begin(), result.tables.end(),
             [](const TableSummary& a, const TableSummary& b) { return a.name < b.name; });
@@ -380,8 +365,9 @@ Result<ContentFingerprint> fingerprint(pg_conn* conn) {
                         ? "ROLLBACK TO SAVEPOINT migrate_fingerprint; RELEASE migrate_fingerprint"
                         : "ROLLBACK";
   if (auto r = query(conn, begin, "fingerprint the database"); !r) return tl::unexpected(r.error());
-  auto result =
-      fingerprint_in_transaction(conn, []() -> Result<const DumpScanner*> { return nullptr; });
+  // Helper connections can share only a transaction of our own.
+  auto result = fingerprint_in_transaction(conn, nested ? Readers::kOne : Readers::kShareSnapshot,
+                                           []() -> Result<const DumpScanner*> { return nullptr; });
   ResultPtr(PQexec(conn, end));
   return result;
 }

@@ -19,16 +19,10 @@
 #include <thread>
 
 #include "drivers/postgres/pg_tools.h"
+#include "drivers/postgres/postgres_table_rows.h"
 #include "util/log.h"
 
 namespace migrate::postgres {
-
-// Defined in postgres_fingerprint.cc: the fingerprint read in the transaction
-// `conn` has open. `dumped` is called once, after the schema was read; when
-// it gives a dump, the tables' rows and the sequences' positions are taken
-// from it (what was not in it is read from the database).
-Result<ContentFingerprint> fingerprint_in_transaction(
-    pg_conn* conn, const std::function<Result<const DumpScanner*>()>& dumped);
 
 namespace {
 
@@ -411,15 +405,16 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
     }
   } join{streamer, **child};
 
-  auto fingerprint = fingerprint_in_transaction(conn, [&]() -> Result<const DumpScanner*> {
-    streamer.join();
-    if (!dumped) return tl::unexpected(dumped.error());
-    if (!scanner.complete()) {
-      return fail(ErrorCode::kGeneral,
-                  "pg_dump exited without finishing the dump (no completion marker)");
-    }
-    return &scanner;
-  });
+  auto fingerprint =
+      fingerprint_in_transaction(conn, Readers::kOne, [&]() -> Result<const DumpScanner*> {
+        streamer.join();
+        if (!dumped) return tl::unexpected(dumped.error());
+        if (!scanner.complete()) {
+          return fail(ErrorCode::kGeneral,
+                      "pg_dump exited without finishing the dump (no completion marker)");
+        }
+        return &scanner;
+      });
   if (!fingerprint) return tl::unexpected(fingerprint.error());
   if (auto r = sink.finish(); !r) return tl::unexpected(r.error());
   return SnapshotInfo{size, std::move(*fingerprint)};

@@ -80,6 +80,10 @@ Result<Tool> probe_tool(const std::filesystem::path& path);
 // it), kUnsupported when there is none; both name the package to install.
 Result<Tool> find_tool(std::string_view name, int server_version);
 
+// Row hashing is shared with the MySQL driver (drivers/row_set_hash.h).
+using migrate::RowSetHash;
+using migrate::siphash24;
+
 // What a backup needs to know about pg_dump's plain output, learnt while the
 // bytes stream past: that it is a whole dump, where its sequences stood, and
 // (on request) each table's rows. Lines are tracked across chunks; COPY data

@@ -64,21 +64,8 @@ TEST(MysqlLockNameTest, IsStablePerDatabaseAndTableAndFitsMysqlsLimit) {
 
 // --- against the server ------------------------------------------------------
 
-class MysqlDriverTest : public ::testing::Test {
+class MysqlDriverTest : public MysqlServerTest {
  protected:
-  void SetUp() override {
-    auto server = mysql_test_url();
-    REQUIRE_SERVER(server);
-    database_ = std::make_unique<MysqlScratchDatabase>(*server);
-    ASSERT_EQ(database_->creation_output(), "");
-    url_ = database_->url();
-  }
-
-  void migration(const std::string& version, const std::string& name, const std::string& up,
-                 const char* down = "") {
-    dir_.write("migrations/" + version + "_" + name + ".sql", up);
-    if (down) dir_.write("migrations/" + version + "_" + name + "_rollback.sql", down);
-  }
   // The binary on this test's database, without backups (the commands that
   // take one are given --no-backup).
   CliResult run(std::vector<std::string> args) {
@@ -86,7 +73,6 @@ class MysqlDriverTest : public ::testing::Test {
     if (kBackingUp.count(args.front())) args.push_back("--no-backup");
     return run_cli(dir_.path(), args, {{"DATABASE_URL", url_}});
   }
-  std::string query(const std::string& sql) { return mysql_query(url_, sql); }
   // Applied versions, comma-separated in version order.
   std::string applied() {
     if (!exists("schema_migrations")) return "";
@@ -99,10 +85,6 @@ class MysqlDriverTest : public ::testing::Test {
                "AND TABLE_NAME = '" +
                table + "'") == "1";
   }
-
-  TempDir dir_;
-  std::unique_ptr<MysqlScratchDatabase> database_;
-  std::string url_;
 };
 
 TEST_F(MysqlDriverTest, UpStatusRollbackAndRedoByBatch) {

@@ -6,6 +6,7 @@
 
 #include "migrate/url.h"
 #include "support/shell.h"
+#include "support/test_servers.h"
 
 namespace migrate::testing {
 namespace {
@@ -63,6 +64,20 @@ MysqlScratchDatabase::MysqlScratchDatabase(const std::string& server_url)
 
 MysqlScratchDatabase::~MysqlScratchDatabase() {
   mysql_query(server_url_, "DROP DATABASE IF EXISTS " + name_);
+}
+
+void MysqlServerTest::SetUp() {
+  auto server = mysql_test_url();
+  REQUIRE_SERVER(server);
+  database_ = std::make_unique<MysqlScratchDatabase>(*server);
+  ASSERT_EQ(database_->creation_output(), "");
+  url_ = database_->url();
+}
+
+void MysqlServerTest::migration(const std::string& version, const std::string& name,
+                                const std::string& up, const char* down) {
+  dir_.write("migrations/" + version + "_" + name + ".sql", up);
+  if (down) dir_.write("migrations/" + version + "_" + name + "_rollback.sql", down);
 }
 
 }  // namespace migrate::testing

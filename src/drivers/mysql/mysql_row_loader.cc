@@ -1,6 +1,7 @@
 #include "drivers/mysql/mysql_row_loader.h"
 
 #include <fmt/format.h>
+#include <mysql.h>
 
 namespace migrate::mysql {
 namespace {
@@ -12,6 +13,12 @@ constexpr size_t kMaxQueuedBytes = size_t{64} << 20;
 constexpr const char* kSessionSettings =
     "SET NAMES utf8mb4, time_zone = '+00:00', foreign_key_checks = 0, unique_checks = 0, "
     "sql_mode = 'NO_AUTO_VALUE_ON_ZERO', sql_notes = 0";
+
+constexpr int kDeadlockRetries = 20;
+
+bool retryable(unsigned error) {
+  return error == 1213 || error == 1205;  // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
+}
 
 }  // namespace
 
@@ -51,6 +58,12 @@ void RowLoader::work(st_mysql* conn) {
     changed_.notify_all();  // room in the queue
     lock.unlock();
     auto r = exec(conn, statement, "load rows");
+    // Two loaders inserting into one table can deadlock on its unique
+    // indexes; InnoDB then rolls the whole (autocommit) INSERT back, so it
+    // is simply run again.
+    for (int attempt = 1; !r && attempt < kDeadlockRetries && retryable(mysql_errno(conn));
+         ++attempt)
+      r = exec(conn, statement, "load rows");
     lock.lock();
     --busy_;
     if (!r && !error_) {

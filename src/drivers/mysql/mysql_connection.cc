@@ -149,6 +149,10 @@ Result<std::vector<Row>> query(st_mysql* conn, std::string_view sql, std::string
   return rows;
 }
 
+std::string client_library_version() {
+  return mysql_get_client_info();
+}
+
 std::string quote_identifier(std::string_view name) {
   std::string quoted = "`";
   for (char c : name) {

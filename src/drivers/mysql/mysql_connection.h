@@ -62,6 +62,9 @@ using Row = std::vector<std::optional<std::string>>;
 // Runs a query and returns its rows (NULL as nullopt).
 Result<std::vector<Row>> query(st_mysql* conn, std::string_view sql, std::string_view what);
 
+// The client library's version ("3.3.8"), for `migrate version`.
+std::string client_library_version();
+
 // `name` in backticks, backticks doubled.
 std::string quote_identifier(std::string_view name);
 // 'text' escaped for the connection's character set.

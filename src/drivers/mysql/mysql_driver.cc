@@ -129,7 +129,7 @@ class MysqlDriver final : public Driver {
   }
   std::vector<Check> doctor_checks() override {
     std::vector<Check> checks = {
-        {"libmariadb", true, fmt::format("client library {}", mysql_get_client_info())}};
+        {"libmariadb", true, fmt::format("client library {}", mysql::client_library_version())}};
     auto tools = mysql::tool_checks(conn_);
     checks.insert(checks.end(), tools.begin(), tools.end());
     return checks;

@@ -14,13 +14,11 @@ Usage: generate_mysql.py --count N --out DIR
 """
 
 import argparse
-import datetime as dt
 import hashlib
 import os
 import shutil
 
-START = dt.datetime(2024, 1, 1, 0, 0, 0)
-STEP = dt.timedelta(hours=1, minutes=1, seconds=1)
+from generate import START, STEP  # the same versions as the SQLite benchmark
 
 TRACKING_DDL = (
     "CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(255) NOT NULL PRIMARY KEY, "

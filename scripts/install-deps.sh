@@ -8,10 +8,11 @@ packages=(
   cmake g++ make pkg-config
   libsoci-dev libboost-dev libcli11-dev libpq-dev libmariadb-dev libsqlite3-dev
   libssl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libzstd-dev libexpected-dev
+  mariadb-client
   googletest libgtest-dev libgmock-dev sqlite3
 )
 if [[ "${1:-}" == "--servers" ]]; then
-  packages+=(postgresql mariadb-server mariadb-client)
+  packages+=(postgresql mariadb-server)
 fi
 
 missing=()

@@ -1,6 +1,5 @@
 // Chooses the driver by URL scheme: the single table of drivers.
-#include <fmt/format.h>
-
+#include "drivers/mysql/mysql_driver.h"
 #include "drivers/postgres/postgres_driver.h"
 #include "drivers/sqlite/sqlite_driver.h"
 #include "migrate/driver.h"
@@ -14,11 +13,9 @@ Result<std::unique_ptr<Driver>> open_driver(const DatabaseUrl& url, const Driver
     case DatabaseKind::kPostgres:
       return open_postgres_driver(url, options);
     case DatabaseKind::kMysql:
-      break;
+      return open_mysql_driver(url, options);
   }
-  return fail(ErrorCode::kUnsupported,
-              fmt::format("the {} driver is not available in this build of migrate", url.scheme),
-              "SQLite and PostgreSQL work today; the MySQL/MariaDB driver is on the roadmap");
+  return fail(ErrorCode::kUnsupported, "unknown database kind");
 }
 
 }  // namespace migrate

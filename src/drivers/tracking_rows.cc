@@ -16,7 +16,37 @@ std::string column_or(const std::set<std::string>& columns, const std::string& c
                                : std::string(fallback);
 }
 
+tl::unexpected<Error> no_version_column(std::string_view table) {
+  return fail(ErrorCode::kRefused,
+              fmt::format("table '{}' exists but has no 'version' column", table),
+              "choose another tracking table with --table");
+}
+
 }  // namespace
+
+Result<void> TrackingRows::create_or_adopt(
+    const Columns& columns, std::string_view table, const std::string& create,
+    const std::vector<std::pair<std::string, std::string>>& added,
+    const std::function<std::string(const std::string&, const std::string&)>& add_column_sql,
+    const std::function<Result<void>(const std::string&)>& run) {
+  if (!columns) return run(create);
+  if (!columns->count("version")) return no_version_column(table);
+  // Adopting a dbmate/Rails table: add what is missing, keep the rows.
+  for (const auto& [column, type] : added) {
+    if (columns->count(column)) continue;
+    if (auto r = run(add_column_sql(column, type)); !r) {
+      return fail(ErrorCode::kSql, fmt::format("cannot add column '{}' to '{}': {}", column, table,
+                                               r.error().message));
+    }
+  }
+  return {};
+}
+
+Result<std::vector<AppliedMigration>> TrackingRows::read_if_exists(const Columns& columns) {
+  if (!columns) return std::vector<AppliedMigration>{};
+  if (!columns->count("version")) return no_version_column(table_);
+  return read(*columns);
+}
 
 const std::vector<std::string>& TrackingRows::all_columns() {
   static const std::vector<std::string> columns = {"version",    "name",        "checksum", "batch",
@@ -55,10 +85,11 @@ Result<void> TrackingRows::insert(const AppliedMigration& row) {
   try {
     if (!insert_) {
       insert_ = std::make_unique<soci::statement>(
-          (sql_.prepare << fmt::format("INSERT INTO {} (version, name, checksum, batch, applied_at, duration_ms, "
-                                       "backup_id) VALUES (:version, :name, :checksum, :batch, :applied_at, "
-                                       ":duration, :backup_id)",
-                                       table_),
+          (sql_.prepare << fmt::format(
+               "INSERT INTO {} (version, name, checksum, batch, applied_at, duration_ms, "
+               "backup_id) VALUES (:version, :name, :checksum, :batch, :applied_at, "
+               ":duration, :backup_id)",
+               table_),
            soci::use(pending_.version), soci::use(pending_.name), soci::use(pending_.checksum),
            soci::use(pending_batch_), soci::use(pending_.applied_at), soci::use(pending_duration_),
            soci::use(pending_backup_id_, pending_backup_indicator_)));

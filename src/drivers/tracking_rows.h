@@ -5,6 +5,7 @@
 
 #include <soci/soci.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -29,6 +30,19 @@ class TrackingRows {
 
   // The columns of SPEC §3, in order.
   static const std::vector<std::string>& all_columns();
+
+  // Creates or adopts the table, given the columns it has now (nullopt: it
+  // does not exist): `create` makes it; a table with `version` only (dbmate,
+  // Rails) gets the missing ones of `added` (column, type) through
+  // `add_column_sql(column, type)`; one without `version` is refused.
+  using Columns = std::optional<std::set<std::string>>;
+  static Result<void> create_or_adopt(
+      const Columns& columns, std::string_view table, const std::string& create,
+      const std::vector<std::pair<std::string, std::string>>& added,
+      const std::function<std::string(const std::string&, const std::string&)>& add_column_sql,
+      const std::function<Result<void>(const std::string&)>& run);
+  // The rows, given the columns the table has: none when it does not exist.
+  Result<std::vector<AppliedMigration>> read_if_exists(const Columns& columns);
 
  private:
   soci::session& sql_;

@@ -13,6 +13,21 @@ StepReport step_report(const LoadedStep& step, Direction direction, std::int64_t
   return {step.file.version, step.file.name, step.script.file_name(), direction, duration_ms, {}};
 }
 
+// A database that commits DDL implicitly (MySQL) keeps what the failing
+// file did before the failing statement: say so, and name the way back.
+std::string partly_changed(const LoadedStep& step, const std::optional<std::string>& backup_id) {
+  std::string message = fmt::format(
+      "\n  the database may be partly changed: it commits DDL implicitly, so the statements of "
+      "{} before the failing one stay applied (the file is not recorded as applied)",
+      step.script.file_name());
+  if (backup_id)
+    return message + fmt::format(
+                         "\n  to undo this run, restore the backup taken before it: "
+                         "migrate restore {}",
+                         *backup_id);
+  return message + "\n  no backup was taken before this run (--no-backup)";
+}
+
 }  // namespace
 
 Result<std::vector<LoadedStep>> load_steps(const std::vector<MigrationFile>& files,
@@ -61,9 +76,13 @@ Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
       if (transactions == Transactions::kAtomic) {
         (void)driver.rollback();
         error.message += "\n  --atomic: every migration of this run was rolled back";
-      } else if (!report.steps.empty()) {
-        error.message += fmt::format(
-            "\n  {} migration(s) applied before it in this run stay applied", report.steps.size());
+      } else {
+        if (!driver.transactional_ddl()) error.message += partly_changed(step, backup_id);
+        if (!report.steps.empty()) {
+          error.message +=
+              fmt::format("\n  {} migration(s) applied before it in this run stay applied",
+                          report.steps.size());
+        }
       }
       return tl::unexpected(error);
     }

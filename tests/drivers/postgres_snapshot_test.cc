@@ -34,8 +34,8 @@ namespace {
 using backup_test::FailingSink;
 using backup_test::StringSink;
 using backup_test::StringSource;
-using postgres::Child;
-using postgres::Command;
+using migrate::Child;
+using migrate::Command;
 using postgres::DumpScanner;
 
 // --- without a server: versions, tools, children, pg_dump's format ---------

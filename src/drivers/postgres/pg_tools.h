@@ -1,13 +1,9 @@
 // The PostgreSQL client programs behind backups: finding the pg_dump and
 // psql that suit the server, pointing them (and new connections) at a
-// database, running them without a shell, and reading the parts of pg_dump's
-// plain output that a backup must check.
+// database, running them without a shell (drivers/child_process.h), and
+// reading the parts of pg_dump's plain output that a backup must check.
 //
-// A child gets an argv (never a command line) and its password only through
-// PGPASSWORD in its own environment. Its pipes are pumped by one poll loop,
-// so a child blocked writing stderr can never deadlock one waiting for stdin.
-// A child the caller stops early is terminated (SIGTERM, then SIGKILL) and
-// reaped before the call returns.
+// A child gets its password only through PGPASSWORD in its own environment.
 #pragma once
 
 #include <sys/types.h>
@@ -23,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "drivers/child_process.h"
+#include "drivers/row_set_hash.h"
 #include "drivers/postgres/postgres_snapshot.h"
 #include "migrate/error.h"
 
@@ -85,80 +83,9 @@ Result<Tool> probe_tool(const std::filesystem::path& path);
 inline constexpr const char* kToolDirVariable = "MIGRATE_PG_BINDIR";
 Result<Tool> find_tool(std::string_view name, int server_version);
 
-struct Command {
-  std::filesystem::path program;
-  std::vector<std::string> args;  // after argv[0]
-  // Set (or replaced) in the child's environment only.
-  std::vector<std::pair<std::string, std::string>> environment;
-  enum class Stream { kNull, kPipe };
-  Stream in = Stream::kNull;
-  Stream out = Stream::kNull;
-};
-
-// A running child process, owned: destroying it terminates and reaps a child
-// still running.
-class Child {
- public:
-  // Next bytes for the child's stdin (valid until the next call); empty
-  // closes stdin. An error stops the child: it is terminated, not given EOF.
-  // Null when stdin is not a pipe.
-  using Input = std::function<Result<std::string_view>()>;
-  // Bytes the child wrote to stdout. An error stops the child. Null when
-  // stdout is not a pipe.
-  using Output = std::function<Result<void>(std::string_view)>;
-
-  static Result<std::unique_ptr<Child>> spawn(const Command& command);
-  ~Child();
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  // Pumps the pipes until the child has exited, and reaps it. Fails with the
-  // first error of `input` or `output` (the child terminated), or kGeneral
-  // when the child exits non-zero or is killed; the message names the program
-  // and carries the end of what it wrote to stderr.
-  Result<void> run(const Input& input, const Output& output);
-  // From another thread: makes run() terminate the child and fail.
-  void cancel();
-  // After run(): the exit code, or -1 when the child was killed.
-  int exit_code() const { return exit_code_; }
-
- private:
-  Child() = default;
-  Result<void> pump(const Input& input, const Output& output);
-  void terminate();
-  Result<void> reap();
-
-  std::string name_;
-  pid_t pid_ = -1;
-  int in_ = -1;  // our ends
-  int out_ = -1;
-  int err_ = -1;
-  int cancel_read_ = -1;
-  int cancel_write_ = -1;
-  int exit_code_ = -1;
-  std::string stderr_head_;
-  std::string stderr_tail_;
-  bool stderr_dropped_ = false;
-};
-
-// The rows of one table as COPY writes them in text format (one line each,
-// newline excluded), hashed without regard to their order: the sum of every
-// line's SipHash-2-4 under two fixed keys (128 bits). The same rows give the
-// same value whether they come from a dump or from the live table.
-class RowSetHash {
- public:
-  void add(std::string_view line);
-  std::int64_t rows() const { return rows_; }
-  // "<rows> <sum> <sum>", the sums in hex: what a table's digest is made of.
-  std::string text() const;
-
- private:
-  std::int64_t rows_ = 0;
-  std::uint64_t sums_[2] = {0, 0};
-};
-
-// SipHash-2-4 of `data` under the key (k0, k1).
-std::uint64_t siphash24(std::uint64_t k0, std::uint64_t k1, std::string_view data);
+// Row hashing is shared with the MySQL driver (drivers/row_set_hash.h).
+using migrate::RowSetHash;
+using migrate::siphash24;
 
 // What a backup needs to know about pg_dump's plain output, learnt while the
 // bytes stream past: that it is a whole dump, where its sequences stood, and

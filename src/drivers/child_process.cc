@@ -1,4 +1,5 @@
-// Running pg_dump and psql: a child process with pipes, no shell.
+#include "drivers/child_process.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
@@ -15,11 +16,11 @@
 #include <cstring>
 #include <thread>
 
-#include "drivers/postgres/pg_tools.h"
+#include "util/strings.h"
 
 extern char** environ;
 
-namespace migrate::postgres {
+namespace migrate {
 namespace {
 
 constexpr size_t kReadChunk = size_t{1} << 20;
@@ -289,4 +290,18 @@ Result<void> Child::reap() {
                                                ::strsignal(signal), detail));
 }
 
-}  // namespace migrate::postgres
+Result<std::string> first_output_line(const std::filesystem::path& program,
+                                      const std::vector<std::string>& args) {
+  auto child =
+      Child::spawn(Command{program, args, {}, Command::Stream::kNull, Command::Stream::kPipe});
+  if (!child) return tl::unexpected(child.error());
+  std::string output;
+  auto ran = (*child)->run(nullptr, [&](std::string_view bytes) -> Result<void> {
+    if (output.size() < 4096) output.append(bytes);
+    return {};
+  });
+  if (!ran) return tl::unexpected(ran.error());
+  return std::string(trim(std::string_view(output).substr(0, output.find('\n'))));
+}
+
+}  // namespace migrate

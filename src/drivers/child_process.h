@@ -1,0 +1,86 @@
+// Running a database's client programs (pg_dump, psql, mariadb-dump, ...):
+// a child process with pipes, no shell.
+//
+// A child gets an argv (never a command line) and secrets only through its
+// own environment. Its pipes are pumped by one poll loop, so a child blocked
+// writing stderr can never deadlock one waiting for stdin. A child the caller
+// stops early is terminated (SIGTERM, then SIGKILL) and reaped before the
+// call returns.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "migrate/error.h"
+
+namespace migrate {
+
+struct Command {
+  std::filesystem::path program;
+  std::vector<std::string> args;  // after argv[0]
+  // Set (or replaced) in the child's environment only.
+  std::vector<std::pair<std::string, std::string>> environment;
+  enum class Stream { kNull, kPipe };
+  Stream in = Stream::kNull;
+  Stream out = Stream::kNull;
+};
+
+// A running child process, owned: destroying it terminates and reaps a child
+// still running.
+class Child {
+ public:
+  // Next bytes for the child's stdin (valid until the next call); empty
+  // closes stdin. An error stops the child: it is terminated, not given EOF.
+  // Null when stdin is not a pipe.
+  using Input = std::function<Result<std::string_view>()>;
+  // Bytes the child wrote to stdout. An error stops the child. Null when
+  // stdout is not a pipe.
+  using Output = std::function<Result<void>(std::string_view)>;
+
+  static Result<std::unique_ptr<Child>> spawn(const Command& command);
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  // Pumps the pipes until the child has exited, and reaps it. Fails with the
+  // first error of `input` or `output` (the child terminated), or kGeneral
+  // when the child exits non-zero or is killed; the message names the program
+  // and carries the end of what it wrote to stderr.
+  Result<void> run(const Input& input, const Output& output);
+  // From another thread: makes run() terminate the child and fail.
+  void cancel();
+  // After run(): the exit code, or -1 when the child was killed.
+  int exit_code() const { return exit_code_; }
+
+ private:
+  Child() = default;
+  Result<void> pump(const Input& input, const Output& output);
+  void terminate();
+  Result<void> reap();
+
+  std::string name_;
+  pid_t pid_ = -1;
+  int in_ = -1;  // our ends
+  int out_ = -1;
+  int err_ = -1;
+  int cancel_read_ = -1;
+  int cancel_write_ = -1;
+  int exit_code_ = -1;
+  std::string stderr_head_;
+  std::string stderr_tail_;
+  bool stderr_dropped_ = false;
+};
+
+// Runs `program args...` to its end and returns the first line it wrote,
+// trimmed (`--version`); fails like Child::run.
+Result<std::string> first_output_line(const std::filesystem::path& program,
+                                      const std::vector<std::string>& args);
+
+}  // namespace migrate

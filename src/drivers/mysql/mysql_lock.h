@@ -1,0 +1,47 @@
+// The runner lock on MySQL/MariaDB (SPEC §3): a named lock (GET_LOCK), held
+// on a connection of its own.
+//
+// Its own connection, so that a waiter polls GET_LOCK(name, 0) instead of
+// queueing inside the server behind the holder, and so that nothing the
+// migrations do on the main connection (which may reconnect or change
+// sessions) can release it. The lock goes away with the connection, so a
+// runner that dies releases it.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "drivers/mysql/mysql_connection.h"
+#include "migrate/error.h"
+
+namespace migrate::mysql {
+
+// "migrate:<database>:<table>", or a hash of it when that is longer than the
+// 64 characters MySQL allows in a lock name.
+std::string lock_name(const std::string& database, const std::string& table);
+
+class NamedLock {
+ public:
+  NamedLock(ConnectParams params, std::string table);
+  ~NamedLock() = default;
+  NamedLock(const NamedLock&) = delete;
+  NamedLock& operator=(const NamedLock&) = delete;
+
+  // Connects and polls every 100 ms until the lock is ours or `timeout` has
+  // passed (one attempt with a zero timeout). kLock on timeout, naming the
+  // lock and its holder; kConnection when the lock connection fails.
+  Result<void> acquire(std::chrono::milliseconds timeout);
+  // Releases the lock and closes its connection; a no-op when not held.
+  void release();
+
+ private:
+  Result<bool> try_lock();
+  std::string holder_description();
+
+  ConnectParams params_;
+  std::string name_;
+  Connection conn_;
+  bool held_ = false;
+};
+
+}  // namespace migrate::mysql

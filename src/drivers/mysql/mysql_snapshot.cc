@@ -1,0 +1,174 @@
+// Snapshots and fingerprints through mariadb-dump, and emptying a database.
+#include "drivers/mysql/mysql_snapshot.h"
+
+#include <fmt/format.h>
+#include <mysql.h>
+
+#include "drivers/mysql/mysql_dump_format.h"
+#include "drivers/mysql/mysql_tools.h"
+#include "util/log.h"
+
+namespace migrate::mysql {
+namespace {
+
+std::string join_quoted(const std::vector<std::string>& names) {
+  std::string list;
+  for (const auto& name : names) list += (list.empty() ? "" : ", ") + quote_identifier(name);
+  return list;
+}
+
+Result<std::string> current_database(st_mysql* conn) {
+  auto rows = query(conn, "SELECT DATABASE()", "find the current database");
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->empty() || !(*rows)[0][0])
+    return fail(ErrorCode::kUsage, "the database url names no database");
+  return *(*rows)[0][0];
+}
+
+// --single-transaction gives InnoDB tables one consistent snapshot; other
+// engines are read as they are at that moment while other sessions write.
+void report_non_transactional_tables(st_mysql* conn) {
+  auto rows = query(conn,
+                    "SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+                    "DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND ENGINE <> 'InnoDB' ORDER BY 1",
+                    "list the tables' storage engines");
+  if (!rows || rows->empty()) return;
+  std::string list;
+  for (const auto& row : *rows)
+    list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", row[0].value_or("?"),
+                        row[1].value_or("?"));
+  log::warn(fmt::format(
+      "not InnoDB: {}; the backup of these tables is consistent only if nothing writes to them "
+      "while it runs",
+      list));
+}
+
+// Dumps `database`, fingerprinting the dump and handing its bytes to `sink`
+// (null: discarded). Fails unless the dump is whole.
+Result<SnapshotInfo> dump_database(st_mysql* conn, const ConnectParams& params,
+                                   const std::string& database, ByteSink* sink) {
+  auto tool = find_dump_tool(conn);
+  if (!tool) return tl::unexpected(tool.error());
+  DumpFingerprint fingerprint;
+  DumpReader reader(
+      [&](const DumpStatement& statement) -> Result<void> {
+        fingerprint.add(statement);
+        return {};
+      },
+      [&](std::string_view table, std::string_view tuple) { fingerprint.add_row(table, tuple); },
+      DumpReader::Inserts::kSkip);
+  std::uint64_t size = 0;
+  auto ran = run_dump(*tool, params, database, [&](std::string_view bytes) -> Result<void> {
+    size += bytes.size();
+    if (auto r = reader.feed(bytes); !r) return r;
+    return sink ? sink->write(bytes) : Result<void>();
+  });
+  if (!ran) return tl::unexpected(ran.error());
+  if (auto r = reader.finish(); !r) return tl::unexpected(r.error());
+  if (!reader.looks_like_dump() || !reader.complete()) {
+    return fail(ErrorCode::kGeneral,
+                fmt::format("{} exited without finishing the dump (no completion comment)",
+                            tool->path.filename().string()));
+  }
+  if (sink) {
+    if (auto r = sink->finish(); !r) return tl::unexpected(r.error());
+  }
+  return SnapshotInfo{size, fingerprint.finish()};
+}
+
+}  // namespace
+
+Result<std::uint64_t> database_size(st_mysql* conn) {
+  auto rows = query(conn,
+                    "SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) FROM "
+                    "information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+                    "measure the database");
+  if (!rows) return tl::unexpected(rows.error());
+  return static_cast<std::uint64_t>(std::stoull((*rows)[0][0].value_or("0")));
+}
+
+Result<SnapshotInfo> snapshot(st_mysql* conn, const ConnectParams& params, ByteSink& sink) {
+  auto database = current_database(conn);
+  if (!database) return tl::unexpected(database.error());
+  report_non_transactional_tables(conn);
+  return dump_database(conn, params, *database, &sink);
+}
+
+// Used by mysql_restore.cc too (verify --deep).
+Result<ContentFingerprint> fingerprint_database(st_mysql* conn, const ConnectParams& params,
+                                                const std::string& database) {
+  auto dumped = dump_database(conn, params, database, nullptr);
+  if (!dumped) return tl::unexpected(dumped.error());
+  return std::move(dumped->fingerprint);
+}
+
+Result<ContentFingerprint> fingerprint(st_mysql* conn, const ConnectParams& params) {
+  auto database = current_database(conn);
+  if (!database) return tl::unexpected(database.error());
+  return fingerprint_database(conn, params, *database);
+}
+
+Result<void> drop_all_objects(st_mysql* conn, const std::string& extra_table) {
+  if (auto db = current_database(conn); !db) return tl::unexpected(db.error());
+  auto tables = query(conn,
+                      "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE "
+                      "TABLE_SCHEMA = DATABASE() ORDER BY 1",
+                      "list the database's tables");
+  if (!tables) return tl::unexpected(tables.error());
+  auto routines = query(conn,
+                        "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE "
+                        "ROUTINE_SCHEMA = DATABASE() ORDER BY 1, 2",
+                        "list the database's routines");
+  if (!routines) return tl::unexpected(routines.error());
+  auto events = query(conn,
+                      "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = "
+                      "DATABASE() ORDER BY 1",
+                      "list the database's events");
+  if (!events) return tl::unexpected(events.error());
+
+  std::vector<std::string> views, base, sequences;
+  for (const auto& row : *tables) {
+    const std::string type = row[1].value_or("");
+    auto& list = type == "VIEW" ? views : type == "SEQUENCE" ? sequences : base;
+    list.push_back(row[0].value_or(""));
+  }
+  std::vector<std::string> statements;
+  if (!views.empty()) statements.push_back("DROP VIEW IF EXISTS " + join_quoted(views));
+  // One statement for every table: foreign keys between them do not matter.
+  if (!base.empty()) statements.push_back("DROP TABLE IF EXISTS " + join_quoted(base));
+  if (!sequences.empty()) statements.push_back("DROP SEQUENCE IF EXISTS " + join_quoted(sequences));
+  for (const auto& row : *routines) {
+    std::string type = row[0].value_or("PROCEDURE");
+    if (type == "PACKAGE BODY") continue;  // goes with its package
+    statements.push_back(
+        fmt::format("DROP {} IF EXISTS {}", type, quote_identifier(row[1].value_or(""))));
+  }
+  for (const auto& row : *events)
+    statements.push_back("DROP EVENT IF EXISTS " + quote_identifier(row[0].value_or("")));
+  if (!extra_table.empty()) statements.push_back("DROP TABLE IF EXISTS " + extra_table);
+
+  // Foreign keys from other databases' tables must not stop the drop either.
+  if (auto r = exec(conn, "SET @migrate_fk = @@foreign_key_checks, foreign_key_checks = 0",
+                    "disable foreign key checks");
+      !r)
+    return r;
+  Result<void> result;
+  for (const auto& statement : statements) {
+    result = exec(conn, statement, "empty the database");
+    if (!result) {
+      result.error().message += fmt::format("\n  statement: {}", statement.substr(0, 200));
+      break;
+    }
+  }
+  (void)exec(conn, "SET foreign_key_checks = @migrate_fk", "restore foreign key checks");
+  return result;
+}
+
+std::vector<Driver::Check> tool_checks(st_mysql* conn) {
+  auto tool = find_dump_tool(conn);
+  if (!tool) return {{"mariadb-dump", false, tool.error().message}};
+  return {{tool->path.filename().string(), true,
+           fmt::format("{} ({})", tool->path.string(), tool->version_line)}};
+}
+
+}  // namespace migrate::mysql

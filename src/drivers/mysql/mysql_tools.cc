@@ -1,0 +1,99 @@
+#include "drivers/mysql/mysql_tools.h"
+
+#include <fmt/format.h>
+#include <mysql.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
+
+#include "drivers/child_process.h"
+
+namespace migrate::mysql {
+namespace {
+
+std::optional<std::filesystem::path> on_path(std::string_view name) {
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/bin:/bin";
+  while (!dirs.empty()) {
+    auto dir = dirs.substr(0, dirs.find(':'));
+    if (!dir.empty()) {
+      auto candidate = std::filesystem::path(dir) / name;
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    dirs.remove_prefix(std::min(dirs.size(), dir.size() + 1));
+  }
+  return std::nullopt;
+}
+
+std::string version_text(unsigned version) {
+  return fmt::format("{}.{}.{}", version / 10000, version / 100 % 100, version % 100);
+}
+
+}  // namespace
+
+unsigned parse_tool_version(std::string_view line) {
+  for (std::string_view marker : {"Distrib ", " from "}) {
+    size_t at = line.find(marker);
+    if (at == std::string_view::npos) continue;
+    unsigned parts[3] = {0, 0, 0};
+    size_t pos = at + marker.size();
+    for (int i = 0; i < 3 && pos < line.size(); ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(line[pos]))) break;
+      while (pos < line.size() && std::isdigit(static_cast<unsigned char>(line[pos])))
+        parts[i] = parts[i] * 10 + static_cast<unsigned>(line[pos++] - '0');
+      if (pos >= line.size() || line[pos] != '.') break;
+      ++pos;
+    }
+    if (parts[0] > 0) return parts[0] * 10000 + parts[1] * 100 + parts[2];
+  }
+  return 0;
+}
+
+Result<DumpTool> find_dump_tool(st_mysql* conn) {
+  auto path = on_path("mariadb-dump");
+  if (!path) path = on_path("mysqldump");
+  if (!path) {
+    return fail(ErrorCode::kUnsupported, "mariadb-dump (or mysqldump) not found on PATH",
+                "install the server's client tools: apt-get install mariadb-client");
+  }
+  auto line = first_output_line(*path, {"--version"});
+  if (!line) return tl::unexpected(line.error());
+  DumpTool tool{*path, *line};
+  unsigned tool_version = parse_tool_version(*line);
+  unsigned server_version = static_cast<unsigned>(mysql_get_server_version(conn));
+  bool maria = std::string_view(mysql_get_server_info(conn)).find("MariaDB") != std::string::npos;
+  // Compared on major.minor: a patch release does not add object kinds.
+  if (maria && tool_version > 0 && tool_version / 100 < server_version / 100) {
+    return fail(
+        ErrorCode::kRefused,
+        fmt::format("{} {} is older than the server (MariaDB {})", path->filename().string(),
+                    version_text(tool_version), version_text(server_version)),
+        fmt::format("found '{}'; install the client tools of the server's version",
+                    path->string()));
+  }
+  return tool;
+}
+
+Result<void> run_dump(const DumpTool& tool, const ConnectParams& params,
+                      const std::string& database,
+                      const std::function<Result<void>(std::string_view)>& output) {
+  // --no-defaults first: option files must not point the dump elsewhere.
+  std::vector<std::string> args{"--no-defaults"};
+  auto connection = params.tool_arguments();
+  args.insert(args.end(), connection.begin(), connection.end());
+  for (const char* option :
+       {"--single-transaction", "--routines", "--triggers", "--events", "--hex-blob",
+        "--skip-dump-date", "--skip-add-locks", "--skip-disable-keys", "--quick",
+        "--extended-insert", "--default-character-set=utf8mb4", "--max-allowed-packet=1G"})
+    args.emplace_back(option);
+  args.push_back(database);
+  auto child = Child::spawn(Command{tool.path, args, params.tool_environment(),
+                                    Command::Stream::kNull, Command::Stream::kPipe});
+  if (!child) return tl::unexpected(child.error());
+  auto ran = (*child)->run(nullptr, output);
+  if (!ran) ran.error().message = scrub(ran.error().message, params.password);
+  return ran;
+}
+
+}  // namespace migrate::mysql

@@ -17,12 +17,6 @@ namespace {
 
 constexpr std::string_view kEncryption = "aes-256-gcm";
 
-std::int64_t elapsed_ms(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               since)
-      .count();
-}
-
 std::string artifact_name(const std::string& id, const Driver& driver, const BackupSettings& s) {
   std::string format = driver.snapshot_format();
   std::string name = id + "." + format.substr(0, format.find('-'));

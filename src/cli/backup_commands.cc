@@ -242,9 +242,7 @@ Result<Output> safe_command(const Config& c, const CommandFlags& f) {
   auto started = std::chrono::steady_clock::now();
   auto report = run_safe(ctx, *catalog, request, *settings);
   if (!report) return tl::unexpected(report.error());
-  report->elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - started)
-                           .count();
+  report->elapsed_ms = elapsed_ms(started);
   return render_run(*report, c.url);
 }
 

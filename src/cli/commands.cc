@@ -7,6 +7,7 @@
 #include "migrate/catalog.h"
 #include "migrate/engine.h"
 #include "migrate/version.h"
+#include "util/clock.h"
 
 namespace migrate::cli {
 
@@ -34,12 +35,13 @@ Result<Output> with_engine(const Config& config, const CommandFlags& flags, Body
   auto started = std::chrono::steady_clock::now();
   auto report = body(ctx, *catalog);
   if (!report) return tl::unexpected(report.error());
-  report->elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - started).count();
+  report->elapsed_ms = elapsed_ms(started);
   return render_run(*report, config.url);
 }
 
-Execution execution(const CommandFlags& f) { return f.dry_run ? Execution::kDryRun : Execution::kApply; }
+Execution execution(const CommandFlags& f) {
+  return f.dry_run ? Execution::kDryRun : Execution::kApply;
+}
 
 RollbackOptions rollback_scope(const CommandFlags& f) {
   if (f.step) return {RollbackScope::kSteps, *f.step, {}};
@@ -48,9 +50,11 @@ RollbackOptions rollback_scope(const CommandFlags& f) {
 }
 
 void add_plan_flags(CLI::App* cmd, CommandFlags& f, bool up) {
-  cmd->add_option("--step", f.step, up ? "apply at most N migrations" : "roll back the last N migrations")
+  cmd->add_option("--step", f.step,
+                  up ? "apply at most N migrations" : "roll back the last N migrations")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--to", f.to, up ? "apply up to and including VERSION" : "roll back everything after VERSION");
+  cmd->add_option("--to", f.to,
+                  up ? "apply up to and including VERSION" : "roll back everything after VERSION");
   cmd->add_flag("--dry-run", f.dry_run, "print the plan and the SQL; change nothing");
 }
 
@@ -155,8 +159,10 @@ void add_commands(CLI::App& app, Action& action) {
 
   for (auto* cmd : {up, rollback, redo, reset, fresh}) {
     cmd->add_flag("--no-backup", f.no_backup, "do not back up first");
-    cmd->add_option("--compression", f.compression, "backup compression: zstd (default), gzip or none");
-    cmd->add_option("--key-file", f.key_file, "encrypt the backup with this key (default: MIGRATE_BACKUP_KEY)");
+    cmd->add_option("--compression", f.compression,
+                    "backup compression: zstd (default), gzip or none");
+    cmd->add_option("--key-file", f.key_file,
+                    "encrypt the backup with this key (default: MIGRATE_BACKUP_KEY)");
   }
 
   auto* seed = app.add_subcommand("seed", "run seeds/*.sql in name order, each in a transaction");

@@ -20,6 +20,7 @@
 #include "drivers/mysql/mysql_dump_format.h"
 #include "drivers/mysql/mysql_row_loader.h"
 #include "drivers/mysql/mysql_snapshot.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 namespace migrate::mysql {
@@ -147,24 +148,19 @@ Result<void> replay_file(st_mysql* main, const ConnectParams& params, const std:
 Result<void> replay(const ConnectParams& params, const std::string& database, ByteSource& source,
                     const std::filesystem::path& scratch_dir) {
   auto started = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                 started)
-        .count();
-  };
   auto file = ScratchFile::create(scratch_dir);
   if (!file) return tl::unexpected(file.error());
   if (auto r = spool(source, **file); !r) {
     r.error().message += "; the database was not changed";
     return r;
   }
-  log::debug(fmt::format("restore: dump read and checked after {} ms", elapsed()));
+  log::debug(fmt::format("restore: dump read and checked after {} ms", elapsed_ms(started)));
   auto main = connect(params, &database);
   if (!main) return tl::unexpected(main.error());
   auto result = drop_all_objects(main->get());
-  log::debug(fmt::format("restore: database emptied after {} ms", elapsed()));
+  log::debug(fmt::format("restore: database emptied after {} ms", elapsed_ms(started)));
   if (result) result = replay_file(main->get(), params, database, **file);
-  log::debug(fmt::format("restore: dump replayed after {} ms", elapsed()));
+  log::debug(fmt::format("restore: dump replayed after {} ms", elapsed_ms(started)));
   if (!result) {
     result.error().message += "\n  the database is partly restored (MySQL commits DDL as it goes)";
     result.error().hint = "fix the cause, then restore the backup again";

@@ -14,13 +14,6 @@
 #include <cstring>
 
 namespace migrate::postgres {
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  return text;
-}
 
 std::string Target::conninfo() const {
   std::string text;
@@ -143,22 +136,14 @@ std::optional<int> parse_tool_version(std::string_view line) {
 }
 
 Result<Tool> probe_tool(const std::filesystem::path& path) {
-  auto child = Child::spawn(
-      Command{path, {"--version"}, {}, Command::Stream::kNull, Command::Stream::kPipe});
-  if (!child) return tl::unexpected(child.error());
-  std::string output;
-  auto ran = (*child)->run(nullptr, [&](std::string_view bytes) -> Result<void> {
-    if (output.size() < 4096) output.append(bytes);
-    return {};
-  });
-  if (!ran) return tl::unexpected(ran.error());
-  std::string line(trim(std::string_view(output).substr(0, output.find('\n'))));
-  auto version = parse_tool_version(line);
+  auto line = first_output_line(path, {"--version"});
+  if (!line) return tl::unexpected(line.error());
+  auto version = parse_tool_version(*line);
   if (!version) {
     return fail(ErrorCode::kUnsupported,
-                fmt::format("cannot tell the version of '{}' from '{}'", path.string(), line));
+                fmt::format("cannot tell the version of '{}' from '{}'", path.string(), *line));
   }
-  return Tool{path, *version, line};
+  return Tool{path, *version, *line};
 }
 
 namespace {

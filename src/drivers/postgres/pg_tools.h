@@ -20,9 +20,10 @@
 #include <vector>
 
 #include "drivers/child_process.h"
-#include "drivers/row_set_hash.h"
 #include "drivers/postgres/postgres_snapshot.h"
+#include "drivers/row_set_hash.h"
 #include "migrate/error.h"
+#include "util/strings.h"
 
 namespace migrate::postgres {
 
@@ -132,8 +133,5 @@ class DumpScanner {
   SequencePositions sequences_;
   TableRows tables_;
 };
-
-// `text` without leading and trailing white space (libpq and tool messages).
-std::string_view trim(std::string_view text);
 
 }  // namespace migrate::postgres

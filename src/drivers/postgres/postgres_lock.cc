@@ -4,15 +4,12 @@
 #include <libpq-fe.h>
 
 #include <memory>
-#include <thread>
 
+#include "drivers/lock_poll.h"
 #include "drivers/postgres/postgres_conninfo.h"
-#include "util/log.h"
 
 namespace migrate::postgres {
 namespace {
-
-constexpr auto kPollInterval = std::chrono::milliseconds(100);
 
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
@@ -95,41 +92,17 @@ std::string AdvisoryLock::holder_description() {
 }
 
 Result<void> AdvisoryLock::acquire(std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool announced = false;
-  for (;;) {
-    auto locked = try_lock();
-    if (!locked) {
-      release();
-      return tl::unexpected(locked.error());
-    }
-    if (*locked) {
-      held_ = true;
-      return {};
-    }
-    bool expired = std::chrono::steady_clock::now() >= deadline;
-    if (announced && !expired) {
-      std::this_thread::sleep_for(kPollInterval);
-      continue;
-    }
-    std::string holder = holder_description();
-    std::string lock_name = fmt::format("advisory lock {} on database '{}'{}", key_, database_,
-                                        holder.empty() ? "" : fmt::format(" (held by {})", holder));
-    if (expired) {
-      release();
-      if (timeout.count() <= 0)  // a single attempt (doctor)
-        return fail(ErrorCode::kLock, fmt::format("another runner holds the {}", lock_name));
-      return fail(
-          ErrorCode::kLock,
-          fmt::format("timed out after {} s waiting for the {}: another runner holds it",
-                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), lock_name),
-          "wait for the other runner to finish, or raise --lock-timeout");
-    }
-    log::info(fmt::format("another runner holds the {}; waiting up to {} s", lock_name,
-                          std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
-    announced = true;
-    std::this_thread::sleep_for(kPollInterval);
-  }
+  auto taken =
+      poll_lock({[&] { return try_lock(); },
+                 [&] {
+                   std::string holder = holder_description();
+                   return fmt::format("advisory lock {} on database '{}'{}", key_, database_,
+                                      holder.empty() ? "" : fmt::format(" (held by {})", holder));
+                 },
+                 [&] { release(); }},
+                timeout);
+  held_ = taken.has_value();
+  return taken;
 }
 
 void AdvisoryLock::release() {

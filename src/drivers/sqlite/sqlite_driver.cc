@@ -14,6 +14,7 @@
 #include "drivers/sqlite/sqlite_restore.h"
 #include "drivers/sqlite/sqlite_snapshot.h"
 #include "drivers/tracking_rows.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/open_files.h"
 
@@ -262,15 +263,10 @@ Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::pa
   }
   restored_fingerprint_.reset();
   auto started = std::chrono::steady_clock::now();
-  auto ms = [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                 started)
-        .count();
-  };
   auto staged = sqlite::stage_snapshot(source, path_);
   if (!staged) return tl::unexpected(staged.error());
-  log::debug(
-      fmt::format("snapshot staged as '{}' ({} ms)", (*staged)->temporary_path().string(), ms()));
+  log::debug(fmt::format("snapshot staged as '{}' ({} ms)", (*staged)->temporary_path().string(),
+                         elapsed_ms(started)));
   // While the staged file syncs, it is locked (it will carry the runner lock
   // across the rename) and fingerprinted: the file about to become the
   // database, which nothing can change until this connection takes over.
@@ -281,11 +277,11 @@ Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::pa
       sqlite::lock_exclusively((*staged)->temporary_path(), guard).and_then([&] {
         return sqlite::fingerprint(guard.db);
       });
-  log::debug(fmt::format("staged snapshot fingerprinted ({} ms)", ms()));
+  log::debug(fmt::format("staged snapshot fingerprinted ({} ms)", elapsed_ms(started)));
   syncer.join();
   if (!synced) return synced;
   if (!restored) return tl::unexpected(restored.error());
-  log::debug(fmt::format("staged snapshot synced ({} ms)", ms()));
+  log::debug(fmt::format("staged snapshot synced ({} ms)", elapsed_ms(started)));
   if (auto r = sqlite::swap_in(db_, **staged, path_); !r) return r;
   if (auto r = reconnect(guard); !r) return r;
   restored_fingerprint_ = std::move(*restored);

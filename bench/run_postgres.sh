@@ -202,12 +202,18 @@ section_up() {
   local kind=${UP_KIND:-ddl}
   log "up (durable commits, $kind migrations)"
   make_migrations "$kind"
+  # The bench server is shared with the other sections and with other engineers' runs of
+  # them: the lock is held from switching durability on until it is off again, so that no
+  # other measurement runs on a server in this state (hyperfine runs without flock here).
+  local lock_fd
+  exec {lock_fd}>"$LOCK"
+  flock "$lock_fd"
   durable on
-  trap 'durable off' RETURN
+  trap "durable off; exec $lock_fd>&-; trap - RETURN" RETURN
   local U prep
   U="$(url_of bench_up)"
   prep="${PSQL[*]} '$SERVER' -c 'DROP DATABASE IF EXISTS bench_up WITH (FORCE)' -c 'CREATE DATABASE bench_up' && rm -rf $W/st_up"
-  "${HF[@]}" --runs "$UP_RUNS" --warmup 1 \
+  "${HF[@]:2}" --runs "$UP_RUNS" --warmup 1 \
     --export-json "$R/up-$kind.json" --export-markdown "$R/up-$kind.md" \
     -n "migrate up --no-backup" --prepare "$prep" \
       "$M up --no-backup --url '$U' -d $W/mig -b $W/st_up -q" \

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,18 @@ struct SnapshotInfo {
   std::uint64_t size = 0;  // bytes of the snapshot before compression
   ContentFingerprint fingerprint;
 };
+
+// Where a batch of scripts stopped (Driver::execute_batch): indexes into the
+// scripts given and into that script's statements, and the database's
+// message as execute() reports it.
+struct BatchFailure {
+  std::size_t script = 0;
+  std::size_t statement = 0;
+  Error error;
+};
+// When each script of a batch finished, in order.
+using BatchTimes = std::vector<std::chrono::steady_clock::time_point>;
+using BatchResult = tl::expected<BatchTimes, BatchFailure>;
 
 struct DriverOptions {
   std::string table = "schema_migrations";  // tracking table, already validated
@@ -59,6 +72,9 @@ class Driver {
   virtual Result<std::vector<AppliedMigration>> applied_migrations() = 0;
   virtual Result<void> record_applied(const AppliedMigration& row) = 0;
   virtual Result<void> remove_applied(std::string_view version) = 0;
+  // Records the rows of a whole batch (`up --atomic`), inside the caller's
+  // transaction. The default calls record_applied() for each.
+  virtual Result<void> record_applied_all(std::span<const AppliedMigration> rows);
 
   virtual Result<void> begin() = 0;
   virtual Result<void> commit() = 0;
@@ -67,6 +83,12 @@ class Driver {
   // Runs one statement. On failure the message is the database's own; the
   // engine adds the file, line and statement.
   virtual Result<void> execute(const Statement& statement) = 0;
+  // Runs every statement of `scripts` in order inside the caller's open
+  // transaction (`up --atomic`), stopping at the first that fails; the
+  // caller then rolls back. The default runs them one by one through
+  // execute(); PostgreSQL sends them all before reading a result (pipeline
+  // mode), which spares a round trip per statement.
+  virtual BatchResult execute_batch(std::span<const SqlScript* const> scripts);
 
   // Drops every table, view, trigger, index, sequence, routine and type
   // (`fresh`), the tracking table included.

@@ -18,16 +18,30 @@ std::string excerpt(const std::string& text) {
   return first;
 }
 
+Error statement_error(const LoadedScript& script, const Statement& statement, const Error& error) {
+  return Error{ErrorCode::kSql,
+               fmt::format("{}: line {}: {}\n  statement: {}", script.file_name(), statement.line,
+                           error.message, excerpt(statement.text)),
+               {}};
+}
+
 }  // namespace
+
+Result<BatchTimes> execute_batch(Driver& driver, std::span<const LoadedScript* const> scripts) {
+  std::vector<const SqlScript*> statements;
+  statements.reserve(scripts.size());
+  for (const LoadedScript* script : scripts) statements.push_back(&script->script);
+  auto finished = driver.execute_batch(statements);
+  if (finished) return std::move(*finished);
+  const LoadedScript& failed = *scripts[finished.error().script];
+  return tl::unexpected(statement_error(
+      failed, failed.script.statements[finished.error().statement], finished.error().error));
+}
 
 Result<void> execute_script(Driver& driver, const LoadedScript& script) {
   for (const auto& statement : script.script.statements) {
     auto r = driver.execute(statement);
-    if (!r) {
-      return fail(ErrorCode::kSql,
-                  fmt::format("{}: line {}: {}\n  statement: {}", script.file_name(),
-                              statement.line, r.error().message, excerpt(statement.text)));
-    }
+    if (!r) return tl::unexpected(statement_error(script, statement, r.error()));
   }
   return {};
 }
@@ -40,7 +54,16 @@ Result<std::int64_t> run_step(Driver& driver, const LoadedScript& script, Transa
   if (own_transaction) {
     if (auto r = driver.begin(); !r) return tl::unexpected(r.error());
   }
-  auto result = execute_script(driver, script);
+  // In a transaction, the file's statements go as one batch; a no-transaction
+  // file runs statement by statement, each committing alone.
+  Result<void> result;
+  if (script.script.no_transaction) {
+    result = execute_script(driver, script);
+  } else {
+    const LoadedScript* scripts[] = {&script};
+    if (auto finished = execute_batch(driver, scripts); !finished)
+      result = tl::unexpected(finished.error());
+  }
   auto duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - started)
                          .count();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 
 #include "engine/script_loader.h"
 #include "migrate/driver.h"
@@ -14,6 +15,12 @@ namespace migrate {
 // Runs every statement of `script`. The error names the file, the line and
 // the start of the failing statement.
 Result<void> execute_script(Driver& driver, const LoadedScript& script);
+
+// Runs `scripts` as one batch (Driver::execute_batch: PostgreSQL pipelines
+// it) inside the caller's transaction, which a failure leaves for the caller
+// to roll back. Returns when each script finished; the error names the file,
+// line and statement as execute_script()'s does.
+Result<BatchTimes> execute_batch(Driver& driver, std::span<const LoadedScript* const> scripts);
 
 // Executes `script` and then `record(duration_ms)` (insert or delete the
 // tracking row). With Transactions::kPerMigration both commit together, or

@@ -28,6 +28,62 @@ std::string partly_changed(const LoadedStep& step, const std::optional<std::stri
   return message + "\n  no backup was taken before this run (--no-backup)";
 }
 
+// The tracking rows of a batch that finished at `finished` (steady clock),
+// having started at `started`: each migration took the time since the one
+// before it finished.
+std::vector<AppliedMigration> batch_rows(const std::vector<LoadedStep>& steps,
+                                         const BatchTimes& finished,
+                                         std::chrono::steady_clock::time_point started,
+                                         std::int64_t batch,
+                                         const std::optional<std::string>& backup_id) {
+  auto system_now = std::chrono::system_clock::now();
+  auto steady_now = std::chrono::steady_clock::now();
+  std::vector<AppliedMigration> rows;
+  rows.reserve(steps.size());
+  auto previous = started;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    auto at = system_now - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                               steady_now - finished[i]);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(finished[i] - previous).count();
+    previous = finished[i];
+    rows.push_back({steps[i].file.version, steps[i].file.name, steps[i].script.checksum, batch,
+                    format_iso8601_utc(at), ms, backup_id});
+  }
+  return rows;
+}
+
+// `up --atomic`: one transaction holding every script, run as one batch
+// (PostgreSQL pipelines it), and then every row.
+Result<void> apply_atomic(Driver& driver, const std::vector<LoadedStep>& steps, std::int64_t batch,
+                          const std::optional<std::string>& backup_id, RunReport& report) {
+  if (auto r = driver.begin(); !r) return r;
+  std::vector<const LoadedScript*> scripts;
+  scripts.reserve(steps.size());
+  for (const auto& step : steps) scripts.push_back(&step.script);
+  auto started = std::chrono::steady_clock::now();
+  auto finished = execute_batch(driver, scripts);
+  std::vector<AppliedMigration> rows;
+  Result<void> result;
+  if (!finished) {
+    result = tl::unexpected(finished.error());
+  } else {
+    rows = batch_rows(steps, *finished, started, batch, backup_id);
+    result = driver.record_applied_all(rows);
+  }
+  if (result) result = driver.commit();
+  if (!result) {
+    (void)driver.rollback();
+    result.error().message += "\n  --atomic: every migration of this run was rolled back";
+    return result;
+  }
+  for (size_t i = 0; i < steps.size(); ++i) {
+    log::info(fmt::format("applied {} ({} ms)", steps[i].script.file_name(), rows[i].duration_ms));
+    report.steps.push_back(step_report(steps[i], Direction::kUp, rows[i].duration_ms));
+  }
+  report.batch = steps.empty() ? 0 : batch;
+  return {};
+}
+
 }  // namespace
 
 Result<std::vector<LoadedStep>> load_steps(const std::vector<MigrationFile>& files,
@@ -61,9 +117,8 @@ Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
                          Transactions transactions, std::int64_t batch,
                          const std::optional<std::string>& backup_id, RunReport& report) {
   if (auto r = driver.ensure_tracking_table(); !r) return r;
-  if (transactions == Transactions::kAtomic) {
-    if (auto r = driver.begin(); !r) return r;
-  }
+  if (transactions == Transactions::kAtomic)
+    return apply_atomic(driver, steps, batch, backup_id, report);
   for (const auto& step : steps) {
     auto record = [&](std::int64_t duration_ms) {
       return driver.record_applied({step.file.version, step.file.name, step.script.checksum, batch,
@@ -73,16 +128,10 @@ Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
     auto duration = run_step(driver, step.script, transactions, record);
     if (!duration) {
       Error error = duration.error();
-      if (transactions == Transactions::kAtomic) {
-        (void)driver.rollback();
-        error.message += "\n  --atomic: every migration of this run was rolled back";
-      } else {
-        if (!driver.transactional_ddl()) error.message += partly_changed(step, backup_id);
-        if (!report.steps.empty()) {
-          error.message +=
-              fmt::format("\n  {} migration(s) applied before it in this run stay applied",
-                          report.steps.size());
-        }
+      if (!driver.transactional_ddl()) error.message += partly_changed(step, backup_id);
+      if (!report.steps.empty()) {
+        error.message += fmt::format(
+            "\n  {} migration(s) applied before it in this run stay applied", report.steps.size());
       }
       return tl::unexpected(error);
     }
@@ -90,7 +139,6 @@ Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
     report.steps.push_back(step_report(step, Direction::kUp, *duration));
   }
   report.batch = steps.empty() ? 0 : batch;
-  if (transactions == Transactions::kAtomic) return driver.commit();
   return {};
 }
 

@@ -11,6 +11,7 @@
 
 #include "drivers/postgres/postgres_conninfo.h"
 #include "drivers/postgres/postgres_lock.h"
+#include "drivers/postgres_fixture.h"
 #include "drivers/postgres_test_support.h"
 #include "support/cli_fixture.h"
 #include "support/shell.h"
@@ -80,48 +81,6 @@ TEST(PostgresLockKeyTest, IsStableAndPerDatabaseAndTable) {
 }
 
 // --- against the server ------------------------------------------------------
-
-class PostgresDriverTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto server = postgres_test_url();
-    REQUIRE_SERVER(server);
-    database_ = std::make_unique<ScratchDatabase>(*server);
-    ASSERT_EQ(database_->creation_output(), "");
-    url_ = database_->url();
-  }
-
-  void migration(const std::string& version, const std::string& name, const std::string& up,
-                 const char* down = "") {
-    dir_.write("migrations/" + version + "_" + name + ".sql", up);
-    if (down) dir_.write("migrations/" + version + "_" + name + "_rollback.sql", down);
-  }
-  // The binary on this test's database, without backups (the commands that
-  // take one are given --no-backup).
-  CliResult run(std::vector<std::string> args) {
-    static const std::set<std::string> kBackingUp = {"up", "rollback", "redo", "reset", "fresh"};
-    if (kBackingUp.count(args.front())) args.push_back("--no-backup");
-    return run_cli(dir_.path(), args, {{"DATABASE_URL", url_}});
-  }
-  CliResult run_with_backup(const std::vector<std::string>& args) {
-    return run_cli(dir_.path(), args, {{"DATABASE_URL", url_}});
-  }
-  std::string query(const std::string& sql) { return psql(url_, sql); }
-  // Applied versions, comma-separated in version order.
-  std::string applied() {
-    if (!exists("schema_migrations")) return "";
-    return query(
-        "SELECT coalesce(string_agg(version, ',' ORDER BY version), '') FROM "
-        "schema_migrations");
-  }
-  bool exists(const std::string& relation) {
-    return query("SELECT to_regclass('" + relation + "') IS NOT NULL") == "t";
-  }
-
-  TempDir dir_;
-  std::unique_ptr<ScratchDatabase> database_;
-  std::string url_;
-};
 
 // Three reversible migrations creating tables a, b and c.
 class PostgresLifecycleTest : public PostgresDriverTest {
@@ -266,7 +225,18 @@ TEST_F(PostgresDriverTest, FreshKeepsExtensionObjects) {
   EXPECT_EQ(query("SELECT count(*) FROM pg_extension WHERE extname = 'citext'"), "1");
 }
 
-TEST_F(PostgresDriverTest, RunsDollarQuotedFunctionsDoBlocksAndTriggers) {
+// The same file through statement-at-a-time execution and through --atomic's
+// pipeline.
+class PostgresScriptTest : public PostgresDriverTest,
+                           public ::testing::WithParamInterface<const char*> {
+ protected:
+  std::vector<std::string> up_args() const {
+    if (!*GetParam()) return {"up"};
+    return {"up", GetParam()};
+  }
+};
+
+TEST_P(PostgresScriptTest, RunsDollarQuotedFunctionsDoBlocksAndTriggers) {
   migration("20260101000000", "audit", R"sql(-- a file of many statements
 CREATE TABLE events (id serial PRIMARY KEY, name text, created text);
 
@@ -290,7 +260,7 @@ END
 $$;
 )sql",
             "DROP TABLE events; DROP FUNCTION stamp();");
-  auto up = run({"up"});
+  auto up = run(up_args());
   ASSERT_EQ(up.exit_code, 0) << up.err;
   EXPECT_EQ(query("SELECT name || '|' || created FROM events"),
             "first; of all|stamped;first; of all");
@@ -318,7 +288,7 @@ TEST_F(PostgresDriverTest, ErrorNamesTheLineAndRollsBackOnlyThatMigration) {
   EXPECT_FALSE(exists("later"));
 }
 
-TEST_F(PostgresDriverTest, ErrorInsideADoBlockNamesTheFileLine) {
+TEST_P(PostgresScriptTest, ErrorInsideADoBlockNamesTheFileLine) {
   migration("20260101000000", "do_fail",
             "SELECT 1;\n"
             "DO $$\n"  // line 2: the body's line 1
@@ -326,10 +296,14 @@ TEST_F(PostgresDriverTest, ErrorInsideADoBlockNamesTheFileLine) {
             "  RAISE EXCEPTION 'boom %', 42;\n"  // line 4
             "END\n"
             "$$;\n");
-  auto r = run({"up"});
+  auto r = run(up_args());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.err, "20260101000000_do_fail.sql: line 2: boom 42 (at line 4, SQLSTATE P0001)");
+  EXPECT_EQ(applied(), "");
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, PostgresScriptTest, ::testing::Values("", "--atomic"),
+                         [](const auto& info) { return *info.param ? "Atomic" : "PerMigration"; });
 
 TEST_F(PostgresDriverTest, NoTransactionFileRunsCreateIndexConcurrently) {
   migration("20260101000000", "table", "CREATE TABLE big (id int); INSERT INTO big VALUES (1);");

@@ -9,7 +9,9 @@
 #include <set>
 
 #include "drivers/postgres/pg_tools.h"
+#include "drivers/postgres/postgres_batch.h"
 #include "drivers/postgres/postgres_conninfo.h"
+#include "drivers/postgres/postgres_errors.h"
 #include "drivers/postgres/postgres_lock.h"
 #include "drivers/postgres/postgres_snapshot.h"
 #include "drivers/tracking_rows.h"
@@ -20,71 +22,12 @@ namespace {
 
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
-std::string trim_end(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
-  return s;
-}
-
-std::string field(const PGresult* result, int code) {
-  const char* value = PQresultErrorField(result, code);
-  return value ? trim_end(value) : std::string();
-}
-
-// Lines before the 1-based character `position` of UTF-8 `text`.
-int newlines_before(std::string_view text, long position) {
-  int lines = 0;
-  long characters = 0;
-  for (char c : text) {
-    if ((static_cast<unsigned char>(c) & 0xC0) == 0x80) continue;  // continuation byte
-    if (++characters >= position) break;
-    if (c == '\n') ++lines;
-  }
-  return lines;
-}
-
-// The file line of an error inside a DO block's body: PL/pgSQL numbers the
-// body's lines from the line of its opening quote ("inline_code_block line 3").
-std::optional<int> do_block_line(const Statement& statement, const std::string& context) {
-  static constexpr std::string_view kMarker = "inline_code_block line ";
-  size_t at = context.find(kMarker);
-  if (at == std::string::npos) return std::nullopt;
-  int body_line = std::atoi(context.c_str() + at + kMarker.size());
-  size_t quote = statement.text.find_first_of("$'");
-  if (body_line <= 0 || quote == std::string::npos) return std::nullopt;
-  int lines = 0;
-  for (size_t i = 0; i < quote; ++i) lines += statement.text[i] == '\n';
-  return statement.line + lines + body_line - 1;
-}
-
-// The server's message, the file line it points at, SQLSTATE, detail and hint.
-std::string describe_error(const PGresult* result, const Statement& statement) {
-  std::string primary = field(result, PG_DIAG_MESSAGE_PRIMARY);
-  if (primary.empty()) primary = trim_end(PQresultErrorMessage(result));
-  std::string context = field(result, PG_DIAG_CONTEXT);
-  std::optional<int> line;
-  if (std::string position = field(result, PG_DIAG_STATEMENT_POSITION); !position.empty()) {
-    line = statement.line + newlines_before(statement.text, std::atol(position.c_str()));
-  } else {
-    line = do_block_line(statement, context);
-  }
-  std::string where;
-  if (line && statement.line > 0) where = fmt::format("at line {}, ", *line);
-  std::string message =
-      fmt::format("{} ({}SQLSTATE {})", primary, where, field(result, PG_DIAG_SQLSTATE));
-  if (auto detail = field(result, PG_DIAG_MESSAGE_DETAIL); !detail.empty())
-    message += "\n  DETAIL: " + detail;
-  if (auto hint = field(result, PG_DIAG_MESSAGE_HINT); !hint.empty())
-    message += "\n  HINT: " + hint;
-  if (!context.empty()) message += "\n  CONTEXT: " + context.substr(0, context.find('\n'));
-  return message;
-}
-
 // Server notices: what a migration says (RAISE NOTICE) is shown; what our
 // own statements cause ("relation already exists, skipping") is debug.
 void on_notice(void* user_statement, const PGresult* notice) {
-  std::string severity = field(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
-  std::string message =
-      fmt::format("server {}: {}", severity, field(notice, PG_DIAG_MESSAGE_PRIMARY));
+  std::string severity = postgres::error_field(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+  std::string message = fmt::format("server {}: {}", severity,
+                                    postgres::error_field(notice, PG_DIAG_MESSAGE_PRIMARY));
   if (severity == "WARNING")
     log::warn(message);
   else if (*static_cast<bool*>(user_statement) && (severity == "NOTICE" || severity == "INFO"))
@@ -170,6 +113,7 @@ class PostgresDriver final : public Driver {
   Result<std::vector<AppliedMigration>> applied_migrations() override;
   Result<void> record_applied(const AppliedMigration& row) override { return rows_.insert(row); }
   Result<void> remove_applied(std::string_view version) override { return rows_.remove(version); }
+  Result<void> record_applied_all(std::span<const AppliedMigration> rows) override;
 
   Result<void> begin() override { return run("BEGIN"); }
   Result<void> commit() override;
@@ -178,6 +122,7 @@ class PostgresDriver final : public Driver {
     return run("ROLLBACK");
   }
   Result<void> execute(const Statement& statement) override;
+  BatchResult execute_batch(std::span<const SqlScript* const> scripts) override;
   Result<void> drop_all_objects() override;
 
   std::string snapshot_format() const override { return "postgres-sql"; }
@@ -199,6 +144,9 @@ class PostgresDriver final : public Driver {
   // Runs one of our own statements (no rows wanted).
   Result<void> run(const std::string& sql) { return execute(Statement{sql, 0}, false); }
   Result<void> execute(const Statement& statement, bool from_user);
+  // What execute() reports for a statement that failed with `result` (null
+  // when libpq gave none).
+  Error statement_failure(const PGresult* result, const Statement& statement) const;
   // The tracking table's columns; nullopt when it does not exist.
   Result<std::optional<std::set<std::string>>> tracking_columns();
   Result<std::vector<std::string>> drop_statements();
@@ -252,13 +200,39 @@ Result<void> PostgresDriver::execute(const Statement& statement, bool from_user)
     default:
       break;
   }
+  return tl::unexpected(statement_failure(result.get(), statement));
+}
+
+Error PostgresDriver::statement_failure(const PGresult* result, const Statement& statement) const {
   if (PQstatus(conn_) == CONNECTION_BAD) {
-    return fail(ErrorCode::kConnection,
-                fmt::format("lost the connection to '{}': {}", url_.masked(),
-                            postgres::connection_message(PQerrorMessage(conn_), url_.password)));
+    return {ErrorCode::kConnection,
+            fmt::format("lost the connection to '{}': {}", url_.masked(),
+                        postgres::connection_message(PQerrorMessage(conn_), url_.password)),
+            {}};
   }
-  if (!result) return fail(ErrorCode::kSql, trim_end(PQerrorMessage(conn_)));
-  return fail(ErrorCode::kSql, describe_error(result.get(), statement));
+  if (!result) return {ErrorCode::kSql, postgres::trim_end(PQerrorMessage(conn_)), {}};
+  return {ErrorCode::kSql, postgres::describe_error(result, statement), {}};
+}
+
+BatchResult PostgresDriver::execute_batch(std::span<const SqlScript* const> scripts) {
+  // One statement gains nothing from a pipeline: it keeps the simple protocol.
+  std::size_t statements = 0;
+  for (const SqlScript* script : scripts) statements += script->statements.size();
+  if (statements <= 1 || !postgres::pipelinable(scripts)) return Driver::execute_batch(scripts);
+  in_user_statement_ = true;
+  auto finished = postgres::run_pipeline(
+      conn_, scripts, [this](const PGresult* result, const Statement& statement) {
+        return statement_failure(result, statement);
+      });
+  in_user_statement_ = false;
+  return finished;
+}
+
+Result<void> PostgresDriver::record_applied_all(std::span<const AppliedMigration> rows) {
+  return postgres::insert_rows(conn_, table_, rows,
+                               [this](const PGresult* result, const Statement& statement) {
+                                 return statement_failure(result, statement);
+                               });
 }
 
 std::vector<Driver::Check> PostgresDriver::doctor_checks() {
@@ -282,7 +256,7 @@ Result<void> PostgresDriver::commit() {
   }
   ResultPtr result(PQexec(conn_, "COMMIT"), &PQclear);
   if (PQresultStatus(result.get()) != PGRES_COMMAND_OK)
-    return fail(ErrorCode::kSql, describe_error(result.get(), Statement{"COMMIT", 0}));
+    return fail(ErrorCode::kSql, postgres::describe_error(result.get(), Statement{"COMMIT", 0}));
   if (std::string_view(PQcmdStatus(result.get())) == "ROLLBACK")
     return fail(ErrorCode::kSql, "the transaction failed and was rolled back instead of committed");
   return {};
@@ -300,7 +274,7 @@ Result<std::optional<std::set<std::string>>> PostgresDriver::tracking_columns() 
       &PQclear);
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
     return fail(ErrorCode::kSql, fmt::format("cannot inspect table '{}': {}", options_.table,
-                                             describe_error(result.get(), Statement{})));
+                                             postgres::describe_error(result.get(), Statement{})));
   }
   if (PQntuples(result.get()) == 0 || std::string_view(PQgetvalue(result.get(), 0, 0)) != "t")
     return std::optional<std::set<std::string>>();
@@ -346,7 +320,7 @@ Result<std::vector<std::string>> PostgresDriver::drop_statements() {
   ResultPtr result(PQexec(conn_, kDropStatementsQuery), &PQclear);
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
     return fail(ErrorCode::kSql, fmt::format("cannot list the database's objects: {}",
-                                             describe_error(result.get(), Statement{})));
+                                             postgres::describe_error(result.get(), Statement{})));
   }
   std::vector<std::string> statements;
   for (int i = 0; i < PQntuples(result.get()); ++i)

@@ -1,0 +1,25 @@
+// Turning the server's error reports into migrate's messages: the primary
+// message, the line of the migration file it points at, SQLSTATE, detail,
+// hint and context. Shared by statement-at-a-time execution and the pipeline.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <string>
+
+#include "migrate/sql_script.h"
+
+namespace migrate::postgres {
+
+// `text` without trailing newlines and blanks.
+std::string trim_end(std::string text);
+
+// One field of an error or notice (PG_DIAG_...), trimmed; empty when absent.
+std::string error_field(const PGresult* result, int code);
+
+// "relation "x" does not exist (at line 5, SQLSTATE 42P01)" and the detail,
+// hint and context lines; the line is that of the file `statement` came from
+// (none for our own statements, whose line is 0).
+std::string describe_error(const PGresult* result, const Statement& statement);
+
+}  // namespace migrate::postgres

@@ -15,7 +15,8 @@
 #   up       hyperfine, with fsync and synchronous_commit on: 1,000 small migrations
 #            (UP_KIND=ddl: a table, an index and a row each; UP_KIND=data: one INSERT each): migrate up (--no-backup and with its backup),
 #            psql running the same statements in the same per-migration transactions with the
-#            same bookkeeping rows, dbmate up; migrate up --atomic vs dbmate
+#            same bookkeeping rows, dbmate up; migrate up --atomic vs dbmate; and the floor:
+#            psql -1 running the statements alone (no bookkeeping) in one transaction
 #   report   prints the hyperfine tables and sizes
 #
 # Every measurement runs under `flock /tmp/migrate-bench.lock`, so that benchmarks of
@@ -184,6 +185,9 @@ for i in range(1, 1001):
                 f"to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), 1);\nCOMMIT;")
 with open(f"{w}/up.sql", "w") as f:
     f.write("\n".join(psql) + "\n")
+# The floor for any client: the statements alone in one transaction, no bookkeeping.
+with open(f"{w}/floor.sql", "w") as f:
+    f.write("".join(b.split("\n", 1)[1].rsplit("INSERT INTO schema_migrations", 1)[0] for b in psql[1:]))
 PY
 }
 
@@ -224,10 +228,16 @@ section_up() {
     -n "dbmate up" --prepare "$prep" \
       "$DBMATE --url '$U' --migrations-dir $W/dbmate --no-dump-schema up > /dev/null" \
     -n "migrate up --atomic --no-backup" --prepare "$prep" \
-      "$M up --atomic --no-backup --url '$U' -d $W/mig -b $W/st_up -q" >&2
+      "$M up --atomic --no-backup --url '$U' -d $W/mig -b $W/st_up -q" \
+    -n "psql -1, the statements alone (floor)" --prepare "$prep" \
+      "${PSQL[*]} -1 -o /dev/null -f $W/floor.sql '$U'" >&2
   # what was measured did the work
   [[ $(sql "SELECT count(*) FROM pg_database WHERE datname = 'bench_up'") == 1 ]]
   local n
+  n=$("${PSQL[@]}" -At "$U" -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+  [[ $n == 1 || $n == 1000 ]] || { log "up: the floor script made $n tables"; exit 1; }
+  "${PSQL[@]}" -q "$SERVER" -c 'DROP DATABASE bench_up WITH (FORCE)' -c 'CREATE DATABASE bench_up'
+  "$M" up --atomic --no-backup --url "$U" -d "$W/mig" -b "$W/st_up" -q >/dev/null
   n=$("${PSQL[@]}" -At "$U" -c "SELECT count(*) FROM schema_migrations")
   [[ $n == 1000 ]] || { log "up: expected 1000 rows in schema_migrations, found $n"; exit 1; }
   sql "DROP DATABASE IF EXISTS bench_up WITH (FORCE)"
@@ -261,6 +271,8 @@ for kind in ("ddl", "data"):
     ratio(u, "migrate up --no-backup", "psql (same transactions and rows)")
     ratio(u, "migrate up", "psql (same transactions and rows)")
     ratio(u, "dbmate up", "migrate up --atomic --no-backup")
+    ratio(u, "migrate up --atomic --no-backup", "psql -1, the statements alone (floor)")
+    ratio(u, "dbmate up", "psql -1, the statements alone (floor)")
 PY
 }
 

@@ -85,8 +85,8 @@ SELECT name FROM events;  -- rows in a result are read and dropped
             "20260103000000:empty:64:true:true:true");
 }
 
-TEST_F(PostgresAtomicTest, RecordsMoreRowsThanOneInsertCarries) {
-  constexpr int kMigrations = 1001;  // a thousand rows an INSERT: two statements
+TEST_F(PostgresAtomicTest, RecordsEveryRowOfALargeBatch) {
+  constexpr int kMigrations = 1001;
   for (int i = 1; i <= kMigrations; ++i) {
     char version[32];  // 2026-01-01, one a minute
     std::snprintf(version, sizeof version, "20260101%02d%02d00", i / 60, i % 60);
@@ -103,6 +103,23 @@ TEST_F(PostgresAtomicTest, RecordsMoreRowsThanOneInsertCarries) {
   auto again = up_atomic();
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(rows(), "1002");
+}
+
+TEST_F(PostgresAtomicTest, AdoptsADbmateTableAndRecordsTheBackupOfTheRun) {
+  migration("20260101000000", "a", "CREATE TABLE a (id int);");
+  migration("20260102000000", "b", "CREATE TABLE b (id int);\nINSERT INTO b VALUES (1);");
+  migration("20260103000000", "c", "CREATE TABLE c (id int);");
+  ASSERT_EQ(query("CREATE TABLE a (id int);"
+                  "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);"
+                  "INSERT INTO schema_migrations VALUES ('20260101000000')"),
+            "");
+  auto r = run_with_backup({"up", "--atomic"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string backup = query("SELECT DISTINCT backup_id FROM schema_migrations WHERE batch = 1");
+  EXPECT_CONTAINS(backup, "_pre-up");
+  EXPECT_EQ(query("SELECT string_agg(version || ':' || name || ':' || batch, ',' ORDER BY "
+                  "version) FROM schema_migrations"),
+            "20260101000000::0,20260102000000:b:1,20260103000000:c:1");
 }
 
 TEST_F(PostgresAtomicTest, CopyFromStdinRunsTheOldWayAndIsRefusedWithItsMessage) {

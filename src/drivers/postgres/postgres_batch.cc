@@ -18,6 +18,31 @@ bool is_copy(const Statement& statement) {
   return token && token->is_keyword("copy");
 }
 
+// `text` as a field of COPY's text format.
+std::string copy_field(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 bool succeeded(ExecStatusType status) {
   return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY;
 }
@@ -112,42 +137,32 @@ BatchResult run_pipeline(PGconn* conn, std::span<const SqlScript* const> scripts
 
 Result<void> insert_rows(PGconn* conn, const std::string& table,
                          std::span<const AppliedMigration> rows, const StatementFailure& failure) {
-  constexpr std::size_t kRowsPerStatement = 1000;  // 7 parameters a row; the limit is 65,535
-  constexpr int kColumns = 7;
-  for (std::size_t begin = 0; begin < rows.size(); begin += kRowsPerStatement) {
-    auto chunk = rows.subspan(begin, std::min(kRowsPerStatement, rows.size() - begin));
-    std::string sql = fmt::format(
-        "INSERT INTO {} (version, name, checksum, batch, applied_at, duration_ms, backup_id) "
-        "VALUES ",
-        table);
-    std::vector<std::string> numbers;
-    numbers.reserve(chunk.size() * 2);
-    for (const auto& row : chunk) {
-      numbers.push_back(std::to_string(row.batch));
-      numbers.push_back(std::to_string(row.duration_ms));
-    }
-    std::vector<const char*> values;
-    values.reserve(chunk.size() * kColumns);
-    for (std::size_t k = 0; k < chunk.size(); ++k) {
-      const auto& row = chunk[k];
-      int p = static_cast<int>(k) * kColumns;
-      sql += fmt::format("{}(${},${},${},${},${},${},${})", k ? "," : "", p + 1, p + 2, p + 3,
-                         p + 4, p + 5, p + 6, p + 7);
-      values.insert(values.end(),
-                    {row.version.c_str(), row.name.c_str(), row.checksum.c_str(),
-                     numbers[2 * k].c_str(), row.applied_at.c_str(), numbers[2 * k + 1].c_str(),
-                     row.backup_id ? row.backup_id->c_str() : nullptr});
-    }
-    ResultPtr result(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                                  values.data(), nullptr, nullptr, 0),
-                     &PQclear);
-    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-      return fail(ErrorCode::kSql, fmt::format("cannot record migrations {} to {} in '{}': {}",
-                                               chunk.front().version, chunk.back().version, table,
-                                               failure(result.get(), Statement{}).message));
-    }
+  if (rows.empty()) return {};
+  auto failed = [&](const PGresult* result) {
+    return fail(ErrorCode::kSql,
+                fmt::format("cannot record migrations {} to {} in '{}': {}", rows.front().version,
+                            rows.back().version, table, failure(result, Statement{}).message));
+  };
+  std::string copy = fmt::format(
+      "COPY {} (version, name, checksum, batch, applied_at, duration_ms, backup_id) FROM STDIN",
+      table);
+  ResultPtr started(PQexec(conn, copy.c_str()), &PQclear);
+  if (PQresultStatus(started.get()) != PGRES_COPY_IN) return failed(started.get());
+  std::string data;
+  for (const auto& row : rows) {
+    data += copy_field(row.version) + '\t' + copy_field(row.name) + '\t' +
+            copy_field(row.checksum) + '\t' + std::to_string(row.batch) + '\t' +
+            copy_field(row.applied_at) + '\t' + std::to_string(row.duration_ms) + '\t' +
+            (row.backup_id ? copy_field(*row.backup_id) : std::string("\\N")) + '\n';
   }
-  return {};
+  bool sent = PQputCopyData(conn, data.data(), static_cast<int>(data.size())) == 1;
+  PQputCopyEnd(conn, sent ? nullptr : "migrate could not send the rows");
+  ResultPtr done(PQgetResult(conn), &PQclear);
+  bool ok = PQresultStatus(done.get()) == PGRES_COMMAND_OK;
+  auto result = ok ? Result<void>() : failed(done.get());
+  done.reset();
+  while (PGresult* rest = PQgetResult(conn)) PQclear(rest);
+  return result;
 }
 
 }  // namespace migrate::postgres

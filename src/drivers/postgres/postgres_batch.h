@@ -1,7 +1,7 @@
 // `up --atomic` in a handful of round trips instead of one per statement and
 // one per row: every statement of every migration goes through libpq's
 // pipeline mode (sent back to back, results read afterwards), and the
-// tracking rows of the whole batch go in one INSERT.
+// tracking rows of the whole batch go in one COPY.
 //
 // Only what the pipeline can carry goes through it: COPY needs a client
 // stream, so a batch holding a COPY runs statement by statement, where
@@ -36,7 +36,9 @@ using StatementFailure = std::function<Error(const PGresult* result, const State
 BatchResult run_pipeline(PGconn* conn, std::span<const SqlScript* const> scripts,
                          const StatementFailure& failure);
 
-// Inserts `rows` into `table` (schema-qualified), a thousand rows a statement.
+// Inserts `rows` into `table` (schema-qualified) with one COPY: the server
+// converts each field with its column's input function, so an adopted table
+// whose columns have other types takes them as an INSERT would.
 Result<void> insert_rows(PGconn* conn, const std::string& table,
                          std::span<const AppliedMigration> rows, const StatementFailure& failure);
 

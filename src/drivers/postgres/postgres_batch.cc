@@ -79,9 +79,10 @@ std::optional<BatchFailure> send_all(PGconn* conn, std::span<const SqlScript* co
       return BatchFailure{i, statements.size() - 1, failure(nullptr, statements.back())};
   }
   if (!PQpipelineSync(conn)) {
-    const SqlScript& last = *scripts.back();  // the caller saw a statement, so one exists
-    return BatchFailure{scripts.size() - 1, last.statements.size() - 1,
-                        failure(nullptr, last.statements.back())};
+    std::size_t i = scripts.size() - 1;
+    while (scripts[i]->statements.empty()) --i;  // the caller saw a statement, so one exists
+    return BatchFailure{i, scripts[i]->statements.size() - 1,
+                        failure(nullptr, scripts[i]->statements.back())};
   }
   return std::nullopt;
 }
@@ -113,6 +114,7 @@ BatchResult run_pipeline(PGconn* conn, std::span<const SqlScript* const> scripts
     return tl::unexpected(BatchFailure{i, 0, failure(nullptr, scripts[i]->statements.front())});
   }
   if (auto stopped = send_all(conn, scripts, failure)) {
+    PQpipelineSync(conn);  // so that what was sent is answered (a lost connection ends it anyway)
     finish_pipeline(conn);
     return tl::unexpected(std::move(*stopped));
   }

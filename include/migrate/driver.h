@@ -44,8 +44,14 @@ struct BatchFailure {
 using BatchTimes = std::vector<std::chrono::steady_clock::time_point>;
 using BatchResult = tl::expected<BatchTimes, BatchFailure>;
 
+// Whether the command will take the runner lock. kOpenAhead lets a driver
+// whose lock lives on a connection of its own (PostgreSQL) open that
+// connection while the main one opens, instead of after it.
+enum class LockConnection { kWhenAcquired, kOpenAhead };
+
 struct DriverOptions {
   std::string table = "schema_migrations";  // tracking table, already validated
+  LockConnection lock_connection = LockConnection::kWhenAcquired;
 };
 
 class Driver {

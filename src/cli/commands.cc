@@ -26,7 +26,9 @@ Result<Output> with_engine(const Config& config, const CommandFlags& flags, Body
   if (!catalog) return tl::unexpected(catalog.error());
   auto settings = backup_settings(config, flags);
   if (!settings) return tl::unexpected(settings.error());
-  auto driver = connect(config);
+  // Every command run here takes the runner lock, except a dry run.
+  auto driver =
+      connect(config, flags.dry_run ? LockConnection::kWhenAcquired : LockConnection::kOpenAhead);
   if (!driver) return tl::unexpected(driver.error());
   NoBackup no_backup;
   StoreBackupHook store_backup(*settings);

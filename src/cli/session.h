@@ -11,8 +11,10 @@
 namespace migrate::cli {
 
 // Opens the configured database; with --wait, retries until it accepts
-// connections or the wait is over.
-Result<std::unique_ptr<Driver>> connect(const Config& config);
+// connections or the wait is over. kOpenAhead for a command that will take
+// the runner lock.
+Result<std::unique_ptr<Driver>> connect(
+    const Config& config, LockConnection lock_connection = LockConnection::kWhenAcquired);
 
 // For reset, fresh and restore: asks on a terminal (type `yes`), requires
 // --yes without one.

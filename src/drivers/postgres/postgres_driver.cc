@@ -84,15 +84,15 @@ ORDER BY ord, stmt
 
 class PostgresDriver final : public Driver {
  public:
-  PostgresDriver(const DatabaseUrl& url, std::string conninfo, std::string table,
-                 std::unique_ptr<soci::session> session, DriverOptions options)
+  PostgresDriver(const DatabaseUrl& url, std::unique_ptr<postgres::AdvisoryLock> lock,
+                 std::string table, std::unique_ptr<soci::session> session, DriverOptions options)
       : url_(url),
         session_(std::move(session)),
         conn_(static_cast<soci::postgresql_session_backend*>(session_->get_backend())->conn_),
         options_(std::move(options)),
         table_(std::move(table)),
         rows_(*session_, table_),
-        lock_(std::move(conninfo), url.password, url.masked(), url.database, options_.table) {
+        lock_(std::move(lock)) {
     PQsetNoticeReceiver(conn_, on_notice, &in_user_statement_);
   }
 
@@ -105,9 +105,9 @@ class PostgresDriver final : public Driver {
   }
 
   Result<void> acquire_lock(std::chrono::milliseconds timeout) override {
-    return lock_.acquire(timeout);
+    return lock_->acquire(timeout);
   }
-  void release_lock() override { lock_.release(); }
+  void release_lock() override { lock_->release(); }
 
   Result<void> ensure_tracking_table() override;
   Result<std::vector<AppliedMigration>> applied_migrations() override;
@@ -166,7 +166,7 @@ class PostgresDriver final : public Driver {
   DriverOptions options_;
   std::string table_;  // options_.table, schema-qualified when it was not
   TrackingRows rows_;
-  postgres::AdvisoryLock lock_;
+  std::unique_ptr<postgres::AdvisoryLock> lock_;
   bool in_user_statement_ = false;  // for on_notice
 };
 
@@ -379,6 +379,9 @@ Result<std::unique_ptr<Driver>> open_postgres_driver(const DatabaseUrl& url,
                                                      const DriverOptions& options) {
   auto conninfo = postgres::build_conninfo(url, postgres::Password::kInclude);
   if (!conninfo) return tl::unexpected(conninfo.error());
+  auto lock = std::make_unique<postgres::AdvisoryLock>(*conninfo, url.password, url.masked(),
+                                                       url.database, options.table);
+  if (options.lock_connection == LockConnection::kOpenAhead) lock->open_ahead();
   std::unique_ptr<soci::session> session;
   try {
     session = std::make_unique<soci::session>(*soci::factory_postgresql(), *conninfo);
@@ -395,7 +398,7 @@ Result<std::unique_ptr<Driver>> open_postgres_driver(const DatabaseUrl& url,
   PGconn* conn = static_cast<soci::postgresql_session_backend*>(session->get_backend())->conn_;
   std::string table = qualified_table(conn, options.table);
   return std::unique_ptr<Driver>(
-      std::make_unique<PostgresDriver>(url, *conninfo, table, std::move(session), options));
+      std::make_unique<PostgresDriver>(url, std::move(lock), table, std::move(session), options));
 }
 
 }  // namespace migrate

@@ -45,12 +45,19 @@ AdvisoryLock::AdvisoryLock(std::string conninfo, std::string password, std::stri
       key_(advisory_lock_key(database_, table)) {}
 
 AdvisoryLock::~AdvisoryLock() {
+  if (ahead_.valid()) PQfinish(ahead_.get());
   if (conn_) PQfinish(conn_);  // closing the session releases the lock
+}
+
+void AdvisoryLock::open_ahead() {
+  if (conn_ || ahead_.valid()) return;
+  ahead_ = std::async(std::launch::async,
+                      [conninfo = conninfo_] { return PQconnectdb(conninfo.c_str()); });
 }
 
 Result<bool> AdvisoryLock::try_lock() {
   if (!conn_) {
-    conn_ = PQconnectdb(conninfo_.c_str());
+    conn_ = ahead_.valid() ? ahead_.get() : PQconnectdb(conninfo_.c_str());
     if (PQstatus(conn_) != CONNECTION_OK) {
       std::string message = connection_message(PQerrorMessage(conn_), password_);
       PQfinish(conn_);
@@ -106,6 +113,7 @@ Result<void> AdvisoryLock::acquire(std::chrono::milliseconds timeout) {
 }
 
 void AdvisoryLock::release() {
+  if (ahead_.valid()) PQfinish(ahead_.get());
   if (!conn_) return;
   // Closing the connection alone would release the lock too; unlocking first
   // makes it free at once even if the close is slow to reach the server.

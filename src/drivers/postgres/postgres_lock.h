@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <string>
 
 #include "migrate/error.h"
@@ -33,12 +34,16 @@ class AdvisoryLock {
   AdvisoryLock(const AdvisoryLock&) = delete;
   AdvisoryLock& operator=(const AdvisoryLock&) = delete;
 
+  // Starts opening the lock connection on a thread of its own, so that it
+  // opens while the caller opens its main connection; acquire() takes it.
+  void open_ahead();
   // Connects and polls every 100 ms until the lock is ours or `timeout` has
   // passed (one attempt with a zero timeout). kLock on timeout, naming the
   // key, the database and the holder's pid; kConnection if the lock
   // connection cannot be opened.
   Result<void> acquire(std::chrono::milliseconds timeout);
-  // Unlocks and closes the connection; a no-op when not held.
+  // Unlocks and closes the connection (one opened ahead too); a no-op when
+  // not held.
   void release();
 
  private:
@@ -47,7 +52,8 @@ class AdvisoryLock {
 
   std::string conninfo_, password_, masked_url_, database_;
   std::int64_t key_;
-  pg_conn* conn_ = nullptr;  // owned; open only while the lock is held or awaited
+  pg_conn* conn_ = nullptr;      // owned; open only while the lock is held or awaited
+  std::future<pg_conn*> ahead_;  // open_ahead()'s connection, until acquire() takes it
   bool held_ = false;
 };
 

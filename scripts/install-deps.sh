@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config
   libsoci-dev libboost-dev libcli11-dev libpq-dev libmariadb-dev libsqlite3-dev
-  libssl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libzstd-dev libexpected-dev
+  libssl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libzstd-dev libxxhash-dev libexpected-dev
   mariadb-client
   googletest libgtest-dev libgmock-dev sqlite3
 )

@@ -14,8 +14,20 @@ scripts/build.sh
 
 servers="$root/scripts/test-servers.sh"
 servers_env="${MIGRATE_TEST_SERVERS_DIR:-/tmp/migrate-test-servers}/env"
+# Servers that already ran (started by hand with test-servers.sh) keep
+# running afterwards; the ones started here are stopped, whatever happens.
 # The EXIT trap keeps the exit status (ctest's); INT/TERM go through it too.
-trap '"$servers" stop || echo "test.sh: warning: stopping the test servers failed" >&2' EXIT
+ours=()
+for server in postgres mariadb; do
+  "$servers" status "$server" | grep -q ': running' || ours+=("$server")
+done
+stop_ours() {
+  local server
+  for server in "${ours[@]}"; do
+    "$servers" stop "$server" || echo "test.sh: warning: stopping the $server test server failed" >&2
+  done
+}
+trap stop_ours EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 if ! "$servers" start; then

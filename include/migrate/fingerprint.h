@@ -11,11 +11,14 @@ namespace migrate {
 struct TableSummary {
   std::string name;
   std::int64_t rows = 0;
-  std::string sha256;  // of the table's rows, in storage order, values typed
+  std::string hash;  // hex digest of the table's rows, in key order, values typed
 };
 
 struct ContentFingerprint {
-  std::string schema_sha256;        // of the schema definition (every object's DDL)
+  // The algorithm of every TableSummary::hash, chosen by the driver: "sha256"
+  // for the server drivers, "xxh3-128" for SQLite (see sqlite_fingerprint.cc).
+  std::string table_hash = "sha256";
+  std::string schema_sha256;         // of the schema definition (every object's DDL)
   std::vector<TableSummary> tables;  // sorted by name
 
   // One hash over the schema and every table: equal databases, equal hashes.

@@ -30,6 +30,7 @@ std::string artifact_name(const std::string& id, const Driver& driver, const Bac
 struct DecodeChain {
   std::unique_ptr<FileSource> file;
   std::unique_ptr<ByteSource> verified;
+  std::unique_ptr<ByteSource> verified_ahead;  // destroyed (joined) before what it reads
   std::unique_ptr<ByteSource> decrypted;
   std::unique_ptr<ByteSource> decompressed;
   ByteSource* output = nullptr;
@@ -67,7 +68,10 @@ Result<DecodeChain> open_artifact(const BackupStore& store, const BackupSettings
           error.message += "; the database was not touched";
           return error;
         });
-    current = chain.verified.get();
+    // Hashing on a thread of its own keeps it off the decoder's critical
+    // path; the verdict still arrives before the stream's end.
+    chain.verified_ahead = std::make_unique<ReadAheadSource>(*chain.verified);
+    current = chain.verified_ahead.get();
   }
   if (manifest.encryption == kEncryption) {
     if (!settings.key) {

@@ -12,12 +12,17 @@ std::string ContentFingerprint::combined_sha256() const {
   Sha256 hash;
   hash.update("schema:" + schema_sha256 + "\n");
   for (const auto& table : tables)
-    hash.update(fmt::format("table:{}:{}:{}\n", table.name, table.rows, table.sha256));
+    hash.update(fmt::format("table:{}:{}:{}\n", table.name, table.rows, table.hash));
   return hash.finish_hex();
 }
 
 std::string describe_difference(const ContentFingerprint& expected,
                                 const ContentFingerprint& actual) {
+  if (expected.table_hash != actual.table_hash)
+    return fmt::format(
+        "the backup's fingerprint hashes tables with {} and this migrate with {}, so they cannot "
+        "be compared (the backup was made by another version of migrate)",
+        expected.table_hash, actual.table_hash);
   if (expected.schema_sha256 != actual.schema_sha256) return "the schema differs";
   std::map<std::string, const TableSummary*> found;
   for (const auto& t : actual.tables) found[t.name] = &t;
@@ -26,8 +31,7 @@ std::string describe_difference(const ContentFingerprint& expected,
     if (it == found.end()) return fmt::format("table '{}' is missing", t.name);
     if (it->second->rows != t.rows)
       return fmt::format("table '{}' has {} rows instead of {}", t.name, it->second->rows, t.rows);
-    if (it->second->sha256 != t.sha256)
-      return fmt::format("the content of table '{}' differs", t.name);
+    if (it->second->hash != t.hash) return fmt::format("the content of table '{}' differs", t.name);
     found.erase(it);
   }
   if (!found.empty()) return fmt::format("table '{}' should not exist", found.begin()->first);

@@ -73,11 +73,29 @@ Checked<std::int64_t> count_field(const Json& object, std::string_view key,
   return static_cast<std::int64_t>(*value);
 }
 
-Checked<ContentFingerprint> parse_fingerprint(const Json& root) {
+// A table digest: lower-case hex, 128 to 512 bits (XXH3-128, SHA-256, ...).
+Checked<std::string> table_hash_field(const Json& object, std::string_view key,
+                                      std::string_view where) {
+  auto value = string_field(object, key, where);
+  if (!value) return value;
+  bool hex = value->size() >= 32 && value->size() <= 128 && value->size() % 2 == 0;
+  for (char c : *value) hex = hex && (is_digit(c) || (c >= 'a' && c <= 'f'));
+  if (!hex) return Problem(fmt::format("field '{}{}' is not a hexadecimal digest", where, key));
+  return value;
+}
+
+Checked<ContentFingerprint> parse_fingerprint(const Json& root, int format_version) {
   auto object = field(root, "fingerprint", "", &Json::is_object, "an object");
   if (!object) return Problem(object.error());
   const Json& fp = **object;
   ContentFingerprint result;
+  if (format_version >= 2) {
+    auto algorithm = string_field(fp, "table_hash", "fingerprint.");
+    if (!algorithm) return Problem(algorithm.error());
+    if (algorithm->empty()) return Problem("field 'fingerprint.table_hash' is empty");
+    result.table_hash = *algorithm;
+  }
+  const char* hash_key = format_version >= 2 ? "hash" : "sha256";
   auto schema = sha256_field(fp, "schema_sha256", "fingerprint.");
   if (!schema) return Problem(schema.error());
   result.schema_sha256 = *schema;
@@ -94,9 +112,9 @@ Checked<ContentFingerprint> parse_fingerprint(const Json& root) {
     if (name->empty()) return Problem(fmt::format("field '{}name' is empty", where));
     auto rows = count_field(table, "rows", where);
     if (!rows) return Problem(rows.error());
-    auto sha = sha256_field(table, "sha256", where);
-    if (!sha) return Problem(sha.error());
-    result.tables.push_back({std::move(*name), *rows, std::move(*sha)});
+    auto hash = table_hash_field(table, hash_key, where);
+    if (!hash) return Problem(hash.error());
+    result.tables.push_back({std::move(*name), *rows, std::move(*hash)});
   }
   // The recorded combined hash guards against a table list edited or cut short.
   auto combined = sha256_field(fp, "combined_sha256", "fingerprint.");
@@ -112,10 +130,10 @@ Checked<Manifest> parse_fields(const Json& root) {
   auto version = field(root, "format_version", "", &Json::is_number_integer, "an integer");
   if (!version) return Problem(version.error());
   // Checked first: a newer format may have changed any other field.
-  if (**version != kManifestFormatVersion)
-    return Problem(fmt::format("unknown format version {} (this migrate reads version {})",
+  if (**version != 1 && **version != kManifestFormatVersion)
+    return Problem(fmt::format("unknown format version {} (this migrate reads versions 1 to {})",
                                (*version)->dump(), kManifestFormatVersion));
-  m.format_version = kManifestFormatVersion;
+  m.format_version = (*version)->get<int>();
 
   struct StringField {
     const char* key;
@@ -170,7 +188,7 @@ Checked<Manifest> parse_fields(const Json& root) {
   auto duration = count_field(root, "duration_ms");
   if (!duration) return Problem(duration.error());
   m.duration_ms = *duration;
-  auto fingerprint = parse_fingerprint(root);
+  auto fingerprint = parse_fingerprint(root, m.format_version);
   if (!fingerprint) return Problem(fingerprint.error());
   m.fingerprint = std::move(*fingerprint);
   return m;
@@ -231,9 +249,9 @@ std::optional<std::chrono::system_clock::time_point> parse_utc_timestamp(std::st
 std::string manifest_to_json(const Manifest& m) {
   nlohmann::ordered_json tables = nlohmann::ordered_json::array();
   for (const auto& t : m.fingerprint.tables)
-    tables.push_back({{"name", t.name}, {"rows", t.rows}, {"sha256", t.sha256}});
+    tables.push_back({{"name", t.name}, {"rows", t.rows}, {"hash", t.hash}});
   nlohmann::ordered_json j;
-  j["format_version"] = m.format_version;
+  j["format_version"] = kManifestFormatVersion;  // always written in the current format
   j["id"] = m.id;
   j["label"] = m.label;
   j["reason"] = m.reason;
@@ -252,7 +270,8 @@ std::string manifest_to_json(const Manifest& m) {
   j["database_size"] = m.database_size;
   j["schema_version"] = m.schema_version;
   j["schema_migrations"] = m.schema_migrations;
-  j["fingerprint"] = {{"schema_sha256", m.fingerprint.schema_sha256},
+  j["fingerprint"] = {{"table_hash", m.fingerprint.table_hash},
+                      {"schema_sha256", m.fingerprint.schema_sha256},
                       {"combined_sha256", m.fingerprint.combined_sha256()},
                       {"tables", std::move(tables)}};
   // Replace rather than throw on invalid UTF-8 (a database name, say): the

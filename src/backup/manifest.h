@@ -20,7 +20,9 @@
 
 namespace migrate {
 
-inline constexpr int kManifestFormatVersion = 1;
+// Version 2 names the table hash's algorithm (fingerprint.table_hash) and
+// keeps each table's digest under "hash"; version 1 ("sha256") is still read.
+inline constexpr int kManifestFormatVersion = 2;
 
 struct Manifest {
   int format_version = kManifestFormatVersion;
@@ -49,7 +51,7 @@ struct Manifest {
 std::string manifest_to_json(const Manifest& m);
 
 // Parses and validates a manifest: known format version, every field present
-// with the right type, id of the store's id shape, artifact a plain file name
+// with the right type (version 1 or 2), id of the store's id shape, artifact a plain file name
 // "<id>.<ext>", SHA-256 digests as 64 lowercase hex digits, sizes and counts
 // non-negative, created_at a UTC timestamp, and the recorded combined
 // fingerprint hash consistent with the tables. Errors (kIo) read

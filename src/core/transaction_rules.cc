@@ -64,7 +64,8 @@ std::optional<std::string> conflict_reason(const std::vector<std::string>& w, Sq
     return first + " ... CONCURRENTLY cannot run inside a transaction";
   if (starts_with(w, {"CREATE", "DATABASE"}) || starts_with(w, {"DROP", "DATABASE"}) ||
       starts_with(w, {"CREATE", "TABLESPACE"}) || starts_with(w, {"DROP", "TABLESPACE"}) ||
-      starts_with(w, {"ALTER", "SYSTEM"})) {
+      starts_with(w, {"ALTER", "SYSTEM"}) || starts_with(w, {"REINDEX", "DATABASE"}) ||
+      starts_with(w, {"REINDEX", "SYSTEM"})) {
     return w[0] + " " + w[1] + " cannot run inside a transaction";
   }
   return std::nullopt;

@@ -66,13 +66,13 @@ TEST(Manifest, RoundTripsEveryField) {
   ASSERT_EQ(parsed->fingerprint.tables.size(), 2u);
   EXPECT_EQ(parsed->fingerprint.tables[0].name, "orders");
   EXPECT_EQ(parsed->fingerprint.tables[0].rows, 1000);
-  EXPECT_EQ(parsed->fingerprint.tables[1].sha256, sha256_hex(""));
+  EXPECT_EQ(parsed->fingerprint.tables[1].hash, sha256_hex(""));
   EXPECT_EQ(manifest_to_json(*parsed), text);
 }
 
 TEST(Manifest, JsonIsPrettyOrderedAndEndsWithANewline) {
   std::string text = manifest_to_json(sample());
-  EXPECT_EQ(text.rfind("{\n  \"format_version\": 1,\n  \"id\": \"20261122T143052Z_pre-safe\",", 0),
+  EXPECT_EQ(text.rfind("{\n  \"format_version\": 2,\n  \"id\": \"20261122T143052Z_pre-safe\",", 0),
             0u);
   EXPECT_EQ(text.back(), '\n');
   EXPECT_NE(text.find("\"combined_sha256\": \"" + sample().fingerprint.combined_sha256() + "\""),
@@ -111,8 +111,8 @@ TEST(Manifest, ReportsEachKindOfDamage) {
        "field 'artifact_sha256' is not 64 hexadecimal digits"},
       {"upper-case sha", [](Json& j) { j["artifact_sha256"] = std::string(64, 'A'); },
        "field 'artifact_sha256' is not 64 hexadecimal digits"},
-      {"unknown version", [](Json& j) { j["format_version"] = 2; },
-       "unknown format version 2 (this migrate reads version 1)"},
+      {"unknown version", [](Json& j) { j["format_version"] = 3; },
+       "unknown format version 3 (this migrate reads versions 1 to 2)"},
       {"version not a number", [](Json& j) { j["format_version"] = "1"; },
        "field 'format_version' is not an integer"},
       {"artifact with a slash", [](Json& j) { j["artifact"] = "20261122T143052Z_pre-safe/x.zst"; },
@@ -134,8 +134,13 @@ TEST(Manifest, ReportsEachKindOfDamage) {
        "field 'schema_migrations' is not a non-negative integer"},
       {"bad timestamp", [](Json& j) { j["created_at"] = "yesterday"; },
        "field 'created_at' is not a UTC timestamp: 'yesterday'"},
-      {"bad table sha", [](Json& j) { j["fingerprint"]["tables"][1]["sha256"] = "x"; },
-       "field 'fingerprint.tables[1].sha256' is not 64 hexadecimal digits"},
+      {"bad table hash", [](Json& j) { j["fingerprint"]["tables"][1]["hash"] = "x"; },
+       "field 'fingerprint.tables[1].hash' is not a hexadecimal digest"},
+      {"upper-case table hash",
+       [](Json& j) { j["fingerprint"]["tables"][1]["hash"] = std::string(32, 'A'); },
+       "field 'fingerprint.tables[1].hash' is not a hexadecimal digest"},
+      {"no table hash algorithm", [](Json& j) { j["fingerprint"].erase("table_hash"); },
+       "missing field 'fingerprint.table_hash'"},
       {"negative rows", [](Json& j) { j["fingerprint"]["tables"][0]["rows"] = -5; },
        "field 'fingerprint.tables[0].rows' is not a non-negative integer"},
       {"table not an object", [](Json& j) { j["fingerprint"]["tables"][0] = 1; },
@@ -170,6 +175,33 @@ TEST(Manifest, ReportsTextThatIsNotAManifestObject) {
     ASSERT_FALSE(parsed) << text;
     EXPECT_NE(parsed.error().message.find(what), std::string::npos) << parsed.error().message;
   }
+}
+
+TEST(Manifest, KeepsTheTableHashAlgorithmAndShortDigests) {
+  Manifest m = sample();
+  m.fingerprint.table_hash = "xxh3-128";
+  m.fingerprint.tables = {{"orders", 1000, std::string(32, 'c')}};
+  auto parsed = parse_manifest(manifest_to_json(m), "x.json");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->fingerprint.table_hash, "xxh3-128");
+  EXPECT_EQ(parsed->fingerprint.tables[0].hash, std::string(32, 'c'));
+}
+
+// Backups written before the table hash got its algorithm still list and
+// restore: version 1 kept SHA-256 digests under "sha256".
+TEST(Manifest, ReadsFormatVersionOne) {
+  Json j = Json::parse(manifest_to_json(sample()));
+  j["format_version"] = 1;
+  j["fingerprint"].erase("table_hash");
+  for (auto& table : j["fingerprint"]["tables"]) {
+    table["sha256"] = table["hash"];
+    table.erase("hash");
+  }
+  auto parsed = parse_manifest(j.dump(), "old.json");
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->format_version, 1);
+  EXPECT_EQ(parsed->fingerprint.table_hash, "sha256");
+  EXPECT_EQ(parsed->fingerprint.tables[0].hash, sha256_hex("orders"));
 }
 
 TEST(Manifest, NewerFormatGetsAHint) {

@@ -61,6 +61,17 @@ TEST_F(SqliteFingerprintTest, CountsEveryRowOfDeepTreesOverflowPagesAndWithoutRo
   EXPECT_EQ(describe_difference(fp, fingerprint_of(db())), "");
 }
 
+TEST_F(SqliteFingerprintTest, HashesTablesWithXxh3AndRefusesToCompareAnotherAlgorithm) {
+  auto fp = fingerprint_of(db());
+  EXPECT_EQ(fp.table_hash, "xxh3-128");
+  EXPECT_EQ(table(fp, "users").hash.size(), 32u);
+  // A backup whose manifest hashed its tables otherwise (an older migrate).
+  ContentFingerprint older = fp;
+  older.table_hash = "sha256";
+  EXPECT_NE(describe_difference(older, fp).find("cannot be compared"), std::string::npos)
+      << describe_difference(older, fp);
+}
+
 struct Change {
   const char* name;
   const char* sql;
@@ -97,7 +108,7 @@ TEST_F(SqliteFingerprintTest, SeesTheTypeOfAValue) {
   exec(db(), "UPDATE blobs SET data = '7' WHERE id = 1");  // a column without affinity keeps types
   auto text = fingerprint_of(db());
   exec(db(), "UPDATE blobs SET data = 7 WHERE id = 1");
-  EXPECT_NE(table(text, "blobs").sha256, table(fingerprint_of(db()), "blobs").sha256);
+  EXPECT_NE(table(text, "blobs").hash, table(fingerprint_of(db()), "blobs").hash);
 }
 
 TEST_F(SqliteFingerprintTest, DoesNotDependOnPageLayout) {

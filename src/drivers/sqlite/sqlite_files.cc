@@ -86,6 +86,10 @@ void MapTrimmer::read(std::uint64_t bytes) {
   ::madvise(const_cast<char*>(map_.base), map_.length, MADV_DONTNEED);
 }
 
+void release_mapped(FileMap map, std::uint64_t offset, std::uint64_t length) {
+  ::madvise(const_cast<char*>(map.base + offset), length, MADV_DONTNEED);
+}
+
 Result<void> open_snapshot(const std::filesystem::path& path, Connection& c) {
   if (auto r = open_connection(path, SQLITE_OPEN_READWRITE, c); !r) return r;
   // A scratch copy is one file: no WAL beside it.

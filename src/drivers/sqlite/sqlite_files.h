@@ -77,6 +77,10 @@ class MapTrimmer {
   std::uint64_t since_trim_ = 0;
 };
 
+// Drops the page-table entries of `length` bytes at `offset` of the map, as
+// MapTrimmer does, for a reader that goes through the file once in order.
+void release_mapped(FileMap map, std::uint64_t offset, std::uint64_t length);
+
 // Opens a snapshot file, refusing anything that is not a SQLite database.
 Result<void> open_snapshot(const std::filesystem::path& path, Connection& c);
 

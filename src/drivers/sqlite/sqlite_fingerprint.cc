@@ -3,9 +3,13 @@
 // records as SQLite stores them, in key order (rowid or primary key), read
 // from the b-tree pages (sqlite_btree.h): equal content gives equal hashes.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <xxhash.h>
 
 #include <cstring>
+#include <memory>
+#include <new>
 
 #include "backup/checksum.h"
 #include "drivers/sqlite/sqlite_btree.h"
@@ -79,18 +83,35 @@ void hash_value(sqlite3_stmt* stmt, int column, BufferedHash& hash) {
   }
 }
 
-// Hashes each record as stored: its rowid, its size and its bytes.
+// Hashes each record as stored: its rowid, its size and its bytes. With
+// XXH3-128, not SHA-256: this hash shows that a restore is complete and
+// exact, while the artifact's SHA-256 (and the encryption's tags) guard
+// against tampering; at tens of GB/s it keeps the fingerprint, which reads
+// every record, off the critical path of backups and restores.
 class RecordHash final : public RecordVisitor {
  public:
-  void begin_record(std::int64_t rowid, std::uint64_t size) override {
-    hash_.add(&rowid, sizeof rowid);
-    hash_.add(&size, sizeof size);
+  RecordHash() : state_(XXH3_createState()) {
+    if (!state_) throw std::bad_alloc();
+    XXH3_128bits_reset(state_.get());
   }
-  void add_bytes(std::string_view bytes) override { hash_.add(bytes.data(), bytes.size()); }
-  std::string finish() { return hash_.finish(); }
+  void begin_record(std::int64_t rowid, std::uint64_t size) override {
+    const std::uint64_t head[2] = {static_cast<std::uint64_t>(rowid), size};
+    XXH3_128bits_update(state_.get(), head, sizeof head);
+  }
+  void add_bytes(std::string_view bytes) override {
+    XXH3_128bits_update(state_.get(), bytes.data(), bytes.size());
+  }
+  std::string finish() {
+    XXH128_canonical_t digest;
+    XXH128_canonicalFromHash(&digest, XXH3_128bits_digest(state_.get()));
+    return fmt::format("{:02x}", fmt::join(digest.digest, ""));
+  }
 
  private:
-  BufferedHash hash_;
+  struct Free {
+    void operator()(XXH3_state_t* state) const { XXH3_freeState(state); }
+  };
+  std::unique_ptr<XXH3_state_t, Free> state_;
 };
 
 Result<std::int64_t> pragma_int(sqlite3* db, const char* sql) {
@@ -203,6 +224,7 @@ Result<ContentFingerprint> fingerprint(sqlite3* db) {
   enable_memory_map(db);
   ReadTransaction transaction(db);
   ContentFingerprint result;
+  result.table_hash = "xxh3-128";
   auto tables = read_schema(db, result.schema_sha256);  // its first read takes the shared lock
   if (!tables) return tl::unexpected(tables.error());
   auto reader = open_reader(db);

@@ -54,19 +54,26 @@ Result<SnapshotInfo> snapshot_through_backup_api(sqlite3* db, ByteSink& sink,
   return info;
 }
 
-// Reads the database file's pages through SQLite's own file handle, so no
-// second descriptor can disturb SQLite's POSIX locks.
+// Streams the database file: straight out of SQLite's memory map where it
+// covers the file (no copy of ours), otherwise through SQLite's own file
+// handle, so no second descriptor can disturb SQLite's POSIX locks. What has
+// been streamed leaves this process's resident memory at once.
 Result<void> stream_pages(sqlite3_file* file, std::uint64_t size, FileMap map, ByteSink& sink) {
-  std::vector<char> buffer(kChunk);
-  MapTrimmer trimmer(map);  // xRead copies out of SQLite's map where there is one
+  std::vector<char> buffer;
   for (std::uint64_t offset = 0; offset < size;) {
-    int n = static_cast<int>(std::min<std::uint64_t>(buffer.size(), size - offset));
-    int rc = file->pMethods->xRead(file, buffer.data(), n, static_cast<sqlite3_int64>(offset));
-    if (rc != SQLITE_OK)
-      return fail(ErrorCode::kIo, fmt::format("cannot read the database: {}", sqlite3_errstr(rc)));
-    if (auto r = sink.write(std::string_view(buffer.data(), static_cast<size_t>(n))); !r) return r;
-    offset += static_cast<std::uint64_t>(n);
-    trimmer.read(static_cast<std::uint64_t>(n));
+    auto n = static_cast<size_t>(std::min<std::uint64_t>(kChunk, size - offset));
+    bool mapped = offset + n <= map.length;
+    if (!mapped) {
+      buffer.resize(kChunk);
+      int rc = file->pMethods->xRead(file, buffer.data(), static_cast<int>(n),
+                                     static_cast<sqlite3_int64>(offset));
+      if (rc != SQLITE_OK)
+        return fail(ErrorCode::kIo,
+                    fmt::format("cannot read the database: {}", sqlite3_errstr(rc)));
+    }
+    if (auto r = sink.write({mapped ? map.base + offset : buffer.data(), n}); !r) return r;
+    if (mapped) release_mapped(map, offset, n);
+    offset += n;
   }
   return sink.finish();
 }

@@ -128,9 +128,13 @@ std::optional<std::pair<std::string, std::string>> parse_qualified_name(std::str
 }
 
 constexpr std::string_view kCopyEnd = " FROM stdin;";
-// pg_dump's header comment of every object: "-- Name: t c; Type: FK CONSTRAINT; ..."
+// pg_dump's header comments: "-- Name: t c; Type: FK CONSTRAINT; ...",
+// "-- Data for Name: t; Type: TABLE DATA; ...".
 constexpr std::string_view kObjectHeader = "-- Name: ";
+constexpr std::string_view kDataHeader = "-- Data for Name: ";
 constexpr std::string_view kForeignKeyType = "; Type: FK CONSTRAINT;";
+constexpr std::string_view kTableDataType = "; Type: TABLE DATA;";
+// Put in front of a statement, on its line: psql's line numbers stay the dump's.
 constexpr std::string_view kHashJoinsOff = "SET LOCAL enable_hashjoin = off; ";
 constexpr std::string_view kHashJoinsBack = "SET LOCAL enable_hashjoin TO DEFAULT; ";
 constexpr std::string_view kCreateTable = "CREATE TABLE ";
@@ -165,23 +169,33 @@ void DumpScanner::line(std::string_view text, std::string* filtered) {
   }
   if (complete_ && !(text.empty() || text == "--" || text.starts_with("\\unrestrict ")))
     complete_ = false;  // the marker was not the end after all
-  if (tuned_ && (text.starts_with(kCreateTable) || text.starts_with(kCreateUnloggedTable))) {
+  // Tuning touches only the first line of a statement right after one of
+  // pg_dump's object headers, never a line inside a routine's body.
+  Header object = Header::kNone;
+  if (tuned_ && (text.starts_with(kObjectHeader) || text.starts_with(kDataHeader))) {
+    header_ = text.find(kForeignKeyType) != std::string_view::npos  ? Header::kForeignKey
+              : text.find(kTableDataType) != std::string_view::npos ? Header::kTableData
+                                                                    : Header::kOther;
+  } else if (tuned_ && !text.empty() && text != "--") {
+    object = header_;
+    header_ = Header::kNone;
+  }
+  if (object != Header::kNone && filtered) {
+    bool foreign_key = object == Header::kForeignKey && text.starts_with("ALTER TABLE ");
+    if (foreign_key != hash_joins_off_)
+      filtered->append(foreign_key ? kHashJoinsOff : kHashJoinsBack);
+    hash_joins_off_ = foreign_key;
+  }
+  if (object != Header::kNone &&
+      (text.starts_with(kCreateTable) || text.starts_with(kCreateUnloggedTable))) {
     auto name = text.substr(text[7] == 'T' ? kCreateTable.size() : kCreateUnloggedTable.size());
     if (auto table = parse_qualified_name(name)) created_.insert(std::move(*table));
-  }
-  // The setting goes in front of the header comment, on its line.
-  if (tuned_ && filtered &&
-      (text.starts_with(kObjectHeader) || text.starts_with("-- Data for Name: "))) {
-    bool foreign_key = text.find(kForeignKeyType) != std::string_view::npos;
-    if (foreign_key != in_foreign_keys_)
-      filtered->append(foreign_key ? kHashJoinsOff : kHashJoinsBack);
-    in_foreign_keys_ = foreign_key;
   }
   if (text.starts_with("COPY ") && text.ends_with(kCopyEnd)) {
     in_copy_ = true;
     auto table = hash_rows_ || tuned_ ? parse_qualified_name(text.substr(5)) : std::nullopt;
     if (table && hash_rows_) copy_rows_ = &tables_[*table];
-    if (table && tuned_ && filtered && created_.contains(*table)) {
+    if (table && object == Header::kTableData && filtered && created_.contains(*table)) {
       filtered->append(text.substr(0, text.size() - kCopyEnd.size()));
       filtered->append(" FROM stdin WITH (FREEZE);\n");
       return;

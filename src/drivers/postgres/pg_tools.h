@@ -133,7 +133,9 @@ class DumpScanner {
   bool hash_rows_;
   bool tuned_;
   std::set<std::pair<std::string, std::string>> created_;  // tables CREATEd so far
-  bool in_foreign_keys_ = false;  // hash joins are off for the current object
+  enum class Header { kNone, kForeignKey, kTableData, kOther };
+  Header header_ = Header::kNone;  // the object header just read, if any
+  bool hash_joins_off_ = false;
   std::string partial_;
   std::uint64_t lines_ = 0;
   bool header_ok_ = false;

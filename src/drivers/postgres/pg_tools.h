@@ -105,7 +105,9 @@ class DumpScanner {
   // table the dump itself created gets WITH (FREEZE) (a table it did not
   // create, an extension's that was kept, is loaded as dumped), and foreign
   // keys are validated with hash joins disabled (see replay() in
-  // postgres_snapshot.cc for why both are sound and faster).
+  // postgres_snapshot.cc for why both are sound and faster). Only the first
+  // line of a statement right after one of pg_dump's object headers counts
+  // or changes, never a line inside a routine's body.
   enum class Replay { kAsDumped, kTuned };
 
   explicit DumpScanner(Rows rows = Rows::kSkip, Replay replay = Replay::kAsDumped)

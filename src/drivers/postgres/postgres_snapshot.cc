@@ -197,13 +197,13 @@ Result<void> require_idle(pg_conn* conn, std::string_view what) {
 // The replay is tuned (DumpScanner::Replay::kTuned, bench/POSTGRES_RESULTS.md):
 // - COPY ... WITH (FREEZE) for the tables the dump creates: legal, since they
 //   are created in this transaction, and all-or-nothing like the rest. Rows
-//   are written frozen and pages all-visible, so nothing rewrites them for
-//   hint bits on their first read (the fingerprint's, just after), and the
-//   foreign keys' checks can use index-only scans. As PostgreSQL documents,
-//   a transaction whose snapshot predates the commit then sees these rows.
+//   are written frozen and pages all-visible, so no first read sets hint
+//   bits, and the foreign keys' checks can use index-only scans. As
+//   PostgreSQL documents, a transaction whose snapshot predates the commit
+//   then sees these rows.
 // - Foreign keys are validated with hash joins disabled: the initial check is
 //   an anti-join of the two tables, and a merge join over the indexes (or
-//   a sort) was 2-4 times faster than hashing the referenced table.
+//   over a sort) was 2 to 5 times faster than hashing the referenced table.
 Result<void> replay(const Tool& psql, const Target& target, ByteSource& source) {
   // Nothing runs until the source is known to hold a plain dump.
   DumpScanner scanner(DumpScanner::Rows::kSkip, DumpScanner::Replay::kTuned);

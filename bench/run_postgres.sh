@@ -11,7 +11,9 @@
 #   backup   hyperfine: migrate backup vs pg_dump -Fc, pg_dump -Fp > /dev/null,
 #            pg_dump -Fp | zstd -1; sizes of what each wrote
 #   restore  hyperfine: migrate restore --no-backup vs pg_restore (into an empty database, as
-#            pg_dump -Fc is meant to be used; and -j2) and psql -f of the plain dump
+#            pg_dump -Fc is meant to be used; and -j2) and psql -f of the plain dump; then
+#            migrate restore and pg_restore interleaved (paired.py, PAIRED_RUNS iterations),
+#            so that the shared machine's drift hits both sides of each ratio alike
 #   up       hyperfine, with fsync and synchronous_commit on: 1,000 small migrations
 #            (UP_KIND=ddl: a table, an index and a row each; UP_KIND=data: one INSERT each): migrate up (--no-backup and with its backup),
 #            psql running the same statements in the same per-migration transactions with the
@@ -26,7 +28,8 @@
 #
 # hyperfine takes one --prepare per command (or one for all): every command here has its own.
 #
-# Environment: RUNS=3 (backup, restore), UP_RUNS=5, MIGRATE=build/migrate (copied first).
+# Environment: RUNS=3 (backup, restore), PAIRED_RUNS=5 (restore), UP_RUNS=5,
+# MIGRATE=build/migrate (copied first).
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "$0")" && pwd)"
@@ -35,6 +38,7 @@ W="$BENCH/work/pg"
 R="$W/results"
 RUNS="${RUNS:-3}"
 UP_RUNS="${UP_RUNS:-5}"
+PAIRED_RUNS="${PAIRED_RUNS:-5}"
 LOCK=/tmp/migrate-bench.lock
 export MIGRATE_TEST_SERVERS_DIR=/tmp/mts-pg-bench
 HF=(flock "$LOCK" hyperfine --style basic --shell bash)
@@ -145,6 +149,14 @@ section_restore() {
       "$PGBIN/pg_restore -j2 --exit-on-error -d '$(url_of bench_p)' $W/out.dump" \
     -n "psql -1 -f plain dump" --prepare "$empty_p" \
       "${PSQL[*]} -1 -o /dev/null -f $W/out.sql '$(url_of bench_p)'" >&2
+  log "restore, interleaved (paired.py, $PAIRED_RUNS iterations)"
+  flock "$LOCK" python3 "$BENCH/paired.py" --runs "$PAIRED_RUNS" --warmup 0 \
+    --export-json "$R/restore-paired.json" --export-markdown "$R/restore-paired.md" \
+    -n "migrate restore --no-backup" --prepare true \
+      "$M restore latest --yes --no-backup --url '$(url_of bench_r)' -d $W/empty -b $W/st -q" \
+    -n "pg_restore" --prepare "$empty_p" \
+      "$PGBIN/pg_restore --exit-on-error -d '$(url_of bench_p)' $W/out.dump" \
+    --ratio "migrate restore --no-backup/pg_restore" >&2
   sql "DROP DATABASE IF EXISTS bench_p WITH (FORCE)"
   sql "DROP DATABASE IF EXISTS bench_r WITH (FORCE)"
   rm -f "$W/out.sql"
@@ -245,7 +257,7 @@ section_up() {
 
 section_report() {
   local f
-  for f in backup restore up-ddl up-data; do
+  for f in backup restore restore-paired up-ddl up-data; do
     [[ -f $R/$f.md ]] && { echo "### $f"; cat "$R/$f.md"; echo; }
   done
   [[ -f $R/sizes.txt ]] && { echo "### sizes"; cat "$R/sizes.txt"; }

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -269,6 +270,88 @@ TEST(DumpScannerTest, TellsWholeDumpsFromCutOnesAndFromOtherFiles) {
   other.scan(std::string_view("SQLite format 3\0\0\0\n--\n", 23));
   EXPECT_TRUE(other.header_read());
   EXPECT_FALSE(other.looks_like_dump());
+}
+
+TEST(DumpScannerTest, TunesTheReplayLineForLine) {
+  constexpr std::string_view kDump = R"(--
+-- PostgreSQL database dump
+--
+-- Name: users; Type: TABLE; Schema: public; Owner: app
+--
+
+CREATE TABLE "public"."users" (
+    "id" bigint
+);
+--
+-- Name: Cache d; Type: TABLE; Schema: we"ird; Owner: app
+--
+CREATE UNLOGGED TABLE "we""ird"."Cache d" (
+    "k" text
+);
+-- Name: f; Type: FUNCTION; Schema: public; Owner: app
+CREATE FUNCTION "public"."f"() RETURNS void LANGUAGE sql AS $$
+CREATE TABLE "public"."kept" ("id" int);
+$$;
+--
+-- Data for Name: users; Type: TABLE DATA; Schema: public; Owner: app
+--
+
+COPY "public"."users" ("id") FROM stdin;
+COPY "public"."kept" ("id") FROM stdin;
+\.
+-- Data for Name: kept; Type: TABLE DATA; Schema: public; Owner: app
+COPY "public"."kept" ("id") FROM stdin;
+\.
+-- Data for Name: Cache d; Type: TABLE DATA; Schema: we"ird; Owner: app
+COPY "we""ird"."Cache d" ("k") FROM stdin;
+\.
+--
+-- Name: events events_user_fkey; Type: FK CONSTRAINT; Schema: public; Owner: app
+--
+
+ALTER TABLE ONLY "public"."events"
+    ADD CONSTRAINT "events_user_fkey" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id");
+--
+-- Name: events events_other_fkey; Type: FK CONSTRAINT; Schema: public; Owner: app
+--
+ALTER TABLE ONLY "public"."events"
+    ADD CONSTRAINT "events_other_fkey" FOREIGN KEY ("o") REFERENCES "public"."users"("id");
+--
+-- Name: mv; Type: MATERIALIZED VIEW DATA; Schema: public; Owner: app
+--
+REFRESH MATERIALIZED VIEW "public"."mv";
+)";
+  // Only statements right after pg_dump's headers count: the CREATE TABLE in
+  // f's body does not, nor does users' only row (data). So "kept" is a table
+  // the dump did not create (an extension's, say), loaded as dumped.
+  std::string expected(kDump);
+  auto replace = [&](std::string_view from, std::string_view to, size_t from_offset) {
+    size_t at = expected.find(from, from_offset);
+    ASSERT_NE(at, std::string::npos) << from;
+    expected.replace(at, from.size(), to);
+  };
+  replace("COPY \"public\".\"users\" (\"id\") FROM stdin;",
+          "COPY \"public\".\"users\" (\"id\") FROM stdin WITH (FREEZE);", 0);
+  replace("COPY \"we\"\"ird\".\"Cache d\" (\"k\") FROM stdin;",
+          "COPY \"we\"\"ird\".\"Cache d\" (\"k\") FROM stdin WITH (FREEZE);", 0);
+  replace("ALTER TABLE ONLY", "SET LOCAL enable_hashjoin = off; ALTER TABLE ONLY", 0);
+  replace("REFRESH", "SET LOCAL enable_hashjoin TO DEFAULT; REFRESH", 0);
+
+  for (size_t piece : {kDump.size(), size_t{1}, size_t{5}, size_t{64}}) {
+    DumpScanner tuned(DumpScanner::Rows::kSkip, DumpScanner::Replay::kTuned);
+    DumpScanner as_dumped;
+    std::string filtered, unchanged;
+    for (size_t at = 0; at < kDump.size(); at += piece) {
+      tuned.scan(kDump.substr(at, piece), &filtered);
+      as_dumped.scan(kDump.substr(at, piece), &unchanged);
+    }
+    tuned.finish(&filtered);
+    as_dumped.finish(&unchanged);
+    EXPECT_EQ(filtered, expected) << piece;
+    EXPECT_EQ(unchanged, kDump) << piece;
+    EXPECT_EQ(std::count(filtered.begin(), filtered.end(), '\n'),
+              std::count(kDump.begin(), kDump.end(), '\n'));
+  }
 }
 
 // --- against the server -----------------------------------------------------
@@ -786,6 +869,59 @@ TEST_F(PostgresSnapshotTest, ABrokenDumpChangesNothing) {
         << restored.error().message;
     EXPECT_SAME_FINGERPRINT(before, fingerprint());
   }
+}
+
+// The replay is tuned (DumpScanner::Replay::kTuned): tables the dump creates
+// are loaded frozen, others as dumped; foreign keys are still checked.
+TEST_F(PostgresSnapshotTest, RestoreLoadsTheDumpsOwnTablesFrozenAndStillChecksForeignKeys) {
+  ASSERT_EQ(sql(realistic_schema(2000)), "123456");
+  auto before = fingerprint();
+  std::string dump = take_snapshot();
+  // "cache" as a table the dump did not create itself (an extension's, say):
+  // the scanner no longer sees its CREATE TABLE.
+  std::string untracked = dump;
+  size_t create = untracked.find("CREATE UNLOGGED TABLE \"public\".\"cache\"");
+  ASSERT_NE(create, std::string::npos);
+  untracked.replace(create, 22, "CREATE  UNLOGGED TABLE ");
+
+  // Frozen rows are visible to every snapshot, even one older than the
+  // restore (COPY FREEZE's documented trade-off); rows loaded as dumped are not.
+  auto older = postgres::connect(*postgres::make_target(params_));
+  ASSERT_TRUE(older) << older.error().message;
+  auto run = [&](const char* statement) {
+    PGresult* result = PQexec(older->get(), statement);
+    std::string value = PQresultStatus(result) == PGRES_TUPLES_OK ? PQgetvalue(result, 0, 0)
+                                                                  : PQerrorMessage(older->get());
+    PQclear(result);
+    return value;
+  };
+  ASSERT_EQ(run("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 'snapshot taken'"),
+            "snapshot taken");
+  auto restored = restore(untracked);
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_SAME_FINGERPRINT(before, fingerprint());
+  EXPECT_EQ(run("SELECT count(*) FROM customers"), "2000");
+  EXPECT_EQ(run("SELECT count(*) FROM billing.invoices"), "3000");
+  EXPECT_EQ(run("SELECT count(*) FROM cache"), "0");
+  run("ROLLBACK");
+  EXPECT_EQ(sql("SELECT count(*) FROM cache"), "500");
+
+  // An invoice whose customer is not in the dump fails the foreign key's
+  // check (run without hash joins), and the restore as a whole.
+  ASSERT_EQ(sql("CREATE TABLE later (id int)"), "");
+  size_t customers = dump.find("COPY \"public\".\"customers\"");
+  ASSERT_NE(customers, std::string::npos);
+  size_t first_row = dump.find('\n', customers) + 1;
+  std::string orphaned = dump;
+  orphaned.erase(first_row, dump.find('\n', first_row) + 1 - first_row);
+  auto failed = restore(orphaned);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, ErrorCode::kSql);
+  EXPECT_NE(failed.error().message.find("violates foreign key constraint"), std::string::npos)
+      << failed.error().message;
+  EXPECT_TRUE(failed.error().message.ends_with("; the database was not changed"));
+  EXPECT_EQ(sql("SELECT to_regclass('public.later') IS NOT NULL, count(*) FROM customers"),
+            "t|2000");
 }
 
 TEST_F(PostgresSnapshotTest, TheDatabaseOwnerWithoutSuperuserCanBackUpAndRestore) {

@@ -116,9 +116,9 @@ std::optional<std::pair<std::pair<std::string, std::string>, std::string>> parse
   return std::make_pair(std::make_pair(*schema, *sequence), value + " " + called);
 }
 
-// COPY "public"."users" ("id", "email") FROM stdin;
-std::optional<std::pair<std::string, std::string>> parse_copy(std::string_view text) {
-  text.remove_prefix(5);
+// The qualified name that `text` starts with, followed by a space:
+// "public"."users" ("id", "email") FROM stdin;
+std::optional<std::pair<std::string, std::string>> parse_qualified_name(std::string_view text) {
   auto schema = parse_identifier(text);
   if (!schema || text.empty() || text.front() != '.') return std::nullopt;
   text.remove_prefix(1);
@@ -126,6 +126,19 @@ std::optional<std::pair<std::string, std::string>> parse_copy(std::string_view t
   if (!table || text.empty() || text.front() != ' ') return std::nullopt;
   return std::make_pair(*schema, *table);
 }
+
+constexpr std::string_view kCopyEnd = " FROM stdin;";
+// pg_dump's header comments: "-- Name: t c; Type: FK CONSTRAINT; ...",
+// "-- Data for Name: t; Type: TABLE DATA; ...".
+constexpr std::string_view kObjectHeader = "-- Name: ";
+constexpr std::string_view kDataHeader = "-- Data for Name: ";
+constexpr std::string_view kForeignKeyType = "; Type: FK CONSTRAINT;";
+constexpr std::string_view kTableDataType = "; Type: TABLE DATA;";
+// Put in front of a statement, on its line: psql's line numbers stay the dump's.
+constexpr std::string_view kHashJoinsOff = "SET LOCAL enable_hashjoin = off; ";
+constexpr std::string_view kHashJoinsBack = "SET LOCAL enable_hashjoin TO DEFAULT; ";
+constexpr std::string_view kCreateTable = "CREATE TABLE ";
+constexpr std::string_view kCreateUnloggedTable = "CREATE UNLOGGED TABLE ";
 
 bool is_blobs_header(std::string_view text) {
   return text.starts_with("-- Data for Name: ") &&
@@ -156,10 +169,36 @@ void DumpScanner::line(std::string_view text, std::string* filtered) {
   }
   if (complete_ && !(text.empty() || text == "--" || text.starts_with("\\unrestrict ")))
     complete_ = false;  // the marker was not the end after all
-  if (text.starts_with("COPY ") && text.ends_with(" FROM stdin;")) {
+  // Tuning touches only the first line of a statement right after one of
+  // pg_dump's object headers, never a line inside a routine's body.
+  Header object = Header::kNone;
+  if (tuned_ && (text.starts_with(kObjectHeader) || text.starts_with(kDataHeader))) {
+    header_ = text.find(kForeignKeyType) != std::string_view::npos  ? Header::kForeignKey
+              : text.find(kTableDataType) != std::string_view::npos ? Header::kTableData
+                                                                    : Header::kOther;
+  } else if (tuned_ && !text.empty() && text != "--") {
+    object = header_;
+    header_ = Header::kNone;
+  }
+  if (object != Header::kNone && filtered) {
+    bool foreign_key = object == Header::kForeignKey && text.starts_with("ALTER TABLE ");
+    if (foreign_key != hash_joins_off_)
+      filtered->append(foreign_key ? kHashJoinsOff : kHashJoinsBack);
+    hash_joins_off_ = foreign_key;
+  }
+  if (object != Header::kNone &&
+      (text.starts_with(kCreateTable) || text.starts_with(kCreateUnloggedTable))) {
+    auto name = text.substr(text[7] == 'T' ? kCreateTable.size() : kCreateUnloggedTable.size());
+    if (auto table = parse_qualified_name(name)) created_.insert(std::move(*table));
+  }
+  if (text.starts_with("COPY ") && text.ends_with(kCopyEnd)) {
     in_copy_ = true;
-    if (hash_rows_) {
-      if (auto table = parse_copy(text)) copy_rows_ = &tables_[*table];
+    auto table = hash_rows_ || tuned_ ? parse_qualified_name(text.substr(5)) : std::nullopt;
+    if (table && hash_rows_) copy_rows_ = &tables_[*table];
+    if (table && object == Header::kTableData && filtered && created_.contains(*table)) {
+      filtered->append(text.substr(0, text.size() - kCopyEnd.size()));
+      filtered->append(" FROM stdin WITH (FREEZE);\n");
+      return;
     }
   } else if (text == "-- PostgreSQL database dump complete") {
     complete_ = true;

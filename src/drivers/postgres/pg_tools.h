@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -99,8 +100,18 @@ class DumpScanner {
   // (schema, table) -> its COPY data.
   using TableRows = std::map<std::pair<std::string, std::string>, RowSetHash>;
   enum class Rows { kSkip, kHash };
+  // kTuned changes the filtered output, line for line (psql's line numbers
+  // stay the dump's), for a faster replay of the same content: the COPY of a
+  // table the dump itself created gets WITH (FREEZE) (a table it did not
+  // create, an extension's that was kept, is loaded as dumped), and foreign
+  // keys are validated with hash joins disabled (see replay() in
+  // postgres_snapshot.cc for why both are sound and faster). Only the first
+  // line of a statement right after one of pg_dump's object headers counts
+  // or changes, never a line inside a routine's body.
+  enum class Replay { kAsDumped, kTuned };
 
-  explicit DumpScanner(Rows rows = Rows::kSkip) : hash_rows_(rows == Rows::kHash) {}
+  explicit DumpScanner(Rows rows = Rows::kSkip, Replay replay = Replay::kAsDumped)
+      : hash_rows_(rows == Rows::kHash), tuned_(replay == Replay::kTuned) {}
 
   // Reads `chunk`. With `filtered`, appends the chunk to it minus the
   // BEGIN/COMMIT that pg_dump wraps large objects in: a restore replays the
@@ -122,6 +133,11 @@ class DumpScanner {
   void line(std::string_view text, std::string* filtered);
 
   bool hash_rows_;
+  bool tuned_;
+  std::set<std::pair<std::string, std::string>> created_;  // tables CREATEd so far
+  enum class Header { kNone, kForeignKey, kTableData, kOther };
+  Header header_ = Header::kNone;  // the object header just read, if any
+  bool hash_joins_off_ = false;
   std::string partial_;
   std::uint64_t lines_ = 0;
   bool header_ok_ = false;

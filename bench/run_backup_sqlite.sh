@@ -48,6 +48,12 @@
 #     dirty pages of the preparation are not written back during the timed command.
 set -euo pipefail
 
+# The whole run holds the machine's benchmark lock, so that no other engineer's
+# benchmark overlaps any of its groups (the other bench scripts take it too).
+if [[ -z ${MIGRATE_BENCH_LOCKED:-} ]]; then
+  MIGRATE_BENCH_LOCKED=1 exec flock /tmp/migrate-bench.lock "$0" "$@"
+fi
+
 BENCH="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$BENCH")"
 BENCH_DATA="${BENCH_DATA:-/work/bench-data}"

@@ -12,12 +12,12 @@ namespace {
 
 // Types whose dumped text LOAD DATA stores as the INSERT stores the literal.
 constexpr std::array<std::string_view, 22> kTextTypes = {
-    "tinyint",  "smallint", "mediumint", "int",     "bigint",   "decimal",    "float",     "double",
-    "char",     "varchar",  "tinytext",  "text",    "mediumtext", "longtext", "enum",      "set",
-    "date",     "time",     "datetime",  "timestamp", "year",   "json"};
+    "tinyint", "smallint", "mediumint", "int",       "bigint",     "decimal",  "float", "double",
+    "char",    "varchar",  "tinytext",  "text",      "mediumtext", "longtext", "enum",  "set",
+    "date",    "time",     "datetime",  "timestamp", "year",       "json"};
 // Binary types, dumped as 0x... (--hex-blob) or '' when empty.
 constexpr std::array<std::string_view, 6> kBinaryTypes = {"binary", "varbinary",  "tinyblob",
-                                                           "blob",   "mediumblob", "longblob"};
+                                                          "blob",   "mediumblob", "longblob"};
 
 bool one_of(std::string_view value, auto const& list) {
   return std::find(list.begin(), list.end(), value) != list.end();
@@ -98,8 +98,9 @@ Result<std::optional<std::string>> load_data_statement(st_mysql* conn, const std
     std::string target = name;
     if (one_of(type, kBinaryTypes)) {
       target = fmt::format("@c{}", i);
-      decode += fmt::format("{}{} = IF(LEFT({}, 2) = '0x', UNHEX(SUBSTRING({}, 3)), {})",
-                            decode.empty() ? " SET " : ", ", name, target, target, target);
+      decode +=
+          fmt::format("{}{} = IF(LEFT({}, 2) = '0x', UNHEX(SUBSTRING({}, 3)), CAST({} AS BINARY))",
+                      decode.empty() ? " SET " : ", ", name, target, target, target, target);
     } else if (!one_of(type, kTextTypes)) {
       return std::optional<std::string>();
     }
@@ -114,33 +115,39 @@ Result<std::optional<std::string>> load_data_statement(st_mysql* conn, const std
 
 Result<void> load_data(st_mysql* conn, const std::string& statement, const std::string& table,
                        ByteSource& rows) {
-  auto by_default = recalculates_by_default(conn, table);
-  if (!by_default) return tl::unexpected(by_default.error());
-  std::string name = quote_identifier(table);
-  // Best effort: without it the load is slower, not different.
-  bool paused = *by_default && exec(conn, "ALTER TABLE " + name + " STATS_AUTO_RECALC = 0, "
-                                              "ALGORITHM = INSTANT",
-                                    "pause statistics")
-                                   .has_value();
   Infile infile{&rows, std::nullopt};
-  mysql_set_local_infile_handler(conn, infile_init, infile_read, infile_end, infile_error,
-                                 &infile);
+  mysql_set_local_infile_handler(conn, infile_init, infile_read, infile_end, infile_error, &infile);
   Result<void> result;
   if (mysql_real_query(conn, statement.data(), statement.size()) != 0) {
-    result = fail(ErrorCode::kSql,
-                  fmt::format("cannot load the rows of table '{}': {}", table,
-                              infile.error ? infile.error->message : error_text(conn)));
+    result =
+        fail(ErrorCode::kSql, fmt::format("cannot load the rows of table '{}': {}", table,
+                                          infile.error ? infile.error->message : error_text(conn)));
   } else if (mysql_warning_count(conn) > 0) {
     result = first_warning(conn, table);
   }
   mysql_set_local_infile_default(conn);
-  if (paused) {
-    auto resumed = exec(conn, "ALTER TABLE " + name + " STATS_AUTO_RECALC = DEFAULT, "
-                                  "ALGORITHM = INSTANT",
-                        fmt::format("restore the statistics option of table '{}'", table));
-    if (result && !resumed) return resumed;
-  }
-  if (!result) return result;
+  return result;
+}
+
+Result<bool> pause_statistics(st_mysql* conn, const std::string& table) {
+  auto by_default = recalculates_by_default(conn, table);
+  if (!by_default) return tl::unexpected(by_default.error());
+  if (!*by_default) return false;
+  // Best effort: without it the load is slower, not different.
+  return exec(conn,
+              "ALTER TABLE " + quote_identifier(table) +
+                  " STATS_AUTO_RECALC = 0, ALGORITHM = INSTANT",
+              "pause statistics")
+      .has_value();
+}
+
+Result<void> resume_statistics(st_mysql* conn, const std::string& table) {
+  std::string name = quote_identifier(table);
+  if (auto r =
+          exec(conn, "ALTER TABLE " + name + " STATS_AUTO_RECALC = DEFAULT, ALGORITHM = INSTANT",
+               fmt::format("restore the statistics option of table '{}'", table));
+      !r)
+    return r;
   return exec(conn, "ANALYZE TABLE " + name, fmt::format("analyze table '{}'", table));
 }
 

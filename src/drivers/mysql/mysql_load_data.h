@@ -31,14 +31,18 @@ Result<std::optional<std::string>> load_data_statement(st_mysql* conn, const std
 // `rows` as the file, and fails, naming `table`, with the server's error,
 // with `rows`' error, or when the server reports a warning: LOAD DATA read a
 // value otherwise than the INSERT would have.
-//
-// While it runs InnoDB's statistics thread cannot see the rows and
-// recalculates the table's statistics over and over (it doubled the
-// server's CPU time in bench/MYSQL_RESULTS.md), so automatic recalculation
-// is switched off for the table meanwhile, unless its definition sets it,
-// and the statistics are computed once at the end (ANALYZE TABLE). SHOW
-// CREATE TABLE is the same afterwards.
 Result<void> load_data(st_mysql* conn, const std::string& statement, const std::string& table,
                        ByteSource& rows);
+
+// While a table is loaded in bulk, InnoDB's statistics thread cannot see
+// its rows and recalculates the table's statistics over and over (that
+// doubled the server's CPU time: bench/MYSQL_RESULTS.md). So automatic
+// recalculation is switched off before the load, unless the table's
+// definition sets it (true when it was switched off), and back to the
+// default afterwards, with the statistics computed once (ANALYZE TABLE).
+// SHOW CREATE TABLE is the same afterwards. Both are ALTERs, which wait
+// for the tables that foreign keys name: run them while nothing loads.
+Result<bool> pause_statistics(st_mysql* conn, const std::string& table);
+Result<void> resume_statistics(st_mysql* conn, const std::string& table);
 
 }  // namespace migrate::mysql

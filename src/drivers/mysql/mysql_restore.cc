@@ -119,13 +119,13 @@ Result<SplitDump> spool(ByteSource& source, ScratchFile& file) {
       return {};
     }
     auto [it, added] = index.try_emplace(std::string(statement.table), dump.tables.size());
-    if (added) dump.tables.push_back(TableRows{std::string(statement.table), {}, 0, true});
+    if (added)
+      dump.tables.push_back(TableRows{std::string(statement.table), {}, 0, true, std::nullopt});
     TableRows& table = dump.tables[it->second];
     table.inserts.push_back(Span{file.size(), statement.text.size()});
     table.bytes += statement.text.size();
-    table.plain = table.plain &&
-                  statement.text.starts_with("INSERT INTO " + quote_identifier(table.name) +
-                                             " VALUES");
+    table.plain = table.plain && statement.text.starts_with(
+                                     "INSERT INTO " + quote_identifier(table.name) + " VALUES");
     return file.write(statement.text);
   });
   std::vector<char> buffer(kChunk);

@@ -78,24 +78,35 @@ Result<void> run_inserts(st_mysql* conn, const TableRows& table, const SpanReade
 Result<void> load_table(st_mysql* conn, const TableRows& table, const SpanReader& read,
                         const std::atomic<bool>& stop) {
   auto started = std::chrono::steady_clock::now();
-  // One INSERT already gets InnoDB's bulk insert into an empty table.
-  std::optional<std::string> statement;
-  if (table.plain && table.inserts.size() > 1) {
-    auto built = load_data_statement(conn, table.name);
-    if (!built) return tl::unexpected(built.error());
-    statement = std::move(*built);
-  }
   Result<void> result;
-  if (statement) {
+  if (table.load_data) {
     TupleLines lines(table, read, stop);
-    result = load_data(conn, *statement, table.name, lines);
+    result = load_data(conn, *table.load_data, table.name, lines);
   } else {
     result = run_inserts(conn, table, read, stop);
   }
   log::debug(fmt::format("restore: table '{}': {:.1f} MB with {} in {} ms", table.name,
-                         table.bytes / 1e6, statement ? "LOAD DATA" : "INSERTs",
+                         table.bytes / 1e6, table.load_data ? "LOAD DATA" : "INSERTs",
                          elapsed_ms(started)));
   return result;
+}
+
+// Chooses LOAD DATA or INSERTs for each table, and pauses the statistics of
+// the LOAD DATA ones; returns those paused.
+Result<std::vector<std::string>> prepare(st_mysql* conn, std::vector<TableRows>& tables) {
+  std::vector<std::string> paused;
+  for (auto& table : tables) {
+    // One INSERT already gets InnoDB's bulk insert into an empty table.
+    if (!table.plain || table.inserts.size() < 2) continue;
+    auto statement = load_data_statement(conn, table.name);
+    if (!statement) return tl::unexpected(statement.error());
+    table.load_data = std::move(*statement);
+    if (!table.load_data) continue;
+    auto pause = pause_statistics(conn, table.name);
+    if (!pause) return tl::unexpected(pause.error());
+    if (*pause) paused.push_back(table.name);
+  }
+  return paused;
 }
 
 }  // namespace
@@ -136,10 +147,11 @@ Result<void> load_tables(const ConnectParams& params, const std::string& databas
   for (int i = 0; i < wanted; ++i) {
     auto conn = connect(params, &database, LocalInfile::kAllow);
     if (!conn) return tl::unexpected(conn.error());
-    if (auto r = exec(conn->get(), kSessionSettings, "prepare a loading connection"); !r)
-      return r;
+    if (auto r = exec(conn->get(), kSessionSettings, "prepare a loading connection"); !r) return r;
     conns.push_back(std::move(*conn));
   }
+  auto paused = prepare(conns.front().get(), tables);
+  if (!paused) return tl::unexpected(paused.error());
   std::mutex mutex;
   size_t next = 0;
   std::optional<Error> error;
@@ -164,6 +176,10 @@ Result<void> load_tables(const ConnectParams& params, const std::string& databas
   std::vector<std::thread> threads;
   for (auto& conn : conns) threads.emplace_back(work, conn.get());
   for (auto& thread : threads) thread.join();
+  for (const auto& name : *paused) {
+    auto r = resume_statistics(conns.front().get(), name);
+    if (!r && !error) error = r.error();
+  }
   if (error) return tl::unexpected(*error);
   return {};
 }

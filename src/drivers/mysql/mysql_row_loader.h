@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ struct TableRows {
   std::uint64_t bytes = 0;
   // Every INSERT is "INSERT INTO `name` VALUES ...", without a column list.
   bool plain = true;
+  // Set by load_tables(): the LOAD DATA statement, or none for INSERTs.
+  std::optional<std::string> load_data;
 };
 
 // Reads one span of the scratch file; called from several threads at once.

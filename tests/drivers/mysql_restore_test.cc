@@ -104,6 +104,14 @@ class MysqlRestoreTest : public MysqlServerTest {
   CliResult run(const std::vector<std::string>& args) {
     return run_cli(dir_.path(), args, {{"DATABASE_URL", url_}});
   }
+  // How the restore's log says `table` was loaded: "LOAD DATA" or "INSERTs".
+  static std::string loaded_with(const std::string& log, const std::string& table) {
+    size_t at = log.find("table '" + table + "': ");
+    if (at == std::string::npos) return "(not loaded)";
+    std::string line = log.substr(at, log.find('\n', at) - at);
+    size_t with = line.find(" with ") + 6;
+    return line.substr(with, line.find(" in ") - with);
+  }
 };
 
 TEST_F(MysqlRestoreTest, EveryLoadingPathRestoresTheExactTables) {
@@ -123,20 +131,25 @@ TEST_F(MysqlRestoreTest, EveryLoadingPathRestoresTheExactTables) {
   auto restore = run({"-v", "restore", "kinds", "--yes", "--no-backup"});
   ASSERT_EQ(restore.exit_code, 0) << restore.err;
   EXPECT_CONTAINS(restore.out, "the database matches the backup's fingerprint");
-  auto loaded_with = [&](const std::string& table) {
-    size_t at = restore.err.find("table '" + table + "': ");
-    if (at == std::string::npos) return std::string("(not loaded)");
-    std::string line = restore.err.substr(at, restore.err.find('\n', at) - at);
-    return line.substr(line.find(" with ") + 6, line.find(" in ") - line.find(" with ") - 6);
-  };
-  EXPECT_EQ(loaded_with("documents"), "LOAD DATA");
-  EXPECT_EQ(loaded_with("parents"), "LOAD DATA");
-  EXPECT_EQ(loaded_with("places"), "INSERTs");
+  EXPECT_EQ(loaded_with(restore.err, "documents"), "LOAD DATA");
+  EXPECT_EQ(loaded_with(restore.err, "parents"), "LOAD DATA");
+  EXPECT_EQ(loaded_with(restore.err, "places"), "INSERTs");
   EXPECT_TRUE(mysql_dump(url_) == before) << "the restored database differs from the backup";
   EXPECT_EQ(query("SELECT count(*) FROM documents WHERE MATCH(body) AGAINST ('two')"), "26667");
   EXPECT_EQ(query("SELECT table_name FROM information_schema.TABLES WHERE table_schema = "
                   "DATABASE() AND create_options LIKE '%stats_auto_recalc%'"),
             "parents");
+
+  // A server that refuses LOAD DATA LOCAL gets INSERTs. (A throwaway
+  // server's setting: the tests running meanwhile load INSERTs too, and no
+  // other test asks how its rows were loaded.)
+  ASSERT_EQ(query("DELETE FROM documents WHERE id % 2 = 0; SET GLOBAL local_infile = 0"), "");
+  auto inserts = run({"-v", "restore", "kinds", "--yes", "--no-backup"});
+  EXPECT_EQ(query("SET GLOBAL local_infile = 1"), "");
+  ASSERT_EQ(inserts.exit_code, 0) << inserts.err;
+  EXPECT_CONTAINS(inserts.out, "the database matches the backup's fingerprint");
+  EXPECT_EQ(loaded_with(inserts.err, "documents"), "INSERTs");
+  EXPECT_TRUE(mysql_dump(url_) == before) << "the restore with INSERTs differs from the backup";
 }
 
 }  // namespace

@@ -95,6 +95,13 @@ Result<void> load_table(st_mysql* conn, const TableRows& table, const SpanReader
 // the LOAD DATA ones; returns those paused.
 Result<std::vector<std::string>> prepare(st_mysql* conn, std::vector<TableRows>& tables) {
   std::vector<std::string> paused;
+  // A server that refuses LOAD DATA LOCAL (MySQL's default) gets INSERTs.
+  auto allowed = query(conn, "SELECT @@GLOBAL.local_infile", "ask whether LOAD DATA LOCAL works");
+  if (!allowed) return tl::unexpected(allowed.error());
+  if (allowed->empty() || allowed->front()[0].value_or("0") != "1") {
+    log::debug("restore: the server refuses LOAD DATA LOCAL (local_infile); loading INSERTs");
+    return paused;
+  }
   for (auto& table : tables) {
     // One INSERT already gets InnoDB's bulk insert into an empty table.
     if (!table.plain || table.inserts.size() < 2) continue;

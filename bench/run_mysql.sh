@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MySQL/MariaDB benchmarks for migrate (results: bench/MYSQL_RESULTS.md).
 #
-#   bench/run_mysql.sh [gen] [backup] [restore] [up]     (default: all, in this order)
+#   bench/run_mysql.sh [gen] [backup] [restore] [restore-paired] [up]
+#                                        (default: gen backup restore up, in this order)
 #
 #   gen      create the ~300 MB database `bench` if missing (REGEN=1: again)
 #   backup   hyperfine: migrate backup vs mariadb-dump --single-transaction | zstd

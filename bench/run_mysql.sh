@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # MySQL/MariaDB benchmarks for migrate (results: bench/MYSQL_RESULTS.md).
 #
-#   bench/run_mysql.sh [gen] [backup] [restore] [up]     (default: all, in this order)
+#   bench/run_mysql.sh [gen] [backup] [restore] [restore-paired] [up]
+#                                        (default: gen backup restore up, in this order)
 #
 #   gen      create the ~300 MB database `bench` if missing (REGEN=1: again)
 #   backup   hyperfine: migrate backup vs mariadb-dump --single-transaction | zstd
 #            (and | zstd -1 -T2, and without compression, for information)
 #   restore  hyperfine: migrate restore --no-backup vs mariadb < dump.sql
+#   restore-paired  the same two commands alternated PAIRS times (default 5): the ratio of
+#            each pair and their median, which drift on the shared machine moves less
 #   up       hyperfine: migrate up of 1,000 small migrations (with its pre-up backup, and
 #            --no-backup) vs the mariadb client running the same statements with the same
 #            bookkeeping (bench/generate_mysql.py), vs dbmate
@@ -115,6 +118,21 @@ for section in "${sections[@]}"; do
       "$MIGRATE" -q -u "$URL" -b "$W/rstore" restore latest --yes --no-backup
       $DUMP --skip-dump-date >"$W/after_migrate.sql"
       cmp "$W/after_client.sql" "$W/after_migrate.sql" && log "restore check: dumps equal"
+      ;;
+    restore-paired)
+      gen
+      [[ -f $W/dump.sql ]] || $DUMP >"$W/dump.sql"
+      [[ -d $W/rstore ]] || "$MIGRATE" -q -u "$URL" -b "$W/rstore" backup >/dev/null
+      machine_state restore-paired
+      seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $s" | bc; }
+      flock "$LOCK" bash -c "$(declare -f seconds); for i in \$(seq ${PAIRS:-5}); do
+          m=\$(seconds $MIGRATE -q -u $URL -b $W/rstore restore latest --yes --no-backup)
+          c=\$(seconds sh -c 'mariadb $CONN bench < $W/dump.sql')
+          echo \"\$m \$c \$(echo \"scale=3; \$m / \$c\" | bc)\"
+        done" >"$R/restore-paired.txt"
+      awk '{print "run_mysql: migrate " $1 " s, client " $2 " s, ratio " $3}' "$R/restore-paired.txt" >&2
+      cut -d' ' -f3 "$R/restore-paired.txt" | sort -n |
+        awk '{r[NR] = $1} END {print "run_mysql: median ratio " r[int((NR + 1) / 2)] " of " NR " pairs"}' >&2
       ;;
     up)
       python3 "$BENCH/generate_mysql.py" --count 1000 --out "$W/m1k"

@@ -85,6 +85,12 @@ void RowSetHash::add(std::string_view line) {
   ++rows_;
 }
 
+void RowSetHash::merge(const RowSetHash& other) {
+  sums_[0] += other.sums_[0];
+  sums_[1] += other.sums_[1];
+  rows_ += other.rows_;
+}
+
 std::string RowSetHash::text() const {
   return fmt::format("{} {:016x} {:016x}", rows_, sums_[0], sums_[1]);
 }

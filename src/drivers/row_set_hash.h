@@ -17,6 +17,8 @@ namespace migrate {
 class RowSetHash {
  public:
   void add(std::string_view line);
+  // Adds the rows `other` holds, as if add() had seen them here.
+  void merge(const RowSetHash& other);
   std::int64_t rows() const { return rows_; }
   // "<rows> <sum> <sum>", the sums in hex: what a table's digest is made of.
   std::string text() const;

@@ -79,12 +79,15 @@ std::string scrub(std::string message, const std::string& password) {
   return message;
 }
 
-Result<Connection> connect(const ConnectParams& params, const std::string* database) {
+Result<Connection> connect(const ConnectParams& params, const std::string* database,
+                           LocalInfile local_infile) {
   Connection conn(mysql_init(nullptr));
   if (!conn) return fail(ErrorCode::kGeneral, "cannot initialise the MySQL client: out of memory");
   unsigned timeout = kConnectTimeoutSeconds;
   mysql_optionsv(conn.get(), MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
   mysql_optionsv(conn.get(), MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  unsigned allow_infile = local_infile == LocalInfile::kAllow ? 1 : 0;
+  mysql_optionsv(conn.get(), MYSQL_OPT_LOCAL_INFILE, &allow_infile);
   unsigned protocol = params.socket.empty() ? MYSQL_PROTOCOL_TCP : MYSQL_PROTOCOL_SOCKET;
   if (!params.socket.empty() || params.host != "localhost")
     mysql_optionsv(conn.get(), MYSQL_OPT_PROTOCOL, &protocol);

@@ -44,9 +44,15 @@ struct ConnectionDeleter {
 };
 using Connection = std::unique_ptr<st_mysql, ConnectionDeleter>;
 
+// Whether a connection may answer LOAD DATA LOCAL INFILE. Only the restore's
+// loading connections do, and they serve their own rows whatever file the
+// server names (mysql_load_data.h).
+enum class LocalInfile { kRefuse, kAllow };
+
 // A new utf8mb4 connection to `database` (default: the URL's). kConnection
 // with the server's message (password scrubbed) and a hint.
-Result<Connection> connect(const ConnectParams& params, const std::string* database = nullptr);
+Result<Connection> connect(const ConnectParams& params, const std::string* database = nullptr,
+                           LocalInfile local_infile = LocalInfile::kRefuse);
 
 // `message` with every occurrence of the password replaced by ***.
 std::string scrub(std::string message, const std::string& password);

@@ -237,6 +237,12 @@ void DumpFingerprint::add(const DumpStatement& statement) {
   }
 }
 
+void DumpFingerprint::merge_rows(const DumpFingerprint& other) {
+  for (const auto& [name, rows] : other.tables_) tables_[name].merge(rows);
+  last_rows_ = nullptr;
+  last_table_.clear();
+}
+
 ContentFingerprint DumpFingerprint::finish() {
   ContentFingerprint result;
   result.schema_sha256 = schema_.finish_hex();

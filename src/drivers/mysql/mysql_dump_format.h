@@ -85,6 +85,9 @@ class DumpFingerprint {
  public:
   void add(const DumpStatement& statement);  // kSchema only; rows come through add_row
   void add_row(std::string_view table, std::string_view tuple);
+  // Takes in the rows of `other`, the fingerprint of another dump of the
+  // same database (its schema statements are not taken).
+  void merge_rows(const DumpFingerprint& other);
   ContentFingerprint finish();
 
  private:

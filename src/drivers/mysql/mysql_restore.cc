@@ -1,8 +1,16 @@
-// Restores: the dump is first copied whole to a private scratch file and
-// checked (a MySQL dump, ending with its completion comment), so a backup
-// that cannot be read leaves the database untouched. Then the database is
-// emptied (objects created after the backup go too) and the dump replayed:
-// schema statements in order on one connection, rows on several.
+// Restores: the dump is first copied to a private scratch file and checked
+// (a MySQL dump, ending with its completion comment), so a backup that
+// cannot be read leaves the database untouched. The copy keeps only the
+// INSERT statements, table by table; the schema statements stay in memory.
+//
+// Then the database is emptied (objects created after the backup go too)
+// and the dump replayed in three steps: the table definitions, in dump
+// order with the session settings around them; every table's rows, on
+// several connections (mysql_row_loader.h); then every other statement
+// (triggers, views, routines, events), again in dump order with all the
+// session settings, on a connection of its own. Triggers thus never fire
+// for restored rows, and each statement meets the settings it was dumped
+// with.
 //
 // MySQL commits DDL on its own, so a restore cannot be one transaction: a
 // statement failing half-way leaves the database partly restored, and the
@@ -15,6 +23,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <random>
 
 #include "drivers/mysql/mysql_dump_format.h"
@@ -32,7 +41,9 @@ Result<ContentFingerprint> fingerprint_database(st_mysql* conn, const ConnectPar
 namespace {
 
 constexpr size_t kChunk = size_t{1} << 20;
-constexpr int kLoaders = 4;
+// Each table loads on one connection; the server's work is the limit, so
+// about one a core (bench/MYSQL_RESULTS.md).
+constexpr int kLoaders = 2;
 
 // A private file in the backup store, named like an AtomicFile temporary
 // so that a crashed run's leftover is cleaned up; removed when this goes.
@@ -55,6 +66,7 @@ class ScratchFile {
   ScratchFile& operator=(const ScratchFile&) = delete;
 
   Result<void> write(std::string_view bytes) {
+    size_ += bytes.size();
     while (!bytes.empty()) {
       ssize_t n = ::write(fd_, bytes.data(), bytes.size());
       if (n < 0 && errno == EINTR) continue;
@@ -63,16 +75,19 @@ class ScratchFile {
     }
     return {};
   }
-  Result<size_t> read(char* buffer, size_t size) {
-    for (;;) {
-      ssize_t n = ::read(fd_, buffer, size);
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR) return failure("read");
+  std::uint64_t size() const { return size_; }
+  // Reads `span` whole; safe from several threads at once.
+  Result<std::string> read_at(Span span) const {
+    std::string text(span.size, '\0');
+    size_t done = 0;
+    while (done < text.size()) {
+      ssize_t n = ::pread(fd_, text.data() + done, text.size() - done,
+                          static_cast<off_t>(span.offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return failure(n == 0 ? "read (cut short)" : "read");
+      done += static_cast<size_t>(n);
     }
-  }
-  Result<void> rewind() {
-    if (::lseek(fd_, 0, SEEK_SET) < 0) return failure("rewind");
-    return {};
+    return text;
   }
 
  private:
@@ -83,66 +98,86 @@ class ScratchFile {
   }
   std::filesystem::path path_;
   int fd_;
+  std::uint64_t size_ = 0;
 };
 
-// Copies the whole source into `file`, checking that it is a whole dump.
-Result<void> spool(ByteSource& source, ScratchFile& file) {
-  DumpReader reader;
+// The dump, split: its schema statements in order, and where each table's
+// INSERTs lie in the scratch file.
+struct SplitDump {
+  std::vector<std::string> schema;
+  std::vector<TableRows> tables;  // in dump order
+};
+
+// Copies the source's INSERTs into `file` and its schema statements into
+// memory, checking that it is a whole dump.
+Result<SplitDump> spool(ByteSource& source, ScratchFile& file) {
+  SplitDump dump;
+  std::map<std::string, size_t, std::less<>> index;
+  DumpReader reader([&](const DumpStatement& statement) -> Result<void> {
+    if (statement.kind == DumpStatement::Kind::kSchema) {
+      dump.schema.emplace_back(statement.text);
+      return {};
+    }
+    auto [it, added] = index.try_emplace(std::string(statement.table), dump.tables.size());
+    if (added)
+      dump.tables.push_back(TableRows{std::string(statement.table), {}, 0, true, std::nullopt});
+    TableRows& table = dump.tables[it->second];
+    table.inserts.push_back(Span{file.size(), statement.text.size()});
+    table.bytes += statement.text.size();
+    table.plain = table.plain && statement.text.starts_with(
+                                     "INSERT INTO " + quote_identifier(table.name) + " VALUES");
+    return file.write(statement.text);
+  });
   std::vector<char> buffer(kChunk);
   for (;;) {
     auto n = source.read(buffer.data(), buffer.size());
     if (!n) return tl::unexpected(n.error());
     if (*n == 0) break;
-    std::string_view bytes(buffer.data(), *n);
-    if (auto r = reader.feed(bytes); !r) return r;
-    if (auto r = file.write(bytes); !r) return r;
+    if (auto r = reader.feed(std::string_view(buffer.data(), *n)); !r)
+      return tl::unexpected(r.error());
   }
-  if (auto r = reader.finish(); !r) return r;
+  if (auto r = reader.finish(); !r) return tl::unexpected(r.error());
   if (!reader.looks_like_dump())
     return fail(ErrorCode::kGeneral,
                 "the backup does not hold a MySQL dump (mariadb-dump's format)");
   if (!reader.complete())
     return fail(ErrorCode::kGeneral,
                 "the backup is incomplete: the dump does not end with its completion comment");
-  return file.rewind();
+  return dump;
 }
 
-// Statements that need none of the rows loaded so far: table definitions and
-// session settings ("SET ..." or "/*!40101 SET ... */"). Anything else (a
-// trigger, a view, a routine, ...) waits until every queued row is in.
-bool independent_of_rows(std::string_view text) {
-  if (text.starts_with("/*!")) {
+// When a schema statement runs: with the table definitions, before any
+// row; after every row is in; or both (session settings, so that each
+// statement of either step meets the settings the dump gave it).
+enum class Step { kTables, kAfterRows, kBoth };
+
+Step step_of(std::string_view text) {
+  if (text.starts_with("/*!")) {  // "/*!40101 SET ... */"
     size_t space = text.find(' ');
-    if (space == std::string_view::npos) return false;
+    if (space == std::string_view::npos) return Step::kAfterRows;
     text.remove_prefix(space + 1);
   }
-  return text.starts_with("SET ") || text.starts_with("CREATE TABLE ") ||
-         text.starts_with("DROP TABLE IF EXISTS ");
+  if (text.starts_with("SET ")) return Step::kBoth;
+  // A sequence may be a column's default, so it comes with the tables.
+  bool table = text.starts_with("CREATE TABLE ") || text.starts_with("DROP TABLE IF EXISTS ") ||
+               text.starts_with("CREATE SEQUENCE ") || text.starts_with("SELECT SETVAL(");
+  return table ? Step::kTables : Step::kAfterRows;
 }
 
-Result<void> replay_file(st_mysql* main, const ConnectParams& params, const std::string& database,
-                         ScratchFile& file) {
-  auto loader = RowLoader::start(params, database, kLoaders);
-  if (!loader) return tl::unexpected(loader.error());
-  DumpReader reader([&](const DumpStatement& statement) -> Result<void> {
-    if (statement.kind == DumpStatement::Kind::kRows)
-      return (*loader)->submit(std::string(statement.text));
-    if (!independent_of_rows(statement.text)) {
-      if (auto r = (*loader)->wait_idle(); !r) return r;
+Result<void> run_schema(const ConnectParams& params, const std::string& database,
+                        const std::vector<std::string>& schema, Step step) {
+  auto conn = connect(params, &database);
+  if (!conn) return tl::unexpected(conn.error());
+  for (const auto& text : schema) {
+    Step when = step_of(text);
+    if (when != step && when != Step::kBoth) continue;
+    auto r = exec(conn->get(), text, "restore the dump");
+    if (!r) {
+      r.error().message += fmt::format("\n  statement: {}", text.substr(0, 200));
+      return r;
     }
-    auto r = exec(main, statement.text, "restore the dump");
-    if (!r) r.error().message += fmt::format("\n  statement: {}", statement.text.substr(0, 200));
-    return r;
-  });
-  std::vector<char> buffer(kChunk);
-  for (;;) {
-    auto n = file.read(buffer.data(), buffer.size());
-    if (!n) return tl::unexpected(n.error());
-    if (*n == 0) break;
-    if (auto r = reader.feed(std::string_view(buffer.data(), *n)); !r) return r;
   }
-  if (auto r = reader.finish(); !r) return r;
-  return (*loader)->wait_idle();
+  return {};
 }
 
 Result<void> replay(const ConnectParams& params, const std::string& database, ByteSource& source,
@@ -150,16 +185,24 @@ Result<void> replay(const ConnectParams& params, const std::string& database, By
   auto started = std::chrono::steady_clock::now();
   auto file = ScratchFile::create(scratch_dir);
   if (!file) return tl::unexpected(file.error());
-  if (auto r = spool(source, **file); !r) {
-    r.error().message += "; the database was not changed";
-    return r;
+  auto dump = spool(source, **file);
+  if (!dump) {
+    dump.error().message += "; the database was not changed";
+    return tl::unexpected(dump.error());
   }
   log::debug(fmt::format("restore: dump read and checked after {} ms", elapsed_ms(started)));
   auto main = connect(params, &database);
   if (!main) return tl::unexpected(main.error());
   auto result = drop_all_objects(main->get());
   log::debug(fmt::format("restore: database emptied after {} ms", elapsed_ms(started)));
-  if (result) result = replay_file(main->get(), params, database, **file);
+  if (result) result = run_schema(params, database, dump->schema, Step::kTables);
+  log::debug(fmt::format("restore: tables created after {} ms", elapsed_ms(started)));
+  if (result) {
+    SpanReader read = [&](Span span) { return (*file)->read_at(span); };
+    result = load_tables(params, database, std::move(dump->tables), read, kLoaders);
+    log::debug(fmt::format("restore: rows loaded after {} ms", elapsed_ms(started)));
+  }
+  if (result) result = run_schema(params, database, dump->schema, Step::kAfterRows);
   log::debug(fmt::format("restore: dump replayed after {} ms", elapsed_ms(started)));
   if (!result) {
     result.error().message += "\n  the database is partly restored (MySQL commits DDL as it goes)";

@@ -3,91 +3,191 @@
 #include <fmt/format.h>
 #include <mysql.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "drivers/mysql/mysql_dump_format.h"
+#include "drivers/mysql/mysql_load_data.h"
+#include "util/clock.h"
+#include "util/log.h"
+
 namespace migrate::mysql {
 namespace {
-
-// Enough to keep every worker busy, little enough to bound memory.
-constexpr size_t kMaxQueuedBytes = size_t{64} << 20;
 
 // What mariadb-dump's header sets, for the sessions that never read it.
 constexpr const char* kSessionSettings =
     "SET NAMES utf8mb4, time_zone = '+00:00', foreign_key_checks = 0, unique_checks = 0, "
     "sql_mode = 'NO_AUTO_VALUE_ON_ZERO', sql_notes = 0";
 
-constexpr int kDeadlockRetries = 20;
+std::string insert_prefix(const std::string& table) {
+  return "INSERT INTO " + quote_identifier(table) + " VALUES";
+}
 
-bool retryable(unsigned error) {
-  return error == 1213 || error == 1205;  // ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
+// A table's INSERTs turned into LOAD DATA's file, one statement at a time.
+class TupleLines : public ByteSource {
+ public:
+  TupleLines(const TableRows& table, const SpanReader& read, const std::atomic<bool>& stop)
+      : table_(table), read_(read), stop_(stop), prefix_(insert_prefix(table.name).size()) {}
+
+  Result<size_t> read(char* buffer, size_t size) override {
+    while (at_ == lines_.size()) {
+      if (stop_) return fail(ErrorCode::kGeneral, "stopped: another table failed to load");
+      if (next_ == table_.inserts.size()) return size_t{0};
+      auto statement = read_(table_.inserts[next_++]);
+      if (!statement) return tl::unexpected(statement.error());
+      lines_.clear();
+      at_ = 0;
+      append_tuple_lines(*statement, prefix_, lines_);
+    }
+    size_t n = std::min(size, lines_.size() - at_);
+    std::memcpy(buffer, lines_.data() + at_, n);
+    at_ += n;
+    return n;
+  }
+
+ private:
+  const TableRows& table_;
+  const SpanReader& read_;
+  const std::atomic<bool>& stop_;
+  size_t prefix_;
+  size_t next_ = 0;
+  std::string lines_;
+  size_t at_ = 0;
+};
+
+Result<void> run_inserts(st_mysql* conn, const TableRows& table, const SpanReader& read,
+                         const std::atomic<bool>& stop) {
+  for (const Span& span : table.inserts) {
+    if (stop) return {};
+    auto statement = read(span);
+    if (!statement) return tl::unexpected(statement.error());
+    auto r = exec(conn, *statement, fmt::format("load the rows of table '{}'", table.name));
+    if (!r) {
+      r.error().message += fmt::format("\n  statement: {}...", statement->substr(0, 100));
+      return r;
+    }
+  }
+  return {};
+}
+
+Result<void> load_table(st_mysql* conn, const TableRows& table, const SpanReader& read,
+                        const std::atomic<bool>& stop) {
+  auto started = std::chrono::steady_clock::now();
+  Result<void> result;
+  if (table.load_data) {
+    TupleLines lines(table, read, stop);
+    result = load_data(conn, *table.load_data, table.name, lines);
+  } else {
+    result = run_inserts(conn, table, read, stop);
+  }
+  log::debug(fmt::format("restore: table '{}': {:.1f} MB with {} in {} ms", table.name,
+                         table.bytes / 1e6, table.load_data ? "LOAD DATA" : "INSERTs",
+                         elapsed_ms(started)));
+  return result;
+}
+
+// Chooses LOAD DATA or INSERTs for each table, and pauses the statistics of
+// the LOAD DATA ones; returns those paused.
+Result<std::vector<std::string>> prepare(st_mysql* conn, std::vector<TableRows>& tables) {
+  std::vector<std::string> paused;
+  // A server that refuses LOAD DATA LOCAL (MySQL's default) gets INSERTs.
+  auto allowed = query(conn, "SELECT @@GLOBAL.local_infile", "ask whether LOAD DATA LOCAL works");
+  if (!allowed) return tl::unexpected(allowed.error());
+  if (allowed->empty() || allowed->front()[0].value_or("0") != "1") {
+    log::debug("restore: the server refuses LOAD DATA LOCAL (local_infile); loading INSERTs");
+    return paused;
+  }
+  for (auto& table : tables) {
+    // One INSERT already gets InnoDB's bulk insert into an empty table.
+    if (!table.plain || table.inserts.size() < 2) continue;
+    auto statement = load_data_statement(conn, table.name);
+    if (!statement) return tl::unexpected(statement.error());
+    table.load_data = std::move(*statement);
+    if (!table.load_data) continue;
+    auto pause = pause_statistics(conn, table.name);
+    if (!pause) return tl::unexpected(pause.error());
+    if (*pause) paused.push_back(table.name);
+  }
+  return paused;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<RowLoader>> RowLoader::start(const ConnectParams& params,
-                                                    const std::string& database, int workers) {
-  std::unique_ptr<RowLoader> loader(new RowLoader);
-  for (int i = 0; i < workers; ++i) {
-    auto conn = connect(params, &database);
-    if (!conn) return tl::unexpected(conn.error());
-    if (auto r = exec(conn->get(), kSessionSettings, "prepare a loading connection"); !r)
-      return tl::unexpected(r.error());
-    loader->connections_.push_back(std::move(*conn));
+void append_tuple_lines(std::string_view statement, size_t prefix, std::string& lines) {
+  std::string_view values = statement.substr(std::min(prefix, statement.size()));
+  if (!values.starts_with('\n')) {
+    // mysqldump's one-line INSERT.
+    for_each_tuple(values, [&](std::string_view tuple) {
+      lines.append(tuple);
+      lines += '\n';
+    });
+    return;
   }
-  for (auto& conn : loader->connections_)
-    loader->threads_.emplace_back([raw = loader.get(), c = conn.get()] { raw->work(c); });
-  return loader;
-}
-
-RowLoader::~RowLoader() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  changed_.notify_all();
-  for (auto& thread : threads_) thread.join();
-}
-
-void RowLoader::work(st_mysql* conn) {
-  std::unique_lock lock(mutex_);
-  for (;;) {
-    changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (stopping_) return;
-    std::string statement = std::move(queue_.front());
-    queue_.pop_front();
-    queued_bytes_ -= statement.size();
-    ++busy_;
-    changed_.notify_all();  // room in the queue
-    lock.unlock();
-    auto r = exec(conn, statement, "load rows");
-    // Two loaders inserting into one table can deadlock on its unique
-    // indexes; InnoDB then rolls the whole (autocommit) INSERT back, so it
-    // is simply run again.
-    for (int attempt = 1; !r && attempt < kDeadlockRetries && retryable(mysql_errno(conn));
-         ++attempt)
-      r = exec(conn, statement, "load rows");
-    lock.lock();
-    --busy_;
-    if (!r && !error_) {
-      error_ = r.error();
-      error_->message += fmt::format("\n  statement: {}...", statement.substr(0, 100));
+  // mariadb-dump's row a line, "(...)," and the last "(...)": the dump
+  // reader checked that every line is so.
+  values.remove_prefix(1);
+  lines.reserve(lines.size() + values.size());
+  while (!values.empty()) {
+    size_t end = values.find('\n');
+    std::string_view line = values.substr(0, end);
+    size_t cut = line.ends_with("),") ? 2 : line.ends_with(')') ? 1 : 0;
+    if (line.size() > cut) {
+      lines.append(line.substr(1, line.size() - 1 - cut));
+      lines += '\n';
     }
-    changed_.notify_all();
+    if (end == std::string_view::npos) break;
+    values.remove_prefix(end + 1);
   }
 }
 
-Result<void> RowLoader::submit(std::string statement) {
-  std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return error_ || queued_bytes_ < kMaxQueuedBytes; });
-  if (error_) return tl::unexpected(*error_);
-  queued_bytes_ += statement.size();
-  queue_.push_back(std::move(statement));
-  changed_.notify_all();
-  return {};
-}
-
-Result<void> RowLoader::wait_idle() {
-  std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return error_ || (queue_.empty() && busy_ == 0); });
-  if (error_) return tl::unexpected(*error_);
+Result<void> load_tables(const ConnectParams& params, const std::string& database,
+                         std::vector<TableRows> tables, const SpanReader& read, int connections) {
+  std::stable_sort(tables.begin(), tables.end(),
+                   [](const TableRows& a, const TableRows& b) { return a.bytes > b.bytes; });
+  std::vector<Connection> conns;
+  int wanted = std::min<int>(connections, static_cast<int>(tables.size()));
+  for (int i = 0; i < wanted; ++i) {
+    auto conn = connect(params, &database, LocalInfile::kAllow);
+    if (!conn) return tl::unexpected(conn.error());
+    if (auto r = exec(conn->get(), kSessionSettings, "prepare a loading connection"); !r) return r;
+    conns.push_back(std::move(*conn));
+  }
+  auto paused = prepare(conns.front().get(), tables);
+  if (!paused) return tl::unexpected(paused.error());
+  std::mutex mutex;
+  size_t next = 0;
+  std::optional<Error> error;
+  std::atomic<bool> stop = false;
+  auto work = [&](st_mysql* conn) {
+    for (;;) {
+      const TableRows* table = nullptr;
+      {
+        std::lock_guard lock(mutex);
+        if (error || next == tables.size()) return;
+        table = &tables[next++];
+      }
+      auto r = load_table(conn, *table, read, stop);
+      if (!r) {
+        std::lock_guard lock(mutex);
+        if (!error) error = r.error();
+        stop = true;
+        return;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (auto& conn : conns) threads.emplace_back(work, conn.get());
+  for (auto& thread : threads) thread.join();
+  for (const auto& name : *paused) {
+    auto r = resume_statistics(conns.front().get(), name);
+    if (!r && !error) error = r.error();
+  }
+  if (error) return tl::unexpected(*error);
   return {};
 }
 

@@ -1,53 +1,54 @@
-// Loading a dump's rows on several connections at once, as myloader does:
-// the INSERTs of a dump do not depend on one another (foreign and unique
-// checks are off while they load, and every row carries its key), so they
-// may run in any order and side by side while schema statements run on the
-// restore's main connection.
+// Loading a dump's rows on several connections at once, table by table, as
+// myloader does. Each table goes whole to one connection: as one LOAD DATA
+// statement (mysql_load_data.h) when it has more than one INSERT and
+// columns LOAD DATA reads as the INSERT does, else as its own INSERTs.
+// Tables are loaded largest first, so that the longest one starts at once.
+//
+// Rows do not depend on one another here: foreign and unique checks are
+// off, every row carries its key, and the dump's triggers are created only
+// after every row is in.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
-#include <memory>
-#include <mutex>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "drivers/mysql/mysql_connection.h"
 
 namespace migrate::mysql {
 
-class RowLoader {
- public:
-  // Opens `workers` connections to `database`, with the session settings a
-  // dump's rows are written for (UTC, no foreign or unique checks).
-  static Result<std::unique_ptr<RowLoader>> start(const ConnectParams& params,
-                                                  const std::string& database, int workers);
-  // Stops the workers; statements not yet run are dropped.
-  ~RowLoader();
-  RowLoader(const RowLoader&) = delete;
-  RowLoader& operator=(const RowLoader&) = delete;
-
-  // Queues one INSERT; waits while the queue is full. Fails with the first
-  // error any worker met.
-  Result<void> submit(std::string statement);
-  // Waits until every queued statement has run; fails with the first error.
-  Result<void> wait_idle();
-
- private:
-  RowLoader() = default;
-  void work(st_mysql* conn);
-
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<std::string> queue_;
-  size_t queued_bytes_ = 0;
-  int busy_ = 0;
-  bool stopping_ = false;
-  std::optional<Error> error_;
-  std::vector<Connection> connections_;
-  std::vector<std::thread> threads_;
+// Where one INSERT statement of the dump lies in the restore's scratch file.
+struct Span {
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
 };
+
+// One table's INSERT statements, in dump order.
+struct TableRows {
+  std::string name;
+  std::vector<Span> inserts;
+  std::uint64_t bytes = 0;
+  // Every INSERT is "INSERT INTO `name` VALUES ...", without a column list.
+  bool plain = true;
+  // Set by load_tables(): the LOAD DATA statement, or none for INSERTs.
+  std::optional<std::string> load_data;
+};
+
+// Reads one span of the scratch file; called from several threads at once.
+using SpanReader = std::function<Result<std::string>(Span)>;
+
+// Loads every table of `tables` into `database` on at most `connections`
+// connections of their own (UTC, no foreign or unique checks). Fails with
+// the first error, naming the table; the other connections stop after
+// their current statement.
+Result<void> load_tables(const ConnectParams& params, const std::string& database,
+                         std::vector<TableRows> tables, const SpanReader& read, int connections);
+
+// The VALUES tuples of an INSERT statement (`prefix` is its text up to and
+// including "VALUES"), each without its parentheses and ended by a newline:
+// the file LOAD DATA reads. Appends to `lines`.
+void append_tuple_lines(std::string_view statement, size_t prefix, std::string& lines);
 
 }  // namespace migrate::mysql

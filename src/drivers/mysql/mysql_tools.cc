@@ -77,17 +77,27 @@ Result<DumpTool> find_dump_tool(st_mysql* conn) {
 
 Result<void> run_dump(const DumpTool& tool, const ConnectParams& params,
                       const std::string& database,
-                      const std::function<Result<void>(std::string_view)>& output) {
+                      const std::function<Result<void>(std::string_view)>& output,
+                      const DumpScope& scope) {
   // --no-defaults first: option files must not point the dump elsewhere.
   std::vector<std::string> args{"--no-defaults"};
   auto connection = params.tool_arguments();
   args.insert(args.end(), connection.begin(), connection.end());
   for (const char* option :
-       {"--single-transaction", "--routines", "--triggers", "--events", "--hex-blob",
-        "--skip-dump-date", "--skip-add-locks", "--skip-disable-keys", "--quick",
-        "--extended-insert", "--default-character-set=utf8mb4", "--max-allowed-packet=1G"})
+       {"--single-transaction", "--hex-blob", "--skip-dump-date", "--skip-add-locks",
+        "--skip-disable-keys", "--quick", "--extended-insert", "--default-character-set=utf8mb4",
+        "--max-allowed-packet=1G"})
     args.emplace_back(option);
+  if (scope.part == DumpScope::Part::kRows) {
+    for (const char* option : {"--no-create-info", "--skip-triggers"}) args.emplace_back(option);
+  } else {
+    for (const char* option : {"--routines", "--triggers", "--events"}) args.emplace_back(option);
+    if (scope.part == DumpScope::Part::kSchema) args.emplace_back("--no-data");
+  }
+  args.push_back("--");  // names from here on, whatever they look like
   args.push_back(database);
+  if (scope.part == DumpScope::Part::kRows)
+    args.insert(args.end(), scope.tables.begin(), scope.tables.end());
   auto child = Child::spawn(Command{tool.path, args, params.tool_environment(),
                                     Command::Stream::kNull, Command::Stream::kPipe});
   if (!child) return tl::unexpected(child.error());

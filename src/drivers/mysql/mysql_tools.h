@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "drivers/mysql/mysql_connection.h"
 #include "migrate/error.h"
@@ -28,13 +29,22 @@ unsigned parse_tool_version(std::string_view line);
 // may not know every object the server has).
 Result<DumpTool> find_dump_tool(st_mysql* conn);
 
+// What a dump holds: the whole database; its schema statements only (the
+// same ones, in the same order); or only the rows of `tables`.
+struct DumpScope {
+  enum class Part { kAll, kSchema, kRows };
+  Part part = Part::kAll;
+  std::vector<std::string> tables;  // kRows
+};
+
 // Runs the tool on `database`: a consistent snapshot (--single-transaction)
 // with routines, triggers, events and views, binary values in hex, no dump
-// date (so equal databases give equal dumps), every byte to `output`. Fails
-// when the tool exits non-zero or is killed (its stderr in the message), or
-// when `output` fails.
+// date (so equal databases give equal dumps), every byte to `output`; with
+// `scope`, a part of that. Fails when the tool exits non-zero or is killed
+// (its stderr in the message), or when `output` fails.
 Result<void> run_dump(const DumpTool& tool, const ConnectParams& params,
                       const std::string& database,
-                      const std::function<Result<void>(std::string_view)>& output);
+                      const std::function<Result<void>(std::string_view)>& output,
+                      const DumpScope& scope = {});
 
 }  // namespace migrate::mysql

@@ -44,8 +44,9 @@
 #     every command reads from memory and the comparison is CPU + write path;
 #   * `cp` and `zstd` do not fsync; migrate (artifact, manifest, directory) and sqlite3
 #     .backup (journal commit) do, so a `cp + fsync` row shows the durable-copy limit;
-#   * restore prepares its target with `cp big.db target && sync target` (untimed), so the
-#     dirty pages of the preparation are not written back during the timed command.
+#   * restore prepares its target with `cp big.db target && sync` (untimed), so the
+#     dirty pages of the preparation (and of earlier commands) are not written back during
+#     the timed command.
 set -euo pipefail
 
 # The whole run holds the machine's benchmark lock, so that no other engineer's
@@ -211,7 +212,9 @@ section_restore() {
   take_backup "$W/st_r" "$BIG" zstd >/dev/null
   take_backup "$W/st_rn" "$BIG" none >/dev/null
   id="$(backup_id "$W/st_r")"
-  prep() { echo "rm -f $1-journal && cp $BIG $1 && sync $1"; }
+  # A global sync: dirty pages of earlier commands must not be written back
+  # during a timed restore, whose fsync would wait for them.
+  prep() { echo "rm -f $1-journal && cp $BIG $1 && sync"; }
   for r in $(seq 1 "$ROUNDS"); do
     log "restore round $r/$ROUNDS"; loadlog "restore round $r/$ROUNDS"
     "${HF[@]}" --warmup 1 --runs "$RUNS" \

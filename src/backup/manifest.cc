@@ -22,6 +22,13 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
+// Lower-case hexadecimal digits only (digests are written that way).
+bool is_lower_hex(std::string_view text) {
+  for (char c : text)
+    if (!is_digit(c) && !(c >= 'a' && c <= 'f')) return false;
+  return true;
+}
+
 bool all_digits(std::string_view text) {
   for (char c : text)
     if (!is_digit(c)) return false;
@@ -78,9 +85,9 @@ Checked<std::string> table_hash_field(const Json& object, std::string_view key,
                                       std::string_view where) {
   auto value = string_field(object, key, where);
   if (!value) return value;
-  bool hex = value->size() >= 32 && value->size() <= 128 && value->size() % 2 == 0;
-  for (char c : *value) hex = hex && (is_digit(c) || (c >= 'a' && c <= 'f'));
-  if (!hex) return Problem(fmt::format("field '{}{}' is not a hexadecimal digest", where, key));
+  size_t digits = value->size();
+  if (digits < 32 || digits > 128 || digits % 2 != 0 || !is_lower_hex(*value))
+    return Problem(fmt::format("field '{}{}' is not a hexadecimal digest", where, key));
   return value;
 }
 
@@ -197,10 +204,7 @@ Checked<Manifest> parse_fields(const Json& root) {
 }  // namespace
 
 bool is_sha256_hex(std::string_view text) {
-  if (text.size() != 64) return false;
-  for (char c : text)
-    if (!is_digit(c) && !(c >= 'a' && c <= 'f')) return false;
-  return true;
+  return text.size() == 64 && is_lower_hex(text);
 }
 
 bool is_valid_backup_id(std::string_view id) {

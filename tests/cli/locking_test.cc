@@ -17,11 +17,8 @@ TEST_F(LockingTest, ConcurrentRunnersApplyEachMigrationOnce) {
     std::string version = "202601020000" + std::string(i < 10 ? "0" : "") + std::to_string(i);
     migration(version, "step", "INSERT INTO log VALUES ('" + version + "');");
   }
-  std::vector<int> pids;
-  for (int i = 0; i < 4; ++i)
-    pids.push_back(
-        spawn_cli(dir_.path(), {"up"}, dir_.path() / ("runner" + std::to_string(i) + ".log")));
-  for (int pid : pids) EXPECT_EQ(wait_cli(pid), 0);
+  for (const auto& runner : run_cli_together(dir_.path(), {"up"}, 4))
+    EXPECT_EQ(runner.exit_code, 0) << runner.out;
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM log"), "20");
   EXPECT_EQ(query_one(db(), "SELECT count(DISTINCT version) FROM log"), "20");
   EXPECT_EQ(applied().size(), 21u);

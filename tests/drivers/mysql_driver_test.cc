@@ -275,7 +275,7 @@ TEST_F(MysqlDriverTest, WrongPasswordIsClearAndNeverPrinted) {
 TEST_F(MysqlDriverTest, ConnectsThroughAUnixSocketWithEitherScheme) {
   auto socket = mysql_socket_test_url();
   REQUIRE_SERVER(socket);
-  url_ = "mariadb" + mysql_url_with_database(*socket, database_->name()).substr(5);
+  url_ = "mariadb" + with_database(*socket, database_->name()).substr(5);
   migration("20260101000000", "a", "CREATE TABLE a (id int);");
   auto up = run({"up"});
   ASSERT_EQ(up.exit_code, 0) << up.err;
@@ -296,16 +296,9 @@ TEST_F(MysqlDriverTest, EightRunnersApplyEachMigrationExactlyOnce) {
                   "CREATE TABLE t" +
                   version + " (id int);");
   }
-  std::vector<int> pids;
-  for (int i = 0; i < 8; ++i) {
-    pids.push_back(spawn_cli(dir_.path(),
-                             {"up", "--no-backup", "--lock-timeout", "120", "--url", url_},
-                             dir_.path() / ("runner" + std::to_string(i) + ".log")));
-  }
-  for (size_t i = 0; i < pids.size(); ++i) {
-    EXPECT_EQ(wait_cli(pids[i]), 0)
-        << read_text(dir_.path() / ("runner" + std::to_string(i) + ".log"));
-  }
+  for (const auto& runner : run_cli_together(
+           dir_.path(), {"up", "--no-backup", "--lock-timeout", "120", "--url", url_}, 8))
+    EXPECT_EQ(runner.exit_code, 0) << runner.out;
   EXPECT_EQ(query("SELECT CONCAT(count(*), ',', count(DISTINCT version)) FROM log"), "30,30");
   EXPECT_EQ(query("SELECT CONCAT(count(*), ',', max(batch)) FROM schema_migrations"), "30,1");
 }

@@ -427,16 +427,9 @@ TEST_F(PostgresDriverTest, EightRunnersApplyEachMigrationExactlyOnce) {
     migration(version, "step",
               "INSERT INTO log VALUES ('" + version + "');\nSELECT pg_sleep(0.01);");
   }
-  std::vector<int> pids;
-  for (int i = 0; i < 8; ++i) {
-    pids.push_back(spawn_cli(dir_.path(),
-                             {"up", "--no-backup", "--lock-timeout", "120", "--url", url_},
-                             dir_.path() / ("runner" + std::to_string(i) + ".log")));
-  }
-  for (size_t i = 0; i < pids.size(); ++i) {
-    EXPECT_EQ(wait_cli(pids[i]), 0)
-        << read_text(dir_.path() / ("runner" + std::to_string(i) + ".log"));
-  }
+  for (const auto& runner : run_cli_together(
+           dir_.path(), {"up", "--no-backup", "--lock-timeout", "120", "--url", url_}, 8))
+    EXPECT_EQ(runner.exit_code, 0) << runner.out;
   EXPECT_EQ(query("SELECT count(*) || ',' || count(DISTINCT version) FROM log"), "30,30");
   EXPECT_EQ(query("SELECT count(*) || ',' || max(batch) FROM schema_migrations"), "30,1");
 }

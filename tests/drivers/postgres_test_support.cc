@@ -30,26 +30,9 @@ std::string without_restrict_keys(const std::string& dump) {
 
 }  // namespace
 
-std::string shell_quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-std::string with_database(const std::string& url, const std::string& name) {
-  size_t authority = url.find("://") + 3;
-  size_t at = url.rfind('@');
-  size_t slash = url.find('/', at == std::string::npos || at < authority ? authority : at + 1);
-  size_t query = url.find('?', slash);
-  return url.substr(0, slash + 1) + name +
-         (query == std::string::npos ? std::string() : url.substr(query));
-}
-
 std::string psql(const std::string& url, const std::string& sql) {
-  std::string out = shell("psql " + shell_quote(url) + " -X -q -A -t -v ON_ERROR_STOP=1 -c " +
-                          shell_quote(sql) + " 2>&1");
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
+  return shell_value("psql " + shell_quote(url) + " -X -q -A -t -v ON_ERROR_STOP=1 -c " +
+                     shell_quote(sql) + " 2>&1");
 }
 
 std::string dump_schema(const std::string& url) {

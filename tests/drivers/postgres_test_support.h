@@ -6,12 +6,10 @@
 #include <optional>
 #include <string>
 
+#include "support/shell.h"
+#include "support/test_servers.h"
+
 namespace migrate::testing {
-
-std::string shell_quote(const std::string& text);
-
-// `url` naming database `name` instead of its own.
-std::string with_database(const std::string& url, const std::string& name);
 
 // psql's unaligned, tuples-only output of `sql` (errors included), without
 // the final newline.

@@ -11,12 +11,6 @@
 namespace migrate::testing {
 namespace {
 
-std::string shell_quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
 // "MYSQL_PWD=... <tool> --no-defaults <connection options>" for the URL.
 std::string command(const std::string& tool, const std::string& text) {
   auto url = parse_database_url(text);
@@ -34,20 +28,9 @@ std::string command(const std::string& tool, const std::string& text) {
 
 }  // namespace
 
-std::string mysql_url_with_database(const std::string& url, const std::string& name) {
-  size_t authority = url.find("://") + 3;
-  size_t at = url.rfind('@');
-  size_t slash = url.find('/', at == std::string::npos || at < authority ? authority : at + 1);
-  size_t query = url.find('?', slash);
-  return url.substr(0, slash + 1) + name +
-         (query == std::string::npos ? std::string() : url.substr(query));
-}
-
 std::string mysql_query(const std::string& url, const std::string& sql) {
-  std::string out = shell(command("mariadb", url) + " --batch --skip-column-names -e " +
-                          shell_quote(sql) + " 2>&1");
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
+  return shell_value(command("mariadb", url) + " --batch --skip-column-names -e " +
+                     shell_quote(sql) + " 2>&1");
 }
 
 std::string mysql_dump(const std::string& url) {

@@ -11,11 +11,9 @@
 #include <string>
 
 #include "support/temp_dir.h"
+#include "support/test_servers.h"
 
 namespace migrate::testing {
-
-// `url` naming database `name` instead of its own (query kept).
-std::string mysql_url_with_database(const std::string& url, const std::string& name);
 
 // The `mariadb` client's batch output of `sql` on the URL's database (tab
 // separated, no column names; errors included), without the final newline.
@@ -37,7 +35,7 @@ class MysqlScratchDatabase {
 
   const std::string& name() const { return name_; }
   const std::string& creation_output() const { return created_; }
-  std::string url() const { return mysql_url_with_database(server_url_, name_); }
+  std::string url() const { return with_database(server_url_, name_); }
 
  private:
   std::string server_url_, name_, created_;

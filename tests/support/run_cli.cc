@@ -116,4 +116,17 @@ int wait_cli(int pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+std::vector<CliResult> run_cli_together(const std::filesystem::path& cwd,
+                                        const std::vector<std::string>& args, int count) {
+  auto log = [&](int i) { return cwd / ("runner" + std::to_string(i) + ".log"); };
+  std::vector<int> pids;
+  for (int i = 0; i < count; ++i) pids.push_back(spawn_cli(cwd, args, log(i)));
+  std::vector<CliResult> results;
+  for (int i = 0; i < count; ++i) {
+    int exit_code = wait_cli(pids[i]);
+    results.push_back({exit_code, read_text(log(i)), ""});
+  }
+  return results;
+}
+
 }  // namespace migrate::testing

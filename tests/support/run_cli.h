@@ -30,4 +30,10 @@ int spawn_cli(const std::filesystem::path& cwd, const std::vector<std::string>& 
 // Waits for a spawned process; returns its exit code.
 int wait_cli(int pid);
 
+// Starts `count` copies of the binary at once (concurrent runners) and waits
+// for all of them; each result's `out` holds what that copy printed (stdout
+// and stderr, kept in `cwd`/runner<N>.log).
+std::vector<CliResult> run_cli_together(const std::filesystem::path& cwd,
+                                        const std::vector<std::string>& args, int count);
+
 }  // namespace migrate::testing

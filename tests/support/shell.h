@@ -17,4 +17,18 @@ inline std::string shell(const std::string& command) {
   return out;
 }
 
+// `command`'s output without its final newlines (a query's value, say).
+inline std::string shell_value(const std::string& command) {
+  std::string out = shell(command);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+// `text` as one single-quoted shell word.
+inline std::string shell_quote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
 }  // namespace migrate::testing

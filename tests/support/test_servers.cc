@@ -17,6 +17,15 @@ std::optional<std::string> from_env(const char* name) {
 
 }  // namespace
 
+std::string with_database(const std::string& url, const std::string& name) {
+  size_t authority = url.find("://") + 3;
+  size_t at = url.rfind('@');
+  size_t slash = url.find('/', at == std::string::npos || at < authority ? authority : at + 1);
+  size_t query = url.find('?', slash);
+  return url.substr(0, slash + 1) + name +
+         (query == std::string::npos ? std::string() : url.substr(query));
+}
+
 std::optional<std::string> postgres_test_url() {
   return from_env("MIGRATE_TEST_POSTGRES_URL");
 }

@@ -32,6 +32,10 @@ std::optional<std::string> postgres_socket_test_url();
 std::optional<std::string> mysql_test_url();
 std::optional<std::string> mysql_socket_test_url();
 
+// `url` (postgres://, mysql://, ...) naming database `name` instead of its own;
+// its query string is kept.
+std::string with_database(const std::string& url, const std::string& name);
+
 // True when the environment variable CI is "true" (as .ci/run sets it).
 bool running_in_ci();
 

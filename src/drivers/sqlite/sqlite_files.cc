@@ -83,7 +83,7 @@ void MapTrimmer::read(std::uint64_t bytes) {
   since_trim_ += bytes;
   if (!map_.base || since_trim_ < kEvery) return;
   since_trim_ = 0;
-  ::madvise(const_cast<char*>(map_.base), map_.length, MADV_DONTNEED);
+  release_mapped(map_, 0, map_.length);
 }
 
 void release_mapped(FileMap map, std::uint64_t offset, std::uint64_t length) {

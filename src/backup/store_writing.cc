@@ -1,0 +1,231 @@
+// The writing half of the backup store: the write lock, reserving ids for
+// backups in progress, and removing what crashed runs of the store left.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+
+#include "backup/atomic_file.h"
+#include "backup/store.h"
+#include "backup/store_files.h"
+
+namespace migrate {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace store_files;
+
+constexpr const char* kLockFile = ".lock";
+
+int open_lock_file(const fs::path& dir) {
+  return ::open((dir / kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+std::string marker_name(std::string_view id) {
+  return fmt::format(".{}{}{}", kStoreFilePrefix, id, kPendingSuffix);
+}
+
+// The id of a pending marker ".migrate-<id>.pending", or "".
+std::string_view marker_id(std::string_view name) {
+  std::string prefix = "." + std::string(kStoreFilePrefix);
+  if (!name.starts_with(prefix) || !name.ends_with(kPendingSuffix)) return {};
+  auto id = name.substr(prefix.size(), name.size() - prefix.size() - kPendingSuffix.size());
+  return is_valid_backup_id(id) ? id : std::string_view{};
+}
+
+// Whether `name` is a temporary the store wrote: ".migrate-<file of a
+// backup>.tmp-<pid>".
+bool is_store_temporary(std::string_view name) {
+  std::string prefix = "." + std::string(kStoreFilePrefix);
+  if (!name.starts_with(prefix) || atomic_temporary_pid(name) == 0) return false;
+  auto inner = name.substr(prefix.size(), name.rfind(".tmp-") - prefix.size());
+  return is_backup_file_name(inner);
+}
+
+// A writer that is gone, or this process's pid left by an earlier run (the
+// store is cleaned before this process writes anything; pids repeat in
+// containers).
+bool writer_gone(long pid) {
+  return pid == ::getpid() || !process_alive(pid);
+}
+
+// What a marker records: "<pid> <artifact file name>\n".
+struct MarkerContent {
+  long pid = 0;
+  std::string artifact;
+};
+
+MarkerContent read_marker(const fs::path& path) {
+  MarkerContent content;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return content;
+  char buffer[512];
+  ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
+  ::close(fd);
+  if (n <= 0) return content;
+  std::string_view text(buffer, static_cast<size_t>(n));
+  size_t space = text.find(' ');
+  size_t end = text.find('\n');
+  if (space == std::string_view::npos || end == std::string_view::npos || end < space)
+    return content;
+  std::from_chars(text.data(), text.data() + space, content.pid);
+  content.artifact = std::string(text.substr(space + 1, end - space - 1));
+  return content;
+}
+
+// Creates the marker exclusively: false when it exists (another runner's).
+Result<bool> write_marker(const fs::path& path, std::string_view artifact) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) return false;
+  if (fd < 0)
+    return fail(ErrorCode::kIo,
+                fmt::format("cannot create '{}': {}", path.string(), os_error_text(errno)));
+  std::string text = fmt::format("{} {}\n", ::getpid(), artifact);
+  auto written = write_all(fd, text, path);
+  // Synced, so that after a crash the marker still names the artifact.
+  if (written && ::fsync(fd) != 0)
+    written = fail(ErrorCode::kIo, fmt::format("cannot sync '{}': {}", path.string(),
+                                               os_error_text(errno)));
+  ::close(fd);
+  if (!written) {
+    ::unlink(path.c_str());
+    return tl::unexpected(written.error());
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<StoreWriteLock> StoreWriteLock::acquire(const fs::path& dir) {
+  int fd = open_lock_file(dir);
+  if (fd < 0 || ::flock(fd, LOCK_SH) != 0) {
+    int saved = errno;
+    if (fd >= 0) ::close(fd);
+    return fail(ErrorCode::kIo, fmt::format("cannot lock backup directory '{}': {}", dir.string(),
+                                            os_error_text(saved)));
+  }
+  return StoreWriteLock(fd);
+}
+
+StoreWriteLock::~StoreWriteLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<void> BackupStore::remove_leftovers() {
+  // Another process is writing a backup: what looks like a leftover may be
+  // its work in progress. The next run cleans up.
+  int lock = open_lock_file(dir_);
+  if (lock < 0) return {};
+  struct CloseLock {
+    int fd;
+    ~CloseLock() { ::close(fd); }
+  } close_lock{lock};
+  if (::flock(lock, LOCK_EX | LOCK_NB) != 0) return {};
+  auto names = regular_files(dir_);
+  if (!names) return tl::unexpected(names.error());
+  auto remove = [&](const fs::path& dir, const std::string& name) {
+    // Best effort: a file that cannot be removed (read-only media) must not
+    // stop anyone from listing or restoring backups.
+    if (::unlink((dir / name).c_str()) == 0) removed_leftovers_.push_back(name);
+  };
+  for (const auto& name : *names) {
+    if (is_store_temporary(name) && writer_gone(atomic_temporary_pid(name))) remove(dir_, name);
+    auto id = marker_id(name);
+    if (id.empty()) continue;
+    MarkerContent marker = read_marker(dir_ / name);
+    if (marker.pid != 0 && !writer_gone(marker.pid)) continue;
+    // Without a manifest the backup never completed; the artifact the marker
+    // names is this store's own half-finished work.
+    bool complete = fs::exists(manifest_path(id));
+    if (!complete && marker.artifact.starts_with(std::string(id) + ".") &&
+        marker.artifact.find('/') == std::string::npos && manifest_id(marker.artifact).empty())
+      remove(dir_, marker.artifact);
+    remove(dir_, name);
+  }
+  fs::path scratch = dir_ / kScratchDir;
+  struct stat st;
+  if (::lstat(scratch.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && foreign_owner(st).empty()) {
+    auto scratch_names = regular_files(scratch);
+    for (const auto& name : scratch_names ? *scratch_names : std::vector<std::string>{})
+      if (long owner = temporary_owner(name); owner != 0 && writer_gone(owner))
+        remove(scratch, name);
+  }
+  std::sort(removed_leftovers_.begin(), removed_leftovers_.end());
+  if (!removed_leftovers_.empty()) (void)sync_directory(dir_);
+  return {};
+}
+
+Result<fs::path> BackupStore::scratch_dir() const {
+  fs::path scratch = dir_ / kScratchDir;
+  if (::mkdir(scratch.c_str(), 0700) != 0 && errno != EEXIST)
+    return fail(ErrorCode::kIo, fmt::format("cannot create scratch directory '{}': {}",
+                                            scratch.string(), os_error_text(errno)));
+  struct stat st;
+  if (::lstat(scratch.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !foreign_owner(st).empty() ||
+      (st.st_mode & 077) != 0)
+    return fail(ErrorCode::kRefused,
+                fmt::format("scratch directory '{}' is not a private directory of yours",
+                            scratch.string()),
+                "remove it; migrate creates it again");
+  return scratch;
+}
+
+Result<PendingBackup> BackupStore::begin_backup(std::chrono::system_clock::time_point now,
+                                                std::string_view label,
+                                                std::string_view artifact_suffix) const {
+  auto lock = StoreWriteLock::acquire(dir_);
+  if (!lock) return tl::unexpected(lock.error());
+  std::string base = new_id(now, label);
+  // new_id() saw the files of that moment; a runner starting in the same
+  // second may reserve the id first. The exclusive marker decides, and the
+  // check after it catches a backup that completed in between.
+  for (int n = 1;; ++n) {
+    std::string id = n == 1 ? base : fmt::format("{}-{}", base, n);
+    auto before = regular_files(dir_);
+    if (!before) return tl::unexpected(before.error());
+    if (id_taken(*before, id)) continue;
+    fs::path marker = dir_ / marker_name(id);
+    std::string artifact = id + std::string(artifact_suffix);
+    auto created = write_marker(marker, artifact);
+    if (!created) return tl::unexpected(created.error());
+    if (!*created) continue;
+    auto after = regular_files(dir_);
+    if (!after) {
+      ::unlink(marker.c_str());
+      return tl::unexpected(after.error());
+    }
+    std::erase(*after, marker.filename().string());
+    if (!id_taken(*after, id)) return PendingBackup(*this, std::move(*lock), id, artifact);
+    ::unlink(marker.c_str());
+  }
+}
+
+PendingBackup::PendingBackup(PendingBackup&& other) noexcept
+    : store_(other.store_),
+      lock_(std::move(other.lock_)),
+      id_(std::move(other.id_)),
+      artifact_(std::move(other.artifact_)),
+      done_(std::exchange(other.done_, true)) {}
+
+Result<void> PendingBackup::commit(const Manifest& m) {
+  if (m.id != id_ || m.artifact != artifact_)
+    return fail(ErrorCode::kGeneral,
+                fmt::format("cannot commit backup '{}': it was begun as '{}'", m.id, id_));
+  if (auto r = store_->commit_manifest(m); !r) return r;
+  done_ = true;
+  // The manifest is synced; a marker that outlives a crash here only goes.
+  ::unlink((store_->dir() / marker_name(id_)).c_str());
+  return {};
+}
+
+PendingBackup::~PendingBackup() {
+  if (done_) return;
+  ::unlink(artifact_path().c_str());
+  ::unlink((store_->dir() / marker_name(id_)).c_str());
+}
+
+}  // namespace migrate

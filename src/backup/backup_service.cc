@@ -170,7 +170,7 @@ Result<Manifest> take_backup(Driver& driver, const BackupStore& store,
   Progress progress("backing up", settings.progress);
   ProgressSink counted(*compressed, progress);
 
-  auto snapshot = driver.snapshot(counted, *scratch);
+  auto snapshot = driver.snapshot(counted, scratch->path());
   progress.clear();
   if (!snapshot) return tl::unexpected(snapshot.error());
   if (auto r = (*file)->commit(); !r) return tl::unexpected(r.error());
@@ -219,7 +219,7 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
   }
   auto scratch = store.scratch_dir();
   if (!scratch) return tl::unexpected(scratch.error());
-  auto restored = restore_stream(driver, store, settings, manifest, checksum, *scratch);
+  auto restored = restore_stream(driver, store, settings, manifest, checksum, scratch->path());
   // A driver that stages the whole snapshot first fails before touching the
   // database; when the artifact is damaged, that is the news, not whatever
   // its decoder stumbled over first.
@@ -244,7 +244,7 @@ Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupStore& s
   auto scratch = store.scratch_dir();
   if (!scratch) return tl::unexpected(scratch.error());
   ReadAheadSource decoded(*chain->output);
-  return driver.fingerprint_snapshot(decoded, *scratch);
+  return driver.fingerprint_snapshot(decoded, scratch->path());
 }
 
 Result<std::optional<std::string>> StoreBackupHook::before_change(std::string_view label,

@@ -8,8 +8,8 @@
 // manifest, which the next writing open() removes, and never touches an older
 // backup. The store only ever deletes what carries its own marks: temporaries
 // ".migrate-<name>.tmp-<pid>" of a writer that is gone, the artifact a
-// ".migrate-<id>.pending" marker names, and scratch files in its own
-// ".migrate-scratch" directory; any other file in the directory is left
+// ".migrate-<id>.pending" marker names, and the scratch files of a gone
+// process in its scratch directory ".migrate-scratch-<pid>"; any other file in the directory is left
 // alone, so a directory shared with other files is safe. Ids sort by time and
 // stay readable: "20261122T143052Z_pre-safe".
 #pragma once
@@ -50,6 +50,23 @@ class StoreWriteLock {
 
 class PendingBackup;
 
+// A private directory for this process's scratch files,
+// "<store>/.migrate-scratch-<pid>" (0700); removed on destruction when the
+// drivers left it empty, else by the next writing open() once the process is
+// gone.
+class ScratchDir {
+ public:
+  explicit ScratchDir(std::filesystem::path path) : path_(std::move(path)) {}
+  ScratchDir(ScratchDir&& other) noexcept : path_(std::exchange(other.path_, {})) {}
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  ~ScratchDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 enum class StoreAccess {
   kReadOnly,   // `backups`, `verify`: creates and deletes nothing
   kReadWrite,  // creates the directory, removes crashed runs' leftovers
@@ -72,9 +89,9 @@ class BackupStore {
   // File names open() deleted, sorted.
   const std::vector<std::string>& removed_leftovers() const { return removed_leftovers_; }
 
-  // Where drivers put scratch files: "<dir>/.migrate-scratch" (0700), created
-  // on first use. A crashed run's scratch files there are leftovers.
-  Result<std::filesystem::path> scratch_dir() const;
+  // Where drivers put this process's scratch files while it backs up,
+  // restores or verifies.
+  Result<ScratchDir> scratch_dir() const;
 
   // Complete backups, newest first (by id). A manifest that does not parse,
   // whose id differs from its file name, that belongs to another user, or

@@ -16,7 +16,7 @@ namespace migrate::store_files {
 
 inline constexpr std::string_view kManifestSuffix = ".json";
 inline constexpr std::string_view kPendingSuffix = ".pending";
-inline constexpr std::string_view kScratchDir = ".migrate-scratch";
+inline constexpr std::string_view kScratchDir = ".migrate-scratch-";  // + pid
 
 // The id of a manifest file name "<id>.json", or "" for any other name.
 std::string_view manifest_id(std::string_view file_name);

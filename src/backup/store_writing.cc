@@ -98,6 +98,34 @@ Result<bool> write_marker(const fs::path& path, std::string_view artifact) {
   return true;
 }
 
+// The pid of a scratch directory name ".migrate-scratch-<pid>", or 0.
+long scratch_owner(std::string_view name) {
+  if (!name.starts_with(kScratchDir)) return 0;
+  auto digits = name.substr(kScratchDir.size());
+  long pid = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+  return ec == std::errc() && end == digits.data() + digits.size() && pid > 0 ? pid : 0;
+}
+
+// Scratch directories of gone processes: their scratch files (named with
+// that pid), then the directory if nothing else is in it.
+void remove_scratch_leftovers(const fs::path& dir, std::vector<std::string>& removed) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    long pid = scratch_owner(name);
+    struct stat st;
+    if (pid == 0 || !writer_gone(pid) || ::lstat(it->path().c_str(), &st) != 0 ||
+        !S_ISDIR(st.st_mode) || !foreign_owner(st).empty())
+      continue;
+    auto files = regular_files(it->path());
+    for (const auto& file : files ? *files : std::vector<std::string>{})
+      if (temporary_owner(file) == pid && ::unlink((it->path() / file).c_str()) == 0)
+        removed.push_back(name + "/" + file);
+    if (::rmdir(it->path().c_str()) == 0) removed.push_back(name);
+  }
+}
+
 }  // namespace
 
 Result<StoreWriteLock> StoreWriteLock::acquire(const fs::path& dir) {
@@ -146,21 +174,18 @@ Result<void> BackupStore::remove_leftovers() {
       remove(dir_, marker.artifact);
     remove(dir_, name);
   }
-  fs::path scratch = dir_ / kScratchDir;
-  struct stat st;
-  if (::lstat(scratch.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && foreign_owner(st).empty()) {
-    auto scratch_names = regular_files(scratch);
-    for (const auto& name : scratch_names ? *scratch_names : std::vector<std::string>{})
-      if (long owner = temporary_owner(name); owner != 0 && writer_gone(owner))
-        remove(scratch, name);
-  }
+  remove_scratch_leftovers(dir_, removed_leftovers_);
   std::sort(removed_leftovers_.begin(), removed_leftovers_.end());
   if (!removed_leftovers_.empty()) (void)sync_directory(dir_);
   return {};
 }
 
-Result<fs::path> BackupStore::scratch_dir() const {
-  fs::path scratch = dir_ / kScratchDir;
+ScratchDir::~ScratchDir() {
+  if (!path_.empty()) ::rmdir(path_.c_str());
+}
+
+Result<ScratchDir> BackupStore::scratch_dir() const {
+  fs::path scratch = dir_ / fmt::format("{}{}", kScratchDir, ::getpid());
   if (::mkdir(scratch.c_str(), 0700) != 0 && errno != EEXIST)
     return fail(ErrorCode::kIo, fmt::format("cannot create scratch directory '{}': {}",
                                             scratch.string(), os_error_text(errno)));
@@ -171,7 +196,7 @@ Result<fs::path> BackupStore::scratch_dir() const {
                 fmt::format("scratch directory '{}' is not a private directory of yours",
                             scratch.string()),
                 "remove it; migrate creates it again");
-  return scratch;
+  return ScratchDir(scratch);
 }
 
 Result<PendingBackup> BackupStore::begin_backup(std::chrono::system_clock::time_point now,

@@ -215,20 +215,32 @@ TEST_F(BackupStoreTest, OpenRemovesItsOwnLeftoversAndNothingElse) {
   EXPECT_EQ(files(), expected);
 }
 
-TEST_F(BackupStoreTest, ScratchFilesOfDeadWritersAreLeftovers) {
+TEST_F(BackupStoreTest, ScratchDirectoriesOfGoneProcessesAreLeftovers) {
   auto store = BackupStore::open(dir_);
   ASSERT_TRUE(store);
-  auto scratch = store->scratch_dir();
-  ASSERT_TRUE(scratch) << scratch.error().message;
-  EXPECT_EQ(*scratch, dir_ / ".migrate-scratch");
-  EXPECT_EQ(mode_of(*scratch), 0700u);
-  std::ofstream(*scratch / ".restore.sqlite.tmp-99999999-journal") << "x";
-  std::ofstream(*scratch / ".restore.sqlite.tmp-1") << "x";
+  {
+    auto scratch = store->scratch_dir();
+    ASSERT_TRUE(scratch) << scratch.error().message;
+    EXPECT_EQ(scratch->path(), dir_ / fmt::format(".migrate-scratch-{}", ::getpid()));
+    EXPECT_EQ(mode_of(scratch->path()), 0700u);
+  }
+  EXPECT_TRUE(files().empty());  // left empty, so removed
+  EXPECT_FALSE(fs::exists(dir_ / fmt::format(".migrate-scratch-{}", ::getpid())));
+
+  // A killed process's scratch directory, and a running one's (pid 1).
+  fs::create_directories(dir_ / ".migrate-scratch-99999999");
+  fs::create_directories(dir_ / ".migrate-scratch-1");
+  std::ofstream(dir_ / ".migrate-scratch-99999999/.restore.sqlite.tmp-99999999-journal") << "x";
+  std::ofstream(dir_ / ".migrate-scratch-1/.restore.sqlite.tmp-1") << "x";
+  fs::create_directories(dir_ / ".migrate-scratch-99999998");
+  std::ofstream(dir_ / ".migrate-scratch-99999998/notes.txt") << "not a scratch file";
   auto again = BackupStore::open(dir_);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->removed_leftovers(),
-            std::vector<std::string>{".restore.sqlite.tmp-99999999-journal"});
-  EXPECT_TRUE(fs::exists(*scratch / ".restore.sqlite.tmp-1"));
+            (std::vector<std::string>{".migrate-scratch-99999999",
+                                      ".migrate-scratch-99999999/.restore.sqlite.tmp-99999999-journal"}));
+  EXPECT_TRUE(fs::exists(dir_ / ".migrate-scratch-1/.restore.sqlite.tmp-1"));
+  EXPECT_TRUE(fs::exists(dir_ / ".migrate-scratch-99999998/notes.txt"));
 }
 
 TEST_F(BackupStoreTest, LeavesEverythingAloneWhileAWriterHoldsTheStore) {

@@ -35,10 +35,10 @@ class BackupCrashTest : public CliTest {
       if (e.path().filename().string().find(".tmp-") != std::string::npos) found.push_back(e.path().filename());
     return found;
   }
-  // Files in the store that belong to no listed backup (the lock and the
-  // scratch directory are the store's own).
+  // Files in the store that belong to no listed backup (the lock is the
+  // store's own).
   std::vector<std::string> strays() {
-    std::set<std::string> known = {".lock", ".migrate-scratch"};
+    std::set<std::string> known = {".lock"};
     json listed = listing();
     for (const auto& b : listed["backups"]) {
       known.insert(b["id"].get<std::string>() + ".json");

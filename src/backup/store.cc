@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <limits>
 #include <set>
@@ -19,69 +21,6 @@
 #include "backup/store_files.h"
 
 namespace migrate {
-
-namespace store_files {
-
-namespace fs = std::filesystem;
-
-std::string_view manifest_id(std::string_view file_name) {
-  if (!file_name.ends_with(kManifestSuffix)) return {};
-  auto id = file_name.substr(0, file_name.size() - kManifestSuffix.size());
-  return is_valid_backup_id(id) ? id : std::string_view{};
-}
-
-Result<std::vector<std::string>> regular_files(const fs::path& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  fs::directory_iterator it(dir, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    std::error_code status_ec;
-    if (it->symlink_status(status_ec).type() == fs::file_type::regular)
-      names.push_back(it->path().filename().string());
-  }
-  if (ec)
-    return fail(ErrorCode::kIo, fmt::format("cannot read directory '{}': {}", dir.string(),
-                                            os_error_text(ec.value())));
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-namespace {
-
-std::string user_name(uid_t uid) {
-  struct passwd entry, *found = nullptr;
-  char buffer[4096];
-  if (::getpwuid_r(uid, &entry, buffer, sizeof buffer, &found) == 0 && found)
-    return fmt::format("{} (uid {})", entry.pw_name, uid);
-  return fmt::format("uid {}", uid);
-}
-
-}  // namespace
-
-std::string foreign_owner(const struct stat& st) {
-  uid_t self = ::geteuid();
-  if (st.st_uid == self) return "";
-  return fmt::format("owned by {}, not by you ({})", user_name(st.st_uid), user_name(self));
-}
-
-bool is_backup_file_name(std::string_view name) {
-  for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1))
-    if (dot + 1 < name.size() && is_valid_backup_id(name.substr(0, dot))) return true;
-  return false;
-}
-
-bool id_taken(const std::vector<std::string>& names, std::string_view id) {
-  std::string file = std::string(id) + ".";
-  std::string temporary = "." + file;
-  std::string own = "." + std::string(kStoreFilePrefix) + file;
-  // The manifest, an artifact, a marker or a temporary of a backup in progress.
-  return std::any_of(names.begin(), names.end(), [&](const std::string& name) {
-    return name.starts_with(file) || name.starts_with(temporary) || name.starts_with(own);
-  });
-}
-
-}  // namespace store_files
-
 namespace {
 
 namespace fs = std::filesystem;
@@ -123,22 +62,6 @@ Result<std::string> read_small_file(const fs::path& path) {
   return text;
 }
 
-// Why the artifact of `m` cannot be the one the manifest describes, or "".
-std::string artifact_problem(const fs::path& path, const Manifest& m) {
-  struct stat st;
-  if (::lstat(path.c_str(), &st) != 0)
-    return errno == ENOENT
-               ? fmt::format("artifact '{}' is missing", m.artifact)
-               : fmt::format("cannot stat artifact '{}': {}", m.artifact, os_error_text(errno));
-  if (!S_ISREG(st.st_mode)) return fmt::format("artifact '{}' is not a regular file", m.artifact);
-  if (auto owner = foreign_owner(st); !owner.empty())
-    return fmt::format("artifact '{}' is {}; it is not trusted", m.artifact, owner);
-  if (static_cast<std::uint64_t>(st.st_size) != m.artifact_size)
-    return fmt::format("artifact '{}' has {} bytes, the manifest says {}", m.artifact, st.st_size,
-                       m.artifact_size);
-  return "";
-}
-
 // Another user's file in the store was not written by this user's migrate:
 // restoring it would run whatever that user put there.
 std::string foreign_file_problem(const fs::path& path) {
@@ -147,6 +70,17 @@ std::string foreign_file_problem(const fs::path& path) {
   auto owner = foreign_owner(st);
   if (owner.empty()) return "";
   return fmt::format("backup file '{}' is {}; it is not trusted", path.filename().string(), owner);
+}
+
+// `text` as one word for a shell command in a hint: quoted when needed.
+std::string shell_word(const std::string& text) {
+  bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("/._-+", c);
+  });
+  if (plain) return text;
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return escape_control(quoted + "'");
 }
 
 std::int64_t sort_time(const Manifest& m) {
@@ -284,7 +218,7 @@ Result<BackupStore> BackupStore::open(const fs::path& dir, StoreAccess access) {
                             dir.string(), st.st_mode & 07777),
                 fmt::format("run `chmod 700 {}` if it holds only backups, or choose another "
                             "directory (-b DIR or MIGRATE_BACKUP_DIR)",
-                            dir.string()));
+                            shell_word(dir.string())));
   BackupStore store(dir, true);
   if (access == StoreAccess::kReadWrite) {
     if (auto cleaned = store.remove_leftovers(); !cleaned) return tl::unexpected(cleaned.error());
@@ -376,56 +310,6 @@ Result<Manifest> BackupStore::resolve(std::string_view ref, std::string_view dat
 
 fs::path BackupStore::manifest_path(std::string_view id) const {
   return dir_ / (std::string(id) + std::string(kManifestSuffix));
-}
-
-Result<void> BackupStore::check_free_space(std::uint64_t bytes) const {
-  struct statvfs st;
-  if (::statvfs(dir_.c_str(), &st) != 0)
-    return fail(ErrorCode::kIo, fmt::format("cannot check free space in '{}': {}", dir_.string(),
-                                            os_error_text(errno)));
-  // f_bavail: what an unprivileged writer may use, not the root reserve.
-  unsigned __int128 available = static_cast<unsigned __int128>(st.f_bavail) * st.f_frsize;
-  if (available >= bytes) return {};
-  return fail(ErrorCode::kIo,
-              fmt::format("not enough free space in '{}': need {}, have {}", dir_.string(),
-                          human_size(bytes), human_size(static_cast<std::uint64_t>(available))),
-              "free some space, or remove old backups with `migrate prune`");
-}
-
-Result<void> BackupStore::remove(const Manifest& m) const {
-  // Only what the store itself would have named: never a path given by accident.
-  if (!is_valid_backup_id(m.id) || !starts_with(m.artifact, m.id + ".") ||
-      m.artifact.find('/') != std::string::npos)
-    return fail(ErrorCode::kGeneral, fmt::format("refusing to remove backup '{}' with artifact "
-                                                 "'{}': not a name of this store",
-                                                 m.id, m.artifact));
-  auto unlink = [](const fs::path& path) -> Result<void> {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-      return fail(ErrorCode::kIo,
-                  fmt::format("cannot remove '{}': {}", path.string(), os_error_text(errno)));
-    return {};
-  };
-  if (auto r = unlink(manifest_path(m.id)); !r) return r;
-  if (auto r = sync_directory(dir_); !r) return r;
-  if (auto r = unlink(artifact_path(m)); !r) return r;
-  return sync_directory(dir_);
-}
-
-Result<void> BackupStore::commit_manifest(const Manifest& m) const {
-  // A manifest this store would call damaged is a bug in the writer; refuse it
-  // here rather than publish a backup that never lists.
-  std::string file_name = m.id + std::string(kManifestSuffix);
-  std::string text = manifest_to_json(m);
-  if (auto parsed = parse_manifest(text, file_name); !parsed) {
-    std::string what = parsed.error().message;
-    std::string prefix = fmt::format("damaged manifest '{}': ", file_name);
-    if (starts_with(what, prefix)) what.erase(0, prefix.size());
-    return fail(ErrorCode::kGeneral,
-                fmt::format("cannot commit backup '{}': invalid manifest: {}", m.id, what));
-  }
-  if (auto problem = artifact_problem(artifact_path(m), m); !problem.empty())
-    return fail(ErrorCode::kIo, fmt::format("cannot commit backup '{}': {}", m.id, problem));
-  return write_file_atomically(manifest_path(m.id), text, kStoreFilePrefix);
 }
 
 bool is_valid_label(std::string_view label) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backup/manifest.h"
 #include "migrate/error.h"
 
 namespace migrate::store_files {
@@ -36,5 +37,9 @@ bool is_backup_file_name(std::string_view name);
 // Whether a file among `names` belongs to backup `id`: its manifest, an
 // artifact, a pending marker or a temporary.
 bool id_taken(const std::vector<std::string>& names, std::string_view id);
+
+// Why the artifact of `m` at `path` cannot be the one the manifest
+// describes (missing, not a regular file, another user's, wrong size), or "".
+std::string artifact_problem(const std::filesystem::path& path, const Manifest& m);
 
 }  // namespace migrate::store_files

@@ -1,9 +1,11 @@
 // The writing half of the backup store: the write lock, reserving ids for
-// backups in progress, and removing what crashed runs of the store left.
+// backups in progress, committing and removing backups, and removing what
+// crashed runs of the store left.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -31,7 +33,7 @@ std::string marker_name(std::string_view id) {
 
 // The id of a pending marker ".migrate-<id>.pending", or "".
 std::string_view marker_id(std::string_view name) {
-  std::string prefix = "." + std::string(kStoreFilePrefix);
+  std::string prefix = fmt::format(".{}", kStoreFilePrefix);
   if (!name.starts_with(prefix) || !name.ends_with(kPendingSuffix)) return {};
   auto id = name.substr(prefix.size(), name.size() - prefix.size() - kPendingSuffix.size());
   return is_valid_backup_id(id) ? id : std::string_view{};
@@ -40,7 +42,7 @@ std::string_view marker_id(std::string_view name) {
 // Whether `name` is a temporary the store wrote: ".migrate-<file of a
 // backup>.tmp-<pid>".
 bool is_store_temporary(std::string_view name) {
-  std::string prefix = "." + std::string(kStoreFilePrefix);
+  std::string prefix = fmt::format(".{}", kStoreFilePrefix);
   if (!name.starts_with(prefix) || atomic_temporary_pid(name) == 0) return false;
   auto inner = name.substr(prefix.size(), name.rfind(".tmp-") - prefix.size());
   return is_backup_file_name(inner);
@@ -251,6 +253,64 @@ PendingBackup::~PendingBackup() {
   if (done_) return;
   ::unlink(artifact_path().c_str());
   ::unlink((store_->dir() / marker_name(id_)).c_str());
+}
+
+namespace {
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+Result<void> BackupStore::check_free_space(std::uint64_t bytes) const {
+  struct statvfs st;
+  if (::statvfs(dir_.c_str(), &st) != 0)
+    return fail(ErrorCode::kIo, fmt::format("cannot check free space in '{}': {}", dir_.string(),
+                                            os_error_text(errno)));
+  // f_bavail: what an unprivileged writer may use, not the root reserve.
+  unsigned __int128 available = static_cast<unsigned __int128>(st.f_bavail) * st.f_frsize;
+  if (available >= bytes) return {};
+  return fail(ErrorCode::kIo,
+              fmt::format("not enough free space in '{}': need {}, have {}", dir_.string(),
+                          human_size(bytes), human_size(static_cast<std::uint64_t>(available))),
+              "free some space, or remove old backups with `migrate prune`");
+}
+
+Result<void> BackupStore::remove(const Manifest& m) const {
+  // Only what the store itself would have named: never a path given by accident.
+  if (!is_valid_backup_id(m.id) || !starts_with(m.artifact, m.id + ".") ||
+      m.artifact.find('/') != std::string::npos)
+    return fail(ErrorCode::kGeneral, fmt::format("refusing to remove backup '{}' with artifact "
+                                                 "'{}': not a name of this store",
+                                                 m.id, m.artifact));
+  auto unlink = [](const fs::path& path) -> Result<void> {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return fail(ErrorCode::kIo,
+                  fmt::format("cannot remove '{}': {}", path.string(), os_error_text(errno)));
+    return {};
+  };
+  if (auto r = unlink(manifest_path(m.id)); !r) return r;
+  if (auto r = sync_directory(dir_); !r) return r;
+  if (auto r = unlink(artifact_path(m)); !r) return r;
+  return sync_directory(dir_);
+}
+
+Result<void> BackupStore::commit_manifest(const Manifest& m) const {
+  // A manifest this store would call damaged is a bug in the writer; refuse it
+  // here rather than publish a backup that never lists.
+  std::string file_name = m.id + std::string(kManifestSuffix);
+  std::string text = manifest_to_json(m);
+  if (auto parsed = parse_manifest(text, file_name); !parsed) {
+    std::string what = parsed.error().message;
+    std::string prefix = fmt::format("damaged manifest '{}': ", file_name);
+    if (starts_with(what, prefix)) what.erase(0, prefix.size());
+    return fail(ErrorCode::kGeneral,
+                fmt::format("cannot commit backup '{}': invalid manifest: {}", m.id, what));
+  }
+  if (auto problem = artifact_problem(artifact_path(m), m); !problem.empty())
+    return fail(ErrorCode::kIo, fmt::format("cannot commit backup '{}': {}", m.id, problem));
+  return write_file_atomically(manifest_path(m.id), text, kStoreFilePrefix);
 }
 
 }  // namespace migrate

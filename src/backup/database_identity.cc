@@ -51,7 +51,8 @@ std::string database_identity(std::string_view recorded_url) {
   auto url = parse_database_url(recorded_url);
   if (!url) return std::string(recorded_url);
   switch (url->kind) {
-    case DatabaseKind::kSqlite: return "sqlite:" + absolute_path(url->path);
+    case DatabaseKind::kSqlite:
+      return "sqlite:" + absolute_path(url->path);
     case DatabaseKind::kPostgres:
       return fmt::format("postgres://{}/{}", server_of(*url, 5432), url->database);
     case DatabaseKind::kMysql:

@@ -131,9 +131,9 @@ Result<Scan> scan_store(const BackupStore& store) {
            damage(fmt::format("damaged manifest '{}': its id '{}' does not match the file name",
                               name, m->id))});
     } else if (auto problem = artifact_problem(store.artifact_path(*m), *m); !problem.empty()) {
-      scan.damaged.push_back({id, database_identity(m->database),
-                              damage(fmt::format("damaged backup '{}': {}", id, problem),
-                                     remove_hint)});
+      scan.damaged.push_back(
+          {id, database_identity(m->database),
+           damage(fmt::format("damaged backup '{}': {}", id, problem), remove_hint)});
     } else {
       scan.backups.push_back(std::move(*m));
     }
@@ -157,8 +157,8 @@ std::string id_list(const std::vector<const Manifest*>& matches) {
 
 tl::unexpected<Error> ambiguous(std::string_view ref, const std::vector<const Manifest*>& matches) {
   return fail(ErrorCode::kUsage,
-              fmt::format("backup reference '{}' is ambiguous: it matches {}",
-                          escape_control(ref), id_list(matches)),
+              fmt::format("backup reference '{}' is ambiguous: it matches {}", escape_control(ref),
+                          id_list(matches)),
               "give a full id");
 }
 
@@ -276,7 +276,8 @@ Result<Manifest> BackupStore::resolve(std::string_view ref, std::string_view dat
     scan = std::move(*scanned);
   }
   const auto& backups = scan.backups;
-  std::string hint = fmt::format("run `migrate backups` to list the backups in '{}'", dir_.string());
+  std::string hint =
+      fmt::format("run `migrate backups` to list the backups in '{}'", dir_.string());
   auto none = [&]() -> tl::unexpected<Error> {
     return fail(ErrorCode::kUsage, fmt::format("no backup matches '{}'", escape_control(ref)),
                 hint);
@@ -285,9 +286,10 @@ Result<Manifest> BackupStore::resolve(std::string_view ref, std::string_view dat
     for (const auto& m : backups)
       if (of_database(m, database)) return m;
     if (!backups.empty() && !database.empty())
-      hint = fmt::format("the backups in '{}' are of other databases (`migrate backups --all` "
-                         "lists them); name one by its full id",
-                         dir_.string());
+      hint = fmt::format(
+          "the backups in '{}' are of other databases (`migrate backups --all` "
+          "lists them); name one by its full id",
+          dir_.string());
     return none();
   }
   if (auto found = matching(backups, kExactMatch, ref, {}); found.size() == 1)

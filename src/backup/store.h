@@ -9,17 +9,17 @@
 // backup. The store only ever deletes what carries its own marks: temporaries
 // ".migrate-<name>.tmp-<pid>" of a writer that is gone, the artifact a
 // ".migrate-<id>.pending" marker names, and the scratch files of a gone
-// process in its scratch directory ".migrate-scratch-<pid>"; any other file in the directory is left
-// alone, so a directory shared with other files is safe. Ids sort by time and
-// stay readable: "20261122T143052Z_pre-safe".
+// process in its scratch directory ".migrate-scratch-<pid>"; any other file in the directory is
+// left alone, so a directory shared with other files is safe. Ids sort by time and stay readable:
+// "20261122T143052Z_pre-safe".
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "backup/manifest.h"
@@ -179,9 +179,11 @@ class PendingBackup {
 
  private:
   friend class BackupStore;
-  PendingBackup(const BackupStore& store, StoreWriteLock lock, std::string id,
-                std::string artifact)
-      : store_(&store), lock_(std::move(lock)), id_(std::move(id)), artifact_(std::move(artifact)) {}
+  PendingBackup(const BackupStore& store, StoreWriteLock lock, std::string id, std::string artifact)
+      : store_(&store),
+        lock_(std::move(lock)),
+        id_(std::move(id)),
+        artifact_(std::move(artifact)) {}
 
   const BackupStore* store_;
   StoreWriteLock lock_;

@@ -90,8 +90,8 @@ Result<bool> write_marker(const fs::path& path, std::string_view artifact) {
   auto written = write_all(fd, text, path);
   // Synced, so that after a crash the marker still names the artifact.
   if (written && ::fsync(fd) != 0)
-    written = fail(ErrorCode::kIo, fmt::format("cannot sync '{}': {}", path.string(),
-                                               os_error_text(errno)));
+    written = fail(ErrorCode::kIo,
+                   fmt::format("cannot sync '{}': {}", path.string(), os_error_text(errno)));
   ::close(fd);
   if (!written) {
     ::unlink(path.c_str());
@@ -194,10 +194,10 @@ Result<ScratchDir> BackupStore::scratch_dir() const {
   struct stat st;
   if (::lstat(scratch.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !foreign_owner(st).empty() ||
       (st.st_mode & 077) != 0)
-    return fail(ErrorCode::kRefused,
-                fmt::format("scratch directory '{}' is not a private directory of yours",
-                            scratch.string()),
-                "remove it; migrate creates it again");
+    return fail(
+        ErrorCode::kRefused,
+        fmt::format("scratch directory '{}' is not a private directory of yours", scratch.string()),
+        "remove it; migrate creates it again");
   return ScratchDir(scratch);
 }
 

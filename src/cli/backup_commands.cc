@@ -69,7 +69,8 @@ Result<Output> list_command(const Config& c, bool all) {
   auto listing = store->list(all ? "" : current_database(c));
   if (!listing) return tl::unexpected(listing.error());
   size_t database_width = 10;
-  for (const auto& m : listing->backups) database_width = std::max(database_width, m.database.size() + 2);
+  for (const auto& m : listing->backups)
+    database_width = std::max(database_width, m.database.size() + 2);
   auto row = [&](std::string_view id, std::string_view created, std::string_view label,
                  std::string_view reason, std::string_view database, std::string_view size,
                  std::string_view schema) {
@@ -109,8 +110,7 @@ Result<Output> restore_command(const Config& c, const CommandFlags& f) {
   auto manifest = store->resolve(f.refs.front(), current_database(c));
   if (!manifest) return tl::unexpected(manifest.error());
   std::string other = other_database(*manifest, c);
-  if (!other.empty())
-    log::warn(fmt::format("{}; restoring it into {}", other, settings->database));
+  if (!other.empty()) log::warn(fmt::format("{}; restoring it into {}", other, settings->database));
   auto confirmed = confirm_destructive(
       c, "restore",
       fmt::format("replaces the database with backup '{}'{}", manifest->id,

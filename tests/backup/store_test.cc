@@ -65,7 +65,8 @@ class BackupStoreTest : public ::testing::Test {
   std::vector<std::string> files() const {
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(dir_))
-      if (e.path().filename() != ".lock") names.push_back(e.path().filename());  // the store's own lock
+      if (e.path().filename() != ".lock")
+        names.push_back(e.path().filename());  // the store's own lock
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -172,22 +173,16 @@ TEST_F(BackupStoreTest, OpenRemovesItsOwnLeftoversAndNothingElse) {
   write(".migrate-20260103T000000Z_v1.2.pending", dead + " 20260103T000000Z_v1.2.sqlite.zst\n");
   write(".migrate-20260101T000000Z_kept.pending", dead + " 20260101T000000Z_kept.sqlite\n");
   const std::vector<std::string> unrelated = {
-      "notes.txt",
-      "README.json",
-      ".hidden",
-      "20260103T000000Z",
-      "20260103T000000Z_x.",
+      "notes.txt", "README.json", ".hidden", "20260103T000000Z", "20260103T000000Z_x.",
       // Files named like the store's, but without its marks: another
       // program's, or an older migrate's; never deleted.
-      "20260103T000000Z_orphan.sqlite.zst",
-      ".20260102T000000Z_x.sqlite.tmp-" + dead,
-      ".app.db.tmp-" + dead,
-      ".big.tmp-9999999999",
-      ".migrate-notes.txt.tmp-" + dead,                // not a backup's file
-      ".migrate-20260104T000000Z_live.sqlite.tmp-1",   // a running writer's
-      ".migrate-20260105T000000Z_live.pending",        // ... and its marker
+      "20260103T000000Z_orphan.sqlite.zst", ".20260102T000000Z_x.sqlite.tmp-" + dead,
+      ".app.db.tmp-" + dead, ".big.tmp-9999999999",
+      ".migrate-notes.txt.tmp-" + dead,               // not a backup's file
+      ".migrate-20260104T000000Z_live.sqlite.tmp-1",  // a running writer's
+      ".migrate-20260105T000000Z_live.pending",       // ... and its marker
       "20260105T000000Z_live.sqlite",
-      ".migrate-20260106T000000Z_odd.pending",         // names no artifact of its id
+      ".migrate-20260106T000000Z_odd.pending",  // names no artifact of its id
       "20260104T000000Z_damaged.json",
       "20260104T000000Z_damaged.sqlite",  // damaged backup
       "20260107T000000Z_next.json",
@@ -236,9 +231,10 @@ TEST_F(BackupStoreTest, ScratchDirectoriesOfGoneProcessesAreLeftovers) {
   std::ofstream(dir_ / ".migrate-scratch-99999998/notes.txt") << "not a scratch file";
   auto again = BackupStore::open(dir_);
   ASSERT_TRUE(again);
-  EXPECT_EQ(again->removed_leftovers(),
-            (std::vector<std::string>{".migrate-scratch-99999999",
-                                      ".migrate-scratch-99999999/.restore.sqlite.tmp-99999999-journal"}));
+  EXPECT_EQ(
+      again->removed_leftovers(),
+      (std::vector<std::string>{".migrate-scratch-99999999",
+                                ".migrate-scratch-99999999/.restore.sqlite.tmp-99999999-journal"}));
   EXPECT_TRUE(fs::exists(dir_ / ".migrate-scratch-1/.restore.sqlite.tmp-1"));
   EXPECT_TRUE(fs::exists(dir_ / ".migrate-scratch-99999998/notes.txt"));
 }
@@ -349,8 +345,9 @@ TEST_F(BackupStoreTest, AnotherUsersFilesAreNotTrusted) {
                                              "owned by "),
             std::string::npos)
       << listing->damaged[0].message;
-  EXPECT_NE(listing->damaged[1].message.find("artifact '20260102T000000Z_swapped.sqlite' is owned by"),
-            std::string::npos)
+  EXPECT_NE(
+      listing->damaged[1].message.find("artifact '20260102T000000Z_swapped.sqlite' is owned by"),
+      std::string::npos)
       << listing->damaged[1].message;
   for (const char* ref : {"20260101T000000Z_planted", "latest", "planted"})
     EXPECT_FALSE(store->resolve(ref)) << ref;

@@ -6,9 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "support/cli_fixture.h"
 #include "support/shell.h"
@@ -22,8 +21,8 @@ namespace fs = std::filesystem;
 class BackupStoreCliTest : public CliTest {
  protected:
   void SetUp() override {
-    migration("20260101000000", "create_users", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);",
-              "DROP TABLE users;");
+    migration("20260101000000", "create_users",
+              "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);", "DROP TABLE users;");
     ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
   }
   fs::path store() const { return dir_.path() / "backups"; }
@@ -36,8 +35,8 @@ class BackupStoreCliTest : public CliTest {
   }
   std::string users() { return query_one(db(), "SELECT count(*) FROM users"); }
   void add_users(int n) {
-    exec(db(), "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " + std::to_string(n) +
-                   ") INSERT INTO users (email) SELECT 'u' || i FROM n;");
+    exec(db(), "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+                   std::to_string(n) + ") INSERT INTO users (email) SELECT 'u' || i FROM n;");
   }
 };
 
@@ -54,16 +53,17 @@ TEST_F(BackupStoreCliTest, TheStoreDeletesOnlyItsOwnFilesAndReadingDeletesNothin
       "20260101T000000Z_notes.txt",  // named like an artifact, no manifest
       "20250101T120000Z_report.tar.gz",
       ".app.db.tmp-99999999",  // someone else's temporary of a gone process
-      ".draft.md.tmp-99999999",
-      ".20260101T000000Z_x.sqlite.tmp-99999999",
+      ".draft.md.tmp-99999999",         ".20260101T000000Z_x.sqlite.tmp-99999999",
   };
   for (const auto& name : others) dir_.write(name, "mine");
-  for (auto args : {std::vector<std::string>{"backups", "-b", "."}, std::vector<std::string>{"verify", "-b", "."},
+  for (auto args : {std::vector<std::string>{"backups", "-b", "."},
+                    std::vector<std::string>{"verify", "-b", "."},
                     std::vector<std::string>{"backup", "here", "-b", "."},
                     std::vector<std::string>{"backups", "-b", "."}}) {
     auto r = run(args);
     EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
-    for (const auto& name : others) EXPECT_TRUE(fs::exists(dir_.path() / name)) << args[0] << " deleted " << name;
+    for (const auto& name : others)
+      EXPECT_TRUE(fs::exists(dir_.path() / name)) << args[0] << " deleted " << name;
   }
   EXPECT_EQ(mode_of(dir_.path()), 0700u);
 
@@ -78,14 +78,16 @@ TEST_F(BackupStoreCliTest, TheStoreDeletesOnlyItsOwnFilesAndReadingDeletesNothin
 TEST_F(BackupStoreCliTest, ReadOnlyCommandsLeaveACrashedBackupsFilesForTheNextBackup) {
   ASSERT_EQ(run({"backup", "good"}).exit_code, 0);
   // What a backup killed before its manifest leaves: its marker and artifact.
-  dir_.write("backups/.migrate-20260101T000000Z_crashed.pending", "99999999 20260101T000000Z_crashed.sqlite.zst\n");
+  dir_.write("backups/.migrate-20260101T000000Z_crashed.pending",
+             "99999999 20260101T000000Z_crashed.sqlite.zst\n");
   dir_.write("backups/20260101T000000Z_crashed.sqlite.zst", "half an artifact");
   dir_.write("backups/.migrate-20260101T000000Z_crashed.json.tmp-99999999", "half a manifest");
   for (auto args : {std::vector<std::string>{"backups"}, std::vector<std::string>{"verify"}}) {
     auto r = run(args);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(r.out.find("crashed"), std::string::npos) << r.out;
-    EXPECT_TRUE(fs::exists(store() / "20260101T000000Z_crashed.sqlite.zst")) << args[0] << " deleted it";
+    EXPECT_TRUE(fs::exists(store() / "20260101T000000Z_crashed.sqlite.zst"))
+        << args[0] << " deleted it";
     EXPECT_TRUE(fs::exists(store() / ".migrate-20260101T000000Z_crashed.json.tmp-99999999"));
   }
   ASSERT_EQ(run({"backup", "next"}).exit_code, 0);
@@ -96,12 +98,14 @@ TEST_F(BackupStoreCliTest, ReadOnlyCommandsLeaveACrashedBackupsFilesForTheNextBa
 }
 
 TEST_F(BackupStoreCliTest, ADirectoryOtherUsersCanEnterIsRefusedAndKeepsItsMode) {
-  migration("20260102000000", "add_orders", "CREATE TABLE orders (id INTEGER);", "DROP TABLE orders;");
+  migration("20260102000000", "add_orders", "CREATE TABLE orders (id INTEGER);",
+            "DROP TABLE orders;");
   fs::create_directory(dir_.path() / "shared");
   ::chmod((dir_.path() / "shared").c_str(), 01777);
   ::chmod(dir_.path().c_str(), 0755);
   for (const std::string dir : {"shared", "."}) {
-    for (auto args : {std::vector<std::string>{"backup", "-b", dir}, std::vector<std::string>{"backups", "-b", dir},
+    for (auto args : {std::vector<std::string>{"backup", "-b", dir},
+                      std::vector<std::string>{"backups", "-b", dir},
                       std::vector<std::string>{"up", "-b", dir}}) {
       auto r = run(args);
       EXPECT_EQ(r.exit_code, 1) << args[0] << " " << dir;
@@ -127,7 +131,8 @@ TEST_F(BackupStoreCliTest, AnotherUsersStoreOrBackupIsRefused) {
   ASSERT_EQ(planted["label"], "planted");
   std::string id = planted["id"];
   // Another user (nobody) put this backup here.
-  for (const fs::path& file : {store() / (id + ".json"), dir_.path() / planted["path"].get<std::string>()})
+  for (const fs::path& file :
+       {store() / (id + ".json"), dir_.path() / planted["path"].get<std::string>()})
     ASSERT_EQ(::chown(file.c_str(), 65534, 65534), 0) << "the tests run as root";
   exec(db(), "DELETE FROM users;");
   auto restore = run({"restore", id, "--yes", "--no-backup"});
@@ -223,8 +228,10 @@ TEST_F(BackupStoreCliTest, ConcurrentBackupsWithOneLabelAllSucceedWithDistinctId
 TEST_F(BackupStoreCliTest, ACorruptBackupIsNamedAndTheDatabaseIsUntouched) {
   // Large enough that the decoder meets the flipped byte long before the
   // checksum of the whole artifact is known.
-  exec(db(), "CREATE TABLE blobs (data BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-             "WHERE i < 2000) INSERT INTO blobs SELECT randomblob(4096) FROM n;");
+  exec(db(),
+       "CREATE TABLE blobs (data BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+       "FROM n "
+       "WHERE i < 2000) INSERT INTO blobs SELECT randomblob(4096) FROM n;");
   ASSERT_EQ(run({"backup", "flipped"}).exit_code, 0);
   json b = listed()["backups"][0];
   fs::path artifact = dir_.path() / b["path"].get<std::string>();
@@ -246,7 +253,8 @@ TEST_F(BackupStoreCliTest, ACorruptBackupIsNamedAndTheDatabaseIsUntouched) {
 TEST_F(BackupStoreCliTest, ControlCharactersInRefsAndLabelsAreEscaped) {
   ASSERT_EQ(run({"backup", "ok"}).exit_code, 0);
   for (auto args : {std::vector<std::string>{"restore", "a\x1b[31mred\n", "--yes"},
-                    std::vector<std::string>{"verify", "x\r\x07"}, std::vector<std::string>{"restore", "../\x1b", "--yes"},
+                    std::vector<std::string>{"verify", "x\r\x07"},
+                    std::vector<std::string>{"restore", "../\x1b", "--yes"},
                     std::vector<std::string>{"backup", "bad\x1b"}}) {
     auto r = run(args);
     EXPECT_EQ(r.exit_code, 2) << args[1];
@@ -254,7 +262,8 @@ TEST_F(BackupStoreCliTest, ControlCharactersInRefsAndLabelsAreEscaped) {
     EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find('\x07'), std::string::npos) << r.err;
   }
-  EXPECT_CONTAINS(run({"restore", "a\x1b[31mred\n", "--yes"}).err, "no backup matches 'a\\x1b[31mred\\x0a'");
+  EXPECT_CONTAINS(run({"restore", "a\x1b[31mred\n", "--yes"}).err,
+                  "no backup matches 'a\\x1b[31mred\\x0a'");
   EXPECT_CONTAINS(run({"backup", "bad\x1b"}).err, "invalid backup label 'bad\\x1b'");
 }
 

@@ -57,6 +57,7 @@ bool writer_gone(long pid) {
 
 // What a marker records: "<pid> <artifact file name>\n".
 struct MarkerContent {
+  bool own = false;  // written by this user
   long pid = 0;
   std::string artifact;
 };
@@ -65,6 +66,8 @@ MarkerContent read_marker(const fs::path& path) {
   MarkerContent content;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return content;
+  struct stat st;
+  content.own = ::fstat(fd, &st) == 0 && foreign_owner(st).empty();
   char buffer[512];
   ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
   ::close(fd);
@@ -100,6 +103,14 @@ Result<bool> write_marker(const fs::path& path, std::string_view artifact) {
   return true;
 }
 
+// Removes a file of this user's; another user's file is never the store's
+// own, however it is named.
+bool remove_own_file(const fs::path& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0 || !foreign_owner(st).empty()) return false;
+  return ::unlink(path.c_str()) == 0;
+}
+
 // The pid of a scratch directory name ".migrate-scratch-<pid>", or 0.
 long scratch_owner(std::string_view name) {
   if (!name.starts_with(kScratchDir)) return 0;
@@ -122,7 +133,7 @@ void remove_scratch_leftovers(const fs::path& dir, std::vector<std::string>& rem
       continue;
     auto files = regular_files(it->path());
     for (const auto& file : files ? *files : std::vector<std::string>{})
-      if (temporary_owner(file) == pid && ::unlink((it->path() / file).c_str()) == 0)
+      if (temporary_owner(file) == pid && remove_own_file(it->path() / file))
         removed.push_back(name + "/" + file);
     if (::rmdir(it->path().c_str()) == 0) removed.push_back(name);
   }
@@ -160,14 +171,14 @@ Result<void> BackupStore::remove_leftovers() {
   auto remove = [&](const fs::path& dir, const std::string& name) {
     // Best effort: a file that cannot be removed (read-only media) must not
     // stop anyone from listing or restoring backups.
-    if (::unlink((dir / name).c_str()) == 0) removed_leftovers_.push_back(name);
+    if (remove_own_file(dir / name)) removed_leftovers_.push_back(name);
   };
   for (const auto& name : *names) {
     if (is_store_temporary(name) && writer_gone(atomic_temporary_pid(name))) remove(dir_, name);
     auto id = marker_id(name);
     if (id.empty()) continue;
     MarkerContent marker = read_marker(dir_ / name);
-    if (marker.pid != 0 && !writer_gone(marker.pid)) continue;
+    if (!marker.own || (marker.pid != 0 && !writer_gone(marker.pid))) continue;
     // Without a manifest the backup never completed; the artifact the marker
     // names is this store's own half-finished work.
     bool complete = fs::exists(manifest_path(id));
@@ -251,7 +262,9 @@ Result<void> PendingBackup::commit(const Manifest& m) {
 
 PendingBackup::~PendingBackup() {
   if (done_) return;
-  ::unlink(artifact_path().c_str());
+  // A manifest renamed into place whose directory sync then failed still
+  // names the artifact.
+  if (!fs::exists(store_->manifest_path(id_))) ::unlink(artifact_path().c_str());
   ::unlink((store_->dir() / marker_name(id_)).c_str());
 }
 

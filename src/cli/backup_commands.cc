@@ -90,7 +90,8 @@ Result<Output> list_command(const Config& c, bool all) {
     out.text += fmt::format("warning: {}\n", e.message);
   }
   if (listing->backups.empty())
-    out.text += fmt::format("no backups of this database in '{}'\n", c.backup_dir.string());
+    out.text += fmt::format("no backups{} in '{}'\n", all ? "" : " of this database",
+                            c.backup_dir.string());
   if (listing->other_databases > 0)
     out.text += fmt::format("{} backup(s) of other databases not shown (--all lists them)\n",
                             listing->other_databases);

@@ -210,6 +210,23 @@ TEST_F(BackupStoreTest, OpenRemovesItsOwnLeftoversAndNothingElse) {
   EXPECT_EQ(files(), expected);
 }
 
+TEST_F(BackupStoreTest, AnotherUsersFilesAreNeverLeftovers) {
+  ASSERT_TRUE(BackupStore::open(dir_));
+  // Named with the store's marks, but planted by another user.
+  write(".migrate-20260101T000000Z_x.pending", "99999999 20260101T000000Z_x.sqlite\n");
+  write(".migrate-20260101T000000Z_y.sqlite.tmp-99999999", "x");
+  for (const char* name : {".migrate-20260101T000000Z_x.pending",
+                           ".migrate-20260101T000000Z_y.sqlite.tmp-99999999"})
+    ASSERT_EQ(::chown((dir_ / name).c_str(), 65534, 65534), 0);
+  write("20260101T000000Z_x.sqlite", "mine");
+  auto store = BackupStore::open(dir_);
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->removed_leftovers().empty());
+  EXPECT_EQ(files(), (std::vector<std::string>{".migrate-20260101T000000Z_x.pending",
+                                               ".migrate-20260101T000000Z_y.sqlite.tmp-99999999",
+                                               "20260101T000000Z_x.sqlite"}));
+}
+
 TEST_F(BackupStoreTest, ScratchDirectoriesOfGoneProcessesAreLeftovers) {
   auto store = BackupStore::open(dir_);
   ASSERT_TRUE(store);

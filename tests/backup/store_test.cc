@@ -215,8 +215,8 @@ TEST_F(BackupStoreTest, AnotherUsersFilesAreNeverLeftovers) {
   // Named with the store's marks, but planted by another user.
   write(".migrate-20260101T000000Z_x.pending", "99999999 20260101T000000Z_x.sqlite\n");
   write(".migrate-20260101T000000Z_y.sqlite.tmp-99999999", "x");
-  for (const char* name : {".migrate-20260101T000000Z_x.pending",
-                           ".migrate-20260101T000000Z_y.sqlite.tmp-99999999"})
+  for (const char* name :
+       {".migrate-20260101T000000Z_x.pending", ".migrate-20260101T000000Z_y.sqlite.tmp-99999999"})
     ASSERT_EQ(::chown((dir_ / name).c_str(), 65534, 65534), 0);
   write("20260101T000000Z_x.sqlite", "mine");
   auto store = BackupStore::open(dir_);

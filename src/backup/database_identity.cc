@@ -25,15 +25,14 @@ std::string lowercase(std::string text) {
   return text;
 }
 
-// The server a URL reaches: its host, or the unix socket given as a
-// parameter, and the port with the driver's default filled in.
+// The server a URL reaches: its host and port (the driver's default filled
+// in), or the unix socket given as a parameter.
 std::string server_of(const DatabaseUrl& url, int default_port) {
-  std::string host = lowercase(url.host);
-  for (const char* key : {"host", "socket"}) {
-    auto it = url.params.find(key);
-    if (host.empty() && it != url.params.end()) host = it->second;
+  if (url.host.empty()) {
+    for (const char* key : {"host", "socket"})
+      if (auto it = url.params.find(key); it != url.params.end()) return "unix:" + it->second;
   }
-  if (host.empty()) host = "localhost";
+  std::string host = url.host.empty() ? "localhost" : lowercase(url.host);
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   return fmt::format("{}:{}", host, url.port != 0 ? url.port : default_port);
 }

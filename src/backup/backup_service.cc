@@ -204,9 +204,13 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& sett
   Progress progress("restoring", settings.progress);
   ReadAheadSource decoded(*chain->output);
   ProgressSource counted(decoded, progress);
-  auto restored = driver.restore(counted, store->dir());
+  auto restored = driver.restore(counted, store->dir(), &manifest.fingerprint);
   progress.clear();
-  if (!restored) return tl::unexpected(restored.error());
+  if (!restored) {
+    restored.error().message =
+        fmt::format("cannot restore backup '{}': {}", manifest.id, restored.error().message);
+    return tl::unexpected(restored.error());
+  }
   log::debug(fmt::format("database replaced ({} ms)", elapsed_ms(started)));
   auto now = driver.fingerprint();
   if (!now) return tl::unexpected(now.error());

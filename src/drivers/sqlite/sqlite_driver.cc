@@ -6,7 +6,10 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <unistd.h>
+
 #include <map>
+#include <random>
 #include <optional>
 #include <set>
 #include <thread>
@@ -30,18 +33,28 @@ sqlite3* native_handle(soci::session& session) {
   return static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_;
 }
 
+constexpr int kBusyTimeoutMs = 5000;
+
 Result<std::unique_ptr<soci::session>> connect(const std::string& path) {
   try {
     auto session =
         std::make_unique<soci::session>(*soci::factory_sqlite3(), fmt::format("db=\"{}\"", path));
     // Other connections (the application) may hold short locks; wait for them
     // rather than failing a read. The runner lock has its own timeout.
-    sqlite3_busy_timeout(native_handle(*session), 5000);
+    sqlite3_busy_timeout(native_handle(*session), kBusyTimeoutMs);
     return session;
   } catch (const std::exception& e) {
     return fail(ErrorCode::kConnection,
                 fmt::format("cannot open SQLite database '{}': {}", path, e.what()));
   }
+}
+
+// Whether `path` names a database file that is not there yet. In-memory and
+// URI names never are.
+bool file_missing(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return false;
+  std::error_code ec;
+  return !std::filesystem::exists(path, ec) && !ec;
 }
 
 std::string quote_identifier(const std::string& name) {
@@ -52,12 +65,25 @@ std::string quote_identifier(const std::string& name) {
 
 class SqliteDriver final : public Driver {
  public:
-  SqliteDriver(std::unique_ptr<soci::session> session, std::string path, DriverOptions options)
-      : session_(std::move(session)),
-        db_(native_handle(*session_)),
-        path_(std::move(path)),
-        options_(std::move(options)),
-        rows_(std::make_unique<TrackingRows>(*session_, options_.table)) {}
+  SqliteDriver(std::string path, DriverOptions options)
+      : path_(std::move(path)), options_(std::move(options)) {}
+
+  // Connects to the file, or, when it does not exist yet, to an empty
+  // in-memory stand-in: reading commands then see an empty database and
+  // leave no file behind. The file is created by the first write (ready()).
+  Result<void> open() {
+    missing_ = file_missing(path_);
+    if (!missing_) return reopen(path_);
+    // A file that could never be created is a connection failure, as before.
+    auto dir = std::filesystem::path(path_).parent_path();
+    std::error_code ec;
+    if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
+      return fail(ErrorCode::kConnection,
+                  fmt::format("cannot open SQLite database '{}': directory '{}' does not exist",
+                              path_, dir.string()));
+    }
+    return reopen(":memory:");
+  }
 
   SqlDialect dialect() const override { return SqlDialect::kSqlite; }
   bool transactional_ddl() const override { return true; }
@@ -69,11 +95,11 @@ class SqliteDriver final : public Driver {
   Result<std::vector<AppliedMigration>> applied_migrations() override;
   Result<void> record_applied(const AppliedMigration& row) override {
     restored_fingerprint_.reset();
-    return rows_->insert(row);
+    return ready(Need::kWrite).and_then([&] { return rows_->insert(row); });
   }
   Result<void> remove_applied(std::string_view version) override {
     restored_fingerprint_.reset();
-    return rows_->remove(version);
+    return ready(Need::kWrite).and_then([&] { return rows_->remove(version); });
   }
   Result<void> begin() override { return exec_native("BEGIN"); }
   Result<void> commit() override { return exec_native("COMMIT"); }
@@ -82,17 +108,15 @@ class SqliteDriver final : public Driver {
   Result<void> drop_all_objects() override;
 
   std::string snapshot_format() const override { return "sqlite-database"; }
-  std::vector<Check> doctor_checks() override {
-    return {
-        {"sqlite library", true,
-         fmt::format("{} (snapshots read pages under SQLite's lock; no external dump tool needed)",
-                     sqlite3_libversion())}};
+  std::vector<Check> doctor_checks() override;
+  Result<std::uint64_t> database_size() override {
+    return ready(Need::kRead).and_then([&] { return sqlite::database_size(db_); });
   }
-  Result<std::uint64_t> database_size() override { return sqlite::database_size(db_); }
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) override {
-    return sqlite::snapshot(db_, sink, scratch_dir);
+    return ready(Need::kRead).and_then([&] { return sqlite::snapshot(db_, sink, scratch_dir); });
   }
-  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override;
+  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir,
+                       const ContentFingerprint* expected) override;
   // Both ways of restoring (sqlite_restore.h, restore_in_place) read the
   // whole snapshot into a file of their own before touching the database.
   RestoreInput restore_input() const override { return RestoreInput::kStagedFirst; }
@@ -103,12 +127,26 @@ class SqliteDriver final : public Driver {
   }
 
  private:
+  enum class Need { kRead, kWrite };
+  // Creates the database file for a write, or for anything done under a
+  // runner lock taken while the file did not exist yet (then the lock is
+  // taken now, in the time left of acquire_lock()'s timeout).
+  Result<void> ready(Need need);
+  // Closes the connection (releasing every lock it holds) and connects to
+  // `target`. The old connection goes first: closing it may remove its WAL
+  // and shared-memory files by name.
+  Result<void> reopen(const std::string& target);
+  // Polls for SQLite's exclusive lock until `deadline`.
+  Result<void> take_lock(std::chrono::milliseconds timeout,
+                         std::chrono::steady_clock::time_point deadline);
+  Error lock_timeout(std::chrono::milliseconds timeout) const;
   Result<void> exec_native(const std::string& sql);
   // Whether restore() replaces the database file (see sqlite_restore.h)
   // rather than copying into the connection (databases without a file).
   bool replaces_file() const {
     return !path_.empty() && path_ != ":memory:" && !path_.starts_with("file:");
   }
+  Result<void> replace_file(ByteSource& source, const ContentFingerprint* expected);
   // Connects again to path_ after its file was replaced, taking the runner
   // lock back from `guard`, which holds it on the new file meanwhile.
   Result<void> reconnect(sqlite::Connection& guard);
@@ -116,7 +154,7 @@ class SqliteDriver final : public Driver {
   Result<std::vector<std::pair<std::string, std::string>>> schema_objects();
 
   std::unique_ptr<soci::session> session_;
-  sqlite3* db_;  // owned by session_
+  sqlite3* db_ = nullptr;  // owned by session_
   std::string path_;
   DriverOptions options_;
   std::unique_ptr<TrackingRows> rows_;  // bound to session_
@@ -124,7 +162,41 @@ class SqliteDriver final : public Driver {
   // under the lock held ever since; dropped at the first change.
   std::optional<ContentFingerprint> restored_fingerprint_;
   bool locked_ = false;
+  bool missing_ = false;  // path_ did not exist when connected; db_ is the stand-in
+  // acquire_lock() was called while the file was missing (see ready()).
+  std::optional<std::pair<std::chrono::milliseconds, std::chrono::steady_clock::time_point>>
+      deferred_lock_;
 };
+
+Result<void> SqliteDriver::reopen(const std::string& target) {
+  rows_.reset();
+  session_.reset();
+  db_ = nullptr;
+  auto session = connect(target);
+  Result<void> result;
+  if (!session) {
+    // An empty stand-in keeps the driver usable, so later calls fail cleanly.
+    result = tl::unexpected(session.error());
+    missing_ = true;
+    session = connect(":memory:");
+    if (!session) return result;
+  }
+  session_ = std::move(*session);
+  db_ = native_handle(*session_);
+  rows_ = std::make_unique<TrackingRows>(*session_, options_.table);
+  return result;
+}
+
+Result<void> SqliteDriver::ready(Need need) {
+  if (!missing_ || (need == Need::kRead && !deferred_lock_)) return {};
+  if (auto r = reopen(path_); !r) return r;
+  missing_ = false;
+  if (!deferred_lock_) return {};
+  auto [timeout, deadline] = *deferred_lock_;
+  deferred_lock_.reset();
+  locked_ = false;
+  return take_lock(timeout, deadline);
+}
 
 Result<void> SqliteDriver::exec_native(const std::string& sql) {
   return execute(Statement{sql, 0});
@@ -132,6 +204,7 @@ Result<void> SqliteDriver::exec_native(const std::string& sql) {
 
 Result<void> SqliteDriver::execute(const Statement& statement) {
   restored_fingerprint_.reset();
+  if (auto r = ready(Need::kWrite); !r) return r;
   // Step through every statement of the text, as the sqlite3 shell does, so
   // that a text holding more than one statement still runs completely.
   const char* tail = statement.text.c_str();
@@ -158,45 +231,74 @@ Result<void> SqliteDriver::rollback() {
 }
 
 Result<void> SqliteDriver::acquire_lock(std::chrono::milliseconds timeout) {
-  // Poll BEGIN EXCLUSIVE in normal locking mode: a failed attempt then drops
-  // every lock, so waiters never hold a shared lock that would block the
-  // holder's successor. Once we have the exclusive lock, exclusive locking
-  // mode keeps it past COMMIT until the connection closes or release_lock().
-  sqlite3_busy_timeout(db_, 0);
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (missing_) {
+    // Creating the file just to lock it would leave one behind for `doctor`;
+    // whatever comes next under the lock creates and locks it (ready()).
+    deferred_lock_.emplace(timeout, deadline);
+    locked_ = true;
+    return {};
+  }
+  return take_lock(timeout, deadline);
+}
+
+Result<void> SqliteDriver::take_lock(std::chrono::milliseconds timeout,
+                                     std::chrono::steady_clock::time_point deadline) {
+  // Exclusive locking mode keeps the lock past COMMIT until the connection
+  // closes. In a WAL database this is the lock on the database file itself,
+  // which every open connection shares: so a failed attempt closes the
+  // connection, and waiters never hold a shared lock that would keep the
+  // holder (or the holder's successor) from taking it.
   bool announced = false;
+  std::minstd_rand jitter(static_cast<unsigned>(::getpid()));
   for (;;) {
-    int rc = sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
-    if (rc == SQLITE_OK) break;
-    if (rc != SQLITE_BUSY) return fail(ErrorCode::kLock, sqlite3_errmsg(db_));
+    sqlite3_busy_timeout(db_, 0);
+    int rc = sqlite3_exec(db_, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;",
+                          nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) {
+      sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+      locked_ = true;
+      return {};
+    }
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+      return fail(ErrorCode::kLock,
+                  fmt::format("cannot take the exclusive lock on SQLite database '{}': {}", path_,
+                              sqlite3_errmsg(db_)));
+    }
+    if (auto r = reopen(path_); !r) return r;
     if (!announced) {
       log::info(fmt::format("another runner holds the exclusive lock on '{}'; waiting up to {} s",
                             path_,
                             std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
       announced = true;
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return fail(
-          ErrorCode::kLock,
-          fmt::format("timed out after {} s waiting for the exclusive lock on SQLite "
-                      "database '{}': another runner holds it",
-                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), path_),
-          "wait for the other runner to finish, or raise --lock-timeout");
-    }
-    std::this_thread::sleep_for(kLockPollInterval);
+    if (std::chrono::steady_clock::now() >= deadline) return tl::unexpected(lock_timeout(timeout));
+    // Runners that collided retry at different times.
+    std::this_thread::sleep_for(kLockPollInterval + std::chrono::milliseconds(jitter() % 50));
   }
-  if (auto r = exec_native("PRAGMA locking_mode = EXCLUSIVE"); !r) return r;
-  if (auto r = exec_native("COMMIT"); !r) return r;
-  locked_ = true;
-  return {};
+}
+
+Error SqliteDriver::lock_timeout(std::chrono::milliseconds timeout) const {
+  return Error{
+      ErrorCode::kLock,
+      fmt::format("timed out after {} s waiting for the exclusive lock on SQLite database '{}': "
+                  "another runner holds it, or another connection has the database open in WAL "
+                  "mode",
+                  std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), path_),
+      "wait for the other runner to finish, or raise --lock-timeout; a WAL database can be "
+      "locked only while no other connection has it open"};
 }
 
 void SqliteDriver::release_lock() {
   if (!locked_) return;
-  // Leaving exclusive mode releases the lock at the next access.
-  sqlite3_exec(db_, "PRAGMA locking_mode = NORMAL; SELECT 1 FROM sqlite_master LIMIT 1;", nullptr,
-               nullptr, nullptr);
   locked_ = false;
+  if (deferred_lock_) {
+    deferred_lock_.reset();
+    return;
+  }
+  // Closing the connection releases the lock in every journal mode (a WAL
+  // database cannot leave exclusive locking mode once it has used it).
+  (void)reopen(path_);
 }
 
 Result<std::set<std::string>> SqliteDriver::tracking_columns() {
@@ -215,6 +317,7 @@ Result<std::set<std::string>> SqliteDriver::tracking_columns() {
 }
 
 Result<void> SqliteDriver::ensure_tracking_table() {
+  if (auto r = ready(Need::kWrite); !r) return r;
   auto columns = tracking_columns();
   if (!columns) return tl::unexpected(columns.error());
   if (columns->empty()) {
@@ -244,14 +347,18 @@ Result<void> SqliteDriver::ensure_tracking_table() {
 }
 
 Result<std::vector<AppliedMigration>> SqliteDriver::applied_migrations() {
+  if (auto r = ready(Need::kRead); !r) return tl::unexpected(r.error());
   auto columns = tracking_columns();
   if (!columns) return tl::unexpected(columns.error());
   if (columns->empty()) return std::vector<AppliedMigration>{};
   return rows_->read(*columns);
 }
 
-Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::path& scratch_dir) {
-  if (!replaces_file()) return sqlite::restore_in_place(db_, source, scratch_dir);
+Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::path& scratch_dir,
+                                   const ContentFingerprint* expected) {
+  if (auto r = ready(Need::kWrite); !r) return r;
+  restored_fingerprint_.reset();
+  if (!replaces_file()) return sqlite::restore_in_place(db_, source, scratch_dir, expected);
   // Another process (the application) holding the file would keep the old
   // one after a rename; copying in place is slower but it sees the result.
   if (auto holders = other_processes_with_open(path_); !holders.empty()) {
@@ -259,9 +366,12 @@ Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::pa
         fmt::format("process {} has '{}' open: restoring in place so that it sees the restored "
                     "database (slower than replacing the file)",
                     holders.front(), path_));
-    return sqlite::restore_in_place(db_, source, scratch_dir);
+    return sqlite::restore_in_place(db_, source, scratch_dir, expected);
   }
-  restored_fingerprint_.reset();
+  return replace_file(source, expected);
+}
+
+Result<void> SqliteDriver::replace_file(ByteSource& source, const ContentFingerprint* expected) {
   auto started = std::chrono::steady_clock::now();
   auto staged = sqlite::stage_snapshot(source, path_);
   if (!staged) return tl::unexpected(staged.error());
@@ -281,6 +391,8 @@ Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::pa
   syncer.join();
   if (!synced) return synced;
   if (!restored) return tl::unexpected(restored.error());
+  // A backup whose content is not what its manifest says never goes live.
+  if (auto r = sqlite::check_fingerprint(*restored, expected); !r) return r;
   log::debug(fmt::format("staged snapshot synced ({} ms)", elapsed_ms(started)));
   if (auto r = sqlite::swap_in(db_, **staged, path_); !r) return r;
   if (auto r = reconnect(guard); !r) return r;
@@ -294,25 +406,32 @@ Result<ContentFingerprint> SqliteDriver::fingerprint() {
     restored_fingerprint_.reset();
     return fp;
   }
+  if (auto r = ready(Need::kRead); !r) return tl::unexpected(r.error());
   return sqlite::fingerprint(db_);
 }
 
 Result<void> SqliteDriver::reconnect(sqlite::Connection& guard) {
   bool was_locked = locked_;
   locked_ = false;
-  // The old connection goes first: closing it removes its files by name.
-  rows_.reset();
-  session_.reset();
-  db_ = nullptr;
-  auto session = connect(path_);
-  if (!session) return tl::unexpected(session.error());
-  session_ = std::move(*session);
-  db_ = native_handle(*session_);
-  rows_ = std::make_unique<TrackingRows>(*session_, options_.table);
+  if (auto r = reopen(path_); !r) return r;
   sqlite3_close_v2(guard.db);
   guard.db = nullptr;
   if (!was_locked) return {};
   return acquire_lock(kRelockTimeout);
+}
+
+std::vector<Driver::Check> SqliteDriver::doctor_checks() {
+  std::vector<Check> checks{
+      {"sqlite library", true,
+       fmt::format("{} (snapshots read pages under SQLite's lock; no external dump tool needed)",
+                   sqlite3_libversion())}};
+  if (missing_) {
+    checks.push_back({"database file", true,
+                      fmt::format("'{}' does not exist yet; the first command that changes the "
+                                  "database creates it",
+                                  path_)});
+  }
+  return checks;
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> SqliteDriver::schema_objects() {
@@ -332,6 +451,7 @@ Result<std::vector<std::pair<std::string, std::string>>> SqliteDriver::schema_ob
 }
 
 Result<void> SqliteDriver::drop_all_objects() {
+  if (auto r = ready(Need::kWrite); !r) return r;
   auto objects = schema_objects();
   if (!objects) return tl::unexpected(objects.error());
   // Foreign keys would make the drop order matter. The pragma is a no-op
@@ -360,10 +480,9 @@ Result<void> SqliteDriver::drop_all_objects() {
 
 Result<std::unique_ptr<Driver>> open_sqlite_driver(const DatabaseUrl& url,
                                                    const DriverOptions& options) {
-  auto session = connect(url.path);
-  if (!session) return tl::unexpected(session.error());
-  return std::unique_ptr<Driver>(
-      std::make_unique<SqliteDriver>(std::move(*session), url.path, options));
+  auto driver = std::make_unique<SqliteDriver>(url.path, options);
+  if (auto r = driver->open(); !r) return tl::unexpected(r.error());
+  return std::unique_ptr<Driver>(std::move(driver));
 }
 
 }  // namespace migrate

@@ -85,13 +85,12 @@ TEST_F(LockingTest, RunnerOnAWalDatabaseTimesOutNamingTheLockWithoutBlockingTheH
   migration("20260101000000", "a", "CREATE TABLE a (x);");
   sqlite3* holder = nullptr;
   ASSERT_EQ(sqlite3_open(db().c_str(), &holder), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(holder, "BEGIN EXCLUSIVE; INSERT INTO held VALUES (1);", nullptr,
-                         nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(holder, "BEGIN EXCLUSIVE; INSERT INTO held VALUES (1);", nullptr, nullptr,
+                         nullptr),
             SQLITE_OK);
   auto r = run({"up", "--lock-timeout", "1"});
   // The holder was never blocked: it writes and commits after the wait.
-  EXPECT_EQ(sqlite3_exec(holder, "INSERT INTO held VALUES (2); COMMIT;", nullptr, nullptr,
-                         nullptr),
+  EXPECT_EQ(sqlite3_exec(holder, "INSERT INTO held VALUES (2); COMMIT;", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(holder);
   EXPECT_EQ(r.exit_code, 1) << r.err;
@@ -117,6 +116,30 @@ TEST_F(LockingTest, RunnerOnAWalDatabaseWaitsForAnExclusiveModeHolder) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_CONTAINS(r.err, "waiting for the exclusive lock on SQLite database './app.db'");
   EXPECT_TRUE(applied().empty());
+}
+
+// An idle connection to a WAL database keeps a shared lock on the file for
+// as long as it is open: the runner cannot lock the database exclusively,
+// and must say so (naming the lock) instead of failing a migration with
+// "database is locked".
+TEST_F(LockingTest, AnOpenConnectionToAWalDatabaseIsReportedAsTheLockHolder) {
+  exec(db(), "PRAGMA journal_mode = WAL; CREATE TABLE app (x);");
+  migration("20260101000000", "a", "CREATE TABLE a (x);");
+  sqlite3* application = nullptr;
+  ASSERT_EQ(sqlite3_open(db().c_str(), &application), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(application, "SELECT count(*) FROM app", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  auto r = run({"up", "--lock-timeout", "1", "--no-backup"});
+  EXPECT_EQ(sqlite3_exec(application, "INSERT INTO app VALUES (1)", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(application);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_CONTAINS(r.err, "waiting for the exclusive lock on SQLite database './app.db'");
+  EXPECT_CONTAINS(r.err, "another connection has the database open in WAL mode");
+  EXPECT_EQ(r.err.find("20260101000000_a"), std::string::npos) << r.err;
+  EXPECT_TRUE(applied().empty());
+  EXPECT_EQ(run({"up", "--lock-timeout", "1", "--no-backup"}).exit_code, 0);
+  EXPECT_EQ(applied().size(), 1u);
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <sqlite3.h>
 
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "backup/manifest.h"
@@ -30,8 +29,8 @@ struct OpenConnection {
 class SqliteSafetyTest : public CliTest {
  protected:
   void SetUp() override {
-    migration("20260101000000", "create_users", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);",
-              "DROP TABLE users;");
+    migration("20260101000000", "create_users",
+              "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);", "DROP TABLE users;");
     migration("20260102000000", "create_orders", "CREATE TABLE orders (id INTEGER PRIMARY KEY);",
               "DROP TABLE orders;");
   }
@@ -186,7 +185,8 @@ TEST_F(SqliteSafetyTest, SqliteUrlsWithSecretsAreNotEchoed) {
   }
   EXPECT_FALSE(exists());
   // A server URL may carry its password as a parameter: masked too.
-  auto r = run({"status", "--url", "postgres://app@127.0.0.1:1/app?password=s3cret-pw&sslmode=maybe"});
+  auto r =
+      run({"status", "--url", "postgres://app@127.0.0.1:1/app?password=s3cret-pw&sslmode=maybe"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_CONTAINS(r.err, "password=***");
   EXPECT_EQ(r.err.find("s3cret"), std::string::npos) << r.err;

@@ -1,27 +1,22 @@
+// The SQLite driver's connection, runner lock, restore and fingerprint
+// (sqlite_driver_impl.h); the tracking table and dropping objects are in
+// sqlite_schema.cc.
 #include "drivers/sqlite/sqlite_driver.h"
 
-// SOCI's header wraps <sqlite3.h> in namespace sqlite_api; it must come
-// first so the C API is declared there, and be the only include of it.
 #include <fmt/format.h>
-#include <soci/soci.h>
-#include <soci/sqlite3/soci-sqlite3.h>
-
 #include <unistd.h>
 
-#include <map>
 #include <random>
-#include <optional>
-#include <set>
 #include <thread>
 
+#include "drivers/sqlite/sqlite_driver_impl.h"
 #include "drivers/sqlite/sqlite_restore.h"
 #include "drivers/sqlite/sqlite_snapshot.h"
-#include "drivers/tracking_rows.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/open_files.h"
 
-namespace migrate {
+namespace migrate::sqlite {
 namespace {
 
 using namespace sqlite_api;
@@ -57,116 +52,21 @@ bool file_missing(const std::string& path) {
   return !std::filesystem::exists(path, ec) && !ec;
 }
 
-std::string quote_identifier(const std::string& name) {
-  std::string quoted = "\"";
-  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
+}  // namespace
+
+Result<void> SqliteDriver::open() {
+  missing_ = file_missing(path_);
+  if (!missing_) return reopen(path_);
+  // A file that could never be created is a connection failure, as before.
+  auto dir = std::filesystem::path(path_).parent_path();
+  std::error_code ec;
+  if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
+    return fail(ErrorCode::kConnection,
+                fmt::format("cannot open SQLite database '{}': directory '{}' does not exist",
+                            path_, dir.string()));
+  }
+  return reopen(":memory:");
 }
-
-class SqliteDriver final : public Driver {
- public:
-  SqliteDriver(std::string path, DriverOptions options)
-      : path_(std::move(path)), options_(std::move(options)) {}
-
-  // Connects to the file, or, when it does not exist yet, to an empty
-  // in-memory stand-in: reading commands then see an empty database and
-  // leave no file behind. The file is created by the first write (ready()).
-  Result<void> open() {
-    missing_ = file_missing(path_);
-    if (!missing_) return reopen(path_);
-    // A file that could never be created is a connection failure, as before.
-    auto dir = std::filesystem::path(path_).parent_path();
-    std::error_code ec;
-    if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
-      return fail(ErrorCode::kConnection,
-                  fmt::format("cannot open SQLite database '{}': directory '{}' does not exist",
-                              path_, dir.string()));
-    }
-    return reopen(":memory:");
-  }
-
-  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
-  bool transactional_ddl() const override { return true; }
-  std::string server_version() override { return fmt::format("SQLite {}", sqlite3_libversion()); }
-
-  Result<void> acquire_lock(std::chrono::milliseconds timeout) override;
-  void release_lock() override;
-  Result<void> ensure_tracking_table() override;
-  Result<std::vector<AppliedMigration>> applied_migrations() override;
-  Result<void> record_applied(const AppliedMigration& row) override {
-    restored_fingerprint_.reset();
-    return ready(Need::kWrite).and_then([&] { return rows_->insert(row); });
-  }
-  Result<void> remove_applied(std::string_view version) override {
-    restored_fingerprint_.reset();
-    return ready(Need::kWrite).and_then([&] { return rows_->remove(version); });
-  }
-  Result<void> begin() override { return exec_native("BEGIN"); }
-  Result<void> commit() override { return exec_native("COMMIT"); }
-  Result<void> rollback() override;
-  Result<void> execute(const Statement& statement) override;
-  Result<void> drop_all_objects() override;
-
-  std::string snapshot_format() const override { return "sqlite-database"; }
-  std::vector<Check> doctor_checks() override;
-  Result<std::uint64_t> database_size() override {
-    return ready(Need::kRead).and_then([&] { return sqlite::database_size(db_); });
-  }
-  Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) override {
-    return ready(Need::kRead).and_then([&] { return sqlite::snapshot(db_, sink, scratch_dir); });
-  }
-  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir,
-                       const ContentFingerprint* expected) override;
-  // Both ways of restoring (sqlite_restore.h, restore_in_place) read the
-  // whole snapshot into a file of their own before touching the database.
-  RestoreInput restore_input() const override { return RestoreInput::kStagedFirst; }
-  Result<ContentFingerprint> fingerprint() override;
-  Result<ContentFingerprint> fingerprint_snapshot(
-      ByteSource& source, const std::filesystem::path& scratch_dir) override {
-    return sqlite::fingerprint_snapshot(source, scratch_dir);
-  }
-
- private:
-  enum class Need { kRead, kWrite };
-  // Creates the database file for a write, or for anything done under a
-  // runner lock taken while the file did not exist yet (then the lock is
-  // taken now, in the time left of acquire_lock()'s timeout).
-  Result<void> ready(Need need);
-  // Closes the connection (releasing every lock it holds) and connects to
-  // `target`. The old connection goes first: closing it may remove its WAL
-  // and shared-memory files by name.
-  Result<void> reopen(const std::string& target);
-  // Polls for SQLite's exclusive lock until `deadline`.
-  Result<void> take_lock(std::chrono::milliseconds timeout,
-                         std::chrono::steady_clock::time_point deadline);
-  Error lock_timeout(std::chrono::milliseconds timeout) const;
-  Result<void> exec_native(const std::string& sql);
-  // Whether restore() replaces the database file (see sqlite_restore.h)
-  // rather than copying into the connection (databases without a file).
-  bool replaces_file() const {
-    return !path_.empty() && path_ != ":memory:" && !path_.starts_with("file:");
-  }
-  Result<void> replace_file(ByteSource& source, const ContentFingerprint* expected);
-  // Connects again to path_ after its file was replaced, taking the runner
-  // lock back from `guard`, which holds it on the new file meanwhile.
-  Result<void> reconnect(sqlite::Connection& guard);
-  Result<std::set<std::string>> tracking_columns();
-  Result<std::vector<std::pair<std::string, std::string>>> schema_objects();
-
-  std::unique_ptr<soci::session> session_;
-  sqlite3* db_ = nullptr;  // owned by session_
-  std::string path_;
-  DriverOptions options_;
-  std::unique_ptr<TrackingRows> rows_;  // bound to session_
-  // The fingerprint of the file restore() put in place, taken from that file
-  // under the lock held ever since; dropped at the first change.
-  std::optional<ContentFingerprint> restored_fingerprint_;
-  bool locked_ = false;
-  bool missing_ = false;  // path_ did not exist when connected; db_ is the stand-in
-  // acquire_lock() was called while the file was missing (see ready()).
-  std::optional<std::pair<std::chrono::milliseconds, std::chrono::steady_clock::time_point>>
-      deferred_lock_;
-};
 
 Result<void> SqliteDriver::reopen(const std::string& target) {
   rows_.reset();
@@ -253,8 +153,8 @@ Result<void> SqliteDriver::take_lock(std::chrono::milliseconds timeout,
   std::minstd_rand jitter(static_cast<unsigned>(::getpid()));
   for (;;) {
     sqlite3_busy_timeout(db_, 0);
-    int rc = sqlite3_exec(db_, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;",
-                          nullptr, nullptr, nullptr);
+    int rc = sqlite3_exec(db_, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;", nullptr,
+                          nullptr, nullptr);
     if (rc == SQLITE_OK) {
       sqlite3_busy_timeout(db_, kBusyTimeoutMs);
       locked_ = true;
@@ -299,59 +199,6 @@ void SqliteDriver::release_lock() {
   // Closing the connection releases the lock in every journal mode (a WAL
   // database cannot leave exclusive locking mode once it has used it).
   (void)reopen(path_);
-}
-
-Result<std::set<std::string>> SqliteDriver::tracking_columns() {
-  std::set<std::string> columns;
-  try {
-    std::string name;
-    soci::statement st = (session_->prepare << "SELECT name FROM pragma_table_info(:t)",
-                          soci::use(options_.table), soci::into(name));
-    st.execute();
-    while (st.fetch()) columns.insert(name);
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::kSql,
-                fmt::format("cannot inspect table '{}': {}", options_.table, e.what()));
-  }
-  return columns;
-}
-
-Result<void> SqliteDriver::ensure_tracking_table() {
-  if (auto r = ready(Need::kWrite); !r) return r;
-  auto columns = tracking_columns();
-  if (!columns) return tl::unexpected(columns.error());
-  if (columns->empty()) {
-    return exec_native(fmt::format(
-        "CREATE TABLE {} (version TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL DEFAULT '', "
-        "checksum TEXT NOT NULL DEFAULT '', batch INTEGER NOT NULL DEFAULT 0, applied_at TEXT "
-        "NOT NULL DEFAULT '', duration_ms INTEGER NOT NULL DEFAULT 0, backup_id TEXT)",
-        options_.table));
-  }
-  if (!columns->count("version")) {
-    return fail(ErrorCode::kRefused,
-                fmt::format("table '{}' exists but has no 'version' column", options_.table),
-                "choose another tracking table with --table");
-  }
-  // Adopting a dbmate/Rails table: add what is missing, keep the rows.
-  static const std::map<std::string, std::string> kAddedColumns = {
-      {"name", "TEXT NOT NULL DEFAULT ''"},          {"checksum", "TEXT NOT NULL DEFAULT ''"},
-      {"batch", "INTEGER NOT NULL DEFAULT 0"},       {"applied_at", "TEXT NOT NULL DEFAULT ''"},
-      {"duration_ms", "INTEGER NOT NULL DEFAULT 0"}, {"backup_id", "TEXT"}};
-  for (const auto& [column, type] : kAddedColumns) {
-    if (columns->count(column)) continue;
-    auto r =
-        exec_native(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", options_.table, column, type));
-    if (!r) return r;
-  }
-  return {};
-}
-
-Result<std::vector<AppliedMigration>> SqliteDriver::applied_migrations() {
-  if (auto r = ready(Need::kRead); !r) return tl::unexpected(r.error());
-  auto columns = tracking_columns();
-  if (!columns) return tl::unexpected(columns.error());
-  if (columns->empty()) return std::vector<AppliedMigration>{};
-  return rows_->read(*columns);
 }
 
 Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::path& scratch_dir,
@@ -434,53 +281,13 @@ std::vector<Driver::Check> SqliteDriver::doctor_checks() {
   return checks;
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> SqliteDriver::schema_objects() {
-  std::vector<std::pair<std::string, std::string>> objects;
-  try {
-    std::string type, name;
-    soci::statement st = (session_->prepare << "SELECT type, name FROM sqlite_master WHERE type IN "
-                                               "('view', 'trigger', 'table') AND name NOT LIKE "
-                                               "'sqlite_%' ORDER BY type = 'table', name",
-                          soci::into(type), soci::into(name));
-    st.execute();
-    while (st.fetch()) objects.emplace_back(type, name);
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::kSql, fmt::format("cannot list schema objects: {}", e.what()));
-  }
-  return objects;
-}
+}  // namespace migrate::sqlite
 
-Result<void> SqliteDriver::drop_all_objects() {
-  if (auto r = ready(Need::kWrite); !r) return r;
-  auto objects = schema_objects();
-  if (!objects) return tl::unexpected(objects.error());
-  // Foreign keys would make the drop order matter. The pragma is a no-op
-  // inside a transaction, so it is switched off around it and put back.
-  int foreign_keys = 0;
-  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &foreign_keys);
-  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, 0, nullptr);
-  auto result = begin();
-  for (size_t i = 0; result && i < objects->size(); ++i) {
-    const auto& [type, name] = (*objects)[i];
-    result = exec_native(fmt::format("DROP {} IF EXISTS {}", type, quote_identifier(name)));
-    if (!result) {
-      result = fail(ErrorCode::kSql,
-                    fmt::format("cannot drop {} '{}': {}", type, name, result.error().message));
-    }
-  }
-  if (result)
-    result = commit();
-  else
-    (void)rollback();
-  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, foreign_keys, nullptr);
-  return result;
-}
-
-}  // namespace
+namespace migrate {
 
 Result<std::unique_ptr<Driver>> open_sqlite_driver(const DatabaseUrl& url,
                                                    const DriverOptions& options) {
-  auto driver = std::make_unique<SqliteDriver>(url.path, options);
+  auto driver = std::make_unique<sqlite::SqliteDriver>(url.path, options);
   if (auto r = driver->open(); !r) return tl::unexpected(r.error());
   return std::unique_ptr<Driver>(std::move(driver));
 }

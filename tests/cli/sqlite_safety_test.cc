@@ -145,9 +145,8 @@ TEST_F(SqliteSafetyTest, ABackupThatDoesNotMatchItsManifestIsNotSwappedIn) {
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users"), "3");
 }
 
-// An in-memory database is restored by copying into the connection: the
-// check comes before the copy there too (through `verify --deep`'s scratch
-// path the fingerprint is compared after; here `restore` must refuse).
+// While another process has the file open, restore copies into the live
+// connection instead of replacing the file: the check comes before the copy.
 TEST_F(SqliteSafetyTest, ABackupThatDoesNotMatchIsRefusedWhenRestoredInPlace) {
   ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
   ASSERT_EQ(run({"backup", "tampered"}).exit_code, 0);
@@ -162,8 +161,29 @@ TEST_F(SqliteSafetyTest, ABackupThatDoesNotMatchIsRefusedWhenRestoredInPlace) {
   OpenConnection holder(db());
   auto r = run({"restore", "tampered", "--yes", "--no-backup"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_CONTAINS(r.err, "restoring in place");
   EXPECT_CONTAINS(r.err, "does not match the fingerprint in its manifest");
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users"), "1");
+}
+
+// A backup made by a migrate that hashed tables another way cannot be
+// checked before the swap: it is restored, and the comparison afterwards says
+// why it could not be verified (as before the pre-swap check existed).
+TEST_F(SqliteSafetyTest, ABackupOfAnotherFingerprintAlgorithmIsStillRestored) {
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  ASSERT_EQ(run({"backup", "old"}).exit_code, 0);
+  exec(db(), "INSERT INTO users (email) VALUES ('c@example.com');");
+  std::string id = backups()[0]["id"];
+  auto manifest_path = store() / (id + ".json");
+  auto manifest = parse_manifest(read_text(manifest_path), manifest_path.filename().string());
+  ASSERT_TRUE(manifest);
+  manifest->fingerprint.table_hash = "sha256";
+  for (auto& table : manifest->fingerprint.tables) table.hash = std::string(64, '0');
+  std::ofstream(manifest_path) << manifest_to_json(*manifest);
+  auto r = run({"restore", "old", "--yes", "--no-backup"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_CONTAINS(r.err, "another version of migrate");
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users"), "0");
 }
 
 TEST_F(SqliteSafetyTest, SqliteUrlsWithSecretsAreNotEchoed) {

@@ -33,7 +33,8 @@ Result<std::unique_ptr<AtomicFile>> stage_snapshot(ByteSource& source,
 Result<void> lock_exclusively(const std::filesystem::path& path, Connection& guard);
 
 // Refuses (kRefused) a restored snapshot whose fingerprint is not `expected`
-// (the backup manifest's), naming the first difference; null: no check.
+// (the backup manifest's), naming the first difference; null, or a
+// fingerprint made with another table hash (another migrate version): no check.
 Result<void> check_fingerprint(const ContentFingerprint& restored,
                                const ContentFingerprint* expected);
 

@@ -116,7 +116,7 @@ Result<void> restore_stream(Driver& driver, const BackupStore& store,
   Progress progress("restoring", settings.progress);
   ReadAheadSource decoded(*chain->output);
   ProgressSource counted(decoded, progress);
-  auto restored = driver.restore(counted, scratch);
+  auto restored = driver.restore(counted, scratch, &manifest.fingerprint);
   progress.clear();
   return restored;
 }
@@ -226,7 +226,11 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
   if (!restored && checksum == ChecksumPass::kWhileDecoding) {
     if (auto r = untouched_unless_intact(store, manifest); !r) return tl::unexpected(r.error());
   }
-  if (!restored) return tl::unexpected(restored.error());
+  if (!restored) {
+    restored.error().message =
+        fmt::format("cannot restore backup '{}': {}", manifest.id, restored.error().message);
+    return tl::unexpected(restored.error());
+  }
   log::debug(fmt::format("database replaced ({} ms)", elapsed_ms(started)));
   auto now = driver.fingerprint();
   if (!now) return tl::unexpected(now.error());

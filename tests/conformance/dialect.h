@@ -54,6 +54,9 @@ struct Dialect {
   // (one whose body holds blank lines and whose result does too), types and
   // comments, with rows in the tables.
   std::string every_object;
+  // The routine of every_object whose body and result hold blank lines,
+  // alone: a migration of its own.
+  std::string routine;
   // After a backup, through the client: more objects of every kind, all
   // named later_..., the routine changed, rows inserted, updated and
   // deleted, sequences moved on. Prints nothing when it works.

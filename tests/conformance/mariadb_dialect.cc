@@ -30,7 +30,24 @@ class MariadbTarget : public ScratchTarget {
   MysqlScratchDatabase database_;
 };
 
-constexpr const char* kEveryObject = R"sql(
+// A function whose body and result hold blank lines, as a client-style
+// DELIMITER block.
+constexpr const char* kGreeting = R"sql(
+DELIMITER $$
+CREATE FUNCTION greeting(patient varchar(100)) RETURNS text DETERMINISTIC
+BEGIN
+  DECLARE salutation text DEFAULT CONCAT('Dear ', patient, ',');
+
+  -- the blank lines in this body and in the result are part of the function
+
+  RETURN CONCAT(salutation, '
+
+see you soon.');
+END $$
+DELIMITER ;
+)sql";
+
+constexpr const char* kTypesAndTables = R"sql(
 CREATE TABLE patients (
   id int AUTO_INCREMENT PRIMARY KEY,
   email varchar(120) NOT NULL,
@@ -70,18 +87,10 @@ CREATE TABLE appointments (
 CREATE TABLE audit_log (id bigint AUTO_INCREMENT PRIMARY KEY, what varchar(200) NOT NULL)
   ENGINE=InnoDB;
 
+)sql";
+
+constexpr const char* kRoutinesViewsAndRows = R"sql(
 DELIMITER $$
-CREATE FUNCTION greeting(patient varchar(100)) RETURNS text DETERMINISTIC
-BEGIN
-  DECLARE salutation text DEFAULT CONCAT('Dear ', patient, ',');
-
-  -- the blank lines in this body and in the result are part of the function
-
-  RETURN CONCAT(salutation, '
-
-see you soon.');
-END $$
-
 CREATE PROCEDURE cancel_appointment(IN appointment bigint)
 BEGIN
   UPDATE appointments SET cancelled = 1 WHERE id = appointment;
@@ -176,7 +185,8 @@ const Dialect& mariadb_dialect() {
       .create = [](const std::string& server, const TempDir&) -> std::unique_ptr<ScratchTarget> {
         return std::make_unique<MariadbTarget>(server);
       },
-      .every_object = kEveryObject,
+      .every_object = std::string(kTypesAndTables) + kGreeting + kRoutinesViewsAndRows,
+      .routine = kGreeting,
       .changes = kChanges,
       .failing_first = kFailingFirst,
       .greeting = "SELECT REPLACE(greeting('Ada'), '\\n', '|')",
@@ -186,7 +196,7 @@ const Dialect& mariadb_dialect() {
                        "KEY `patients_domain`", "CONSTRAINT `appointment_length` CHECK",
                        "CONSTRAINT `fk_appointment_doctor` FOREIGN KEY",
                        "CREATE SEQUENCE `invoice_number`", "FUNCTION `greeting`",
-                       "PROCEDURE `cancel_appointment`", "TRIGGER `appointments_numbered`",
+                       "PROCEDURE `cancel_appointment`", "TRIGGER appointments_numbered",
                        "EVENT `purge_audit_log`", "VIEW `upcoming`",
                        "COMMENT='people we treat'", "enum('checkup','follow_up','emergency')"},
   };

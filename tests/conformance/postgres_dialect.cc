@@ -19,7 +19,24 @@ class PostgresTarget : public ScratchTarget {
   ScratchDatabase database_;
 };
 
-constexpr const char* kEveryObject = R"sql(
+// A function whose body and result hold blank lines.
+constexpr const char* kGreeting = R"sql(
+CREATE FUNCTION greeting(patient text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $body$
+DECLARE
+  salutation text := 'Dear ' || patient || ',';
+
+BEGIN
+  -- the blank lines in this body and in the result are part of the function
+
+  RETURN salutation || '
+
+see you soon.';
+END
+$body$;
+COMMENT ON FUNCTION greeting(text) IS 'the first line of every letter';
+)sql";
+
+constexpr const char* kTypesAndTables = R"sql(
 CREATE SCHEMA scheduling;
 COMMENT ON SCHEMA scheduling IS 'who sees whom, and when';
 CREATE TYPE visit_kind AS ENUM ('checkup', 'follow_up', 'emergency');
@@ -62,20 +79,9 @@ CREATE STATISTICS scheduling.appointments_doctor_kind (dependencies)
 
 CREATE TABLE audit_log (id bigserial PRIMARY KEY, what text NOT NULL);
 
-CREATE FUNCTION greeting(patient text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $body$
-DECLARE
-  salutation text := 'Dear ' || patient || ',';
+)sql";
 
-BEGIN
-  -- the blank lines in this body and in the result are part of the function
-
-  RETURN salutation || '
-
-see you soon.';
-END
-$body$;
-COMMENT ON FUNCTION greeting(text) IS 'the first line of every letter';
-
+constexpr const char* kRoutinesViewsAndRows = R"sql(
 CREATE FUNCTION log_appointment() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO audit_log (what) VALUES (TG_OP || ' appointment ' || NEW.id);
@@ -171,7 +177,8 @@ const Dialect& postgres_dialect() {
       .create = [](const std::string& server, const TempDir&) -> std::unique_ptr<ScratchTarget> {
         return std::make_unique<PostgresTarget>(server);
       },
-      .every_object = kEveryObject,
+      .every_object = std::string(kTypesAndTables) + kGreeting + kRoutinesViewsAndRows,
+      .routine = kGreeting,
       .changes = kChanges,
       .failing_first = kFailingFirst,
       .greeting = "SELECT replace(greeting('Ada'), E'\\n', '|')",

@@ -29,6 +29,18 @@ class SqliteTarget : public ScratchTarget {
   std::string path_, created_;
 };
 
+// A view whose text and result hold blank lines: SQLite's nearest thing
+// to a routine.
+constexpr const char* kGreeting = R"sql(
+CREATE VIEW greetings AS
+SELECT name,
+
+       'Dear ' || name || ',
+
+see you soon.' AS greeting
+FROM (SELECT 'Ada' AS name UNION ALL SELECT 'Alan' UNION ALL SELECT 'Grace');
+)sql";
+
 constexpr const char* kEveryObject = R"sql(
 CREATE TABLE patients (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -69,14 +81,6 @@ BEGIN
   INSERT INTO audit_log (what) VALUES ('INSERT appointment ' || NEW.id);
 END;
 
-CREATE VIEW greetings AS
-SELECT id, name,
-
-       'Dear ' || name || ',
-
-see you soon.' AS greeting
-FROM patients;
-
 CREATE VIEW upcoming AS
   SELECT a.id, p.name AS patient, d.name AS doctor, a.starts_at
   FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN doctors d ON d.id = a.doctor_id
@@ -110,7 +114,7 @@ BEGIN
   SELECT RAISE(ABORT, 'empty name') WHERE trim(NEW.name) = '';
 END;
 DROP VIEW greetings;
-CREATE VIEW greetings AS SELECT id, name, 'changed' AS greeting FROM patients;
+CREATE VIEW greetings AS SELECT 'Ada' AS name, 'changed' AS greeting;
 INSERT INTO later_rooms (name) VALUES ('room 1'), ('room 2');
 INSERT INTO appointments (patient_id, doctor_id, starts_at, minutes)
   VALUES (1, 1, '2026-06-01 09:00:00', 30), (2, 2, '2026-06-01 10:00:00', 15);
@@ -133,7 +137,8 @@ const Dialect& sqlite_dialect() {
       .create = [](const std::string&, const TempDir& dir) -> std::unique_ptr<ScratchTarget> {
         return std::make_unique<SqliteTarget>(dir);
       },
-      .every_object = kEveryObject,
+      .every_object = std::string(kEveryObject) + kGreeting,
+      .routine = kGreeting,
       .changes = kChanges,
       .failing_first = kFailingFirst,
       .greeting = "SELECT replace(greeting, char(10), '|') FROM greetings WHERE name = 'Ada'",

@@ -57,7 +57,8 @@ CREATE TABLE patients (
   notes text DEFAULT '' COMMENT 'free text, may hold blank lines',
   email_domain varchar(120) AS (substring_index(email, '@', -1)) VIRTUAL,
   UNIQUE KEY patients_email (email),
-  KEY patients_domain (email_domain)
+  KEY patients_domain (email_domain),
+  FULLTEXT KEY patients_notes (notes)
 ) ENGINE=InnoDB COMMENT='people we treat';
 
 CREATE TABLE doctors (
@@ -193,7 +194,7 @@ const Dialect& mariadb_dialect() {
       .sequences = kSequences,
       .later_objects = kLaterObjects,
       .dumped_names = {"CREATE TABLE `patients`", "UNIQUE KEY `patients_email`",
-                       "KEY `patients_domain`", "CONSTRAINT `appointment_length` CHECK",
+                       "KEY `patients_domain`", "FULLTEXT KEY `patients_notes`", "CONSTRAINT `appointment_length` CHECK",
                        "CONSTRAINT `fk_appointment_doctor` FOREIGN KEY",
                        "CREATE SEQUENCE `invoice_number`", "FUNCTION `greeting`",
                        "PROCEDURE `cancel_appointment`", "TRIGGER appointments_numbered",

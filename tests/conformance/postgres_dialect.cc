@@ -42,6 +42,11 @@ COMMENT ON SCHEMA scheduling IS 'who sees whom, and when';
 CREATE TYPE visit_kind AS ENUM ('checkup', 'follow_up', 'emergency');
 CREATE DOMAIN email_address AS text CHECK (VALUE LIKE '%_@_%');
 CREATE TYPE fee_range AS (low numeric(10,2), high numeric(10,2));
+CREATE TYPE opening_hours AS RANGE (subtype = time);
+CREATE COLLATION case_insensitive (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TEXT SEARCH CONFIGURATION clinic_search (COPY = simple);
+CREATE FOREIGN DATA WRAPPER lab_results;
+CREATE SERVER lab FOREIGN DATA WRAPPER lab_results;
 CREATE SEQUENCE invoice_number START 1000 INCREMENT 10;
 
 CREATE TABLE patients (
@@ -58,8 +63,9 @@ COMMENT ON COLUMN patients.notes IS 'free text, may hold blank lines';
 
 CREATE TABLE doctors (
   id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  name text NOT NULL UNIQUE,
-  specialty text NOT NULL DEFAULT 'general'
+  name text COLLATE case_insensitive NOT NULL UNIQUE,
+  specialty text NOT NULL DEFAULT 'general',
+  hours opening_hours DEFAULT '[08:00,18:00)'
 );
 
 CREATE TABLE scheduling.appointments (
@@ -91,6 +97,16 @@ $$;
 CREATE TRIGGER appointments_logged AFTER INSERT OR UPDATE ON scheduling.appointments
   FOR EACH ROW EXECUTE FUNCTION log_appointment();
 
+CREATE AGGREGATE total_minutes(integer) (sfunc = int4pl, stype = integer, initcond = '0');
+CREATE OPERATOR =~= (leftarg = text, rightarg = text, function = texticlike);
+CREATE RULE doctors_are_kept AS ON DELETE TO doctors DO INSTEAD NOTHING;
+CREATE FUNCTION note_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- a hook for schema-change auditing
+END
+$$;
+CREATE EVENT TRIGGER ddl_watch ON ddl_command_end EXECUTE FUNCTION note_ddl();
+
 CREATE PROCEDURE cancel_appointment(appointment bigint) LANGUAGE sql AS $$
   UPDATE scheduling.appointments SET cancelled = true WHERE id = appointment;
 $$;
@@ -113,6 +129,7 @@ INSERT INTO scheduling.appointments (patient_id, doctor_id, kind, starts_at, min
          ROW(g, g * 2)::fee_range, g % 7 = 0
   FROM generate_series(1, 200) g;
 DELETE FROM scheduling.appointments WHERE id > 190;
+SELECT lo_from_bytea(424243, 'scanned referral letter');
 
 CREATE VIEW upcoming AS
   SELECT a.id, p.name AS patient, d.name AS doctor, a.starts_at
@@ -142,6 +159,14 @@ CREATE TRIGGER later_patients_logged AFTER UPDATE ON patients
 CREATE POLICY later_everyone ON patients USING (true);
 CREATE STATISTICS later_patient_stats ON name, active FROM patients;
 CREATE PUBLICATION later_everything FOR ALL TABLES;
+CREATE TYPE later_span AS RANGE (subtype = float8);
+CREATE AGGREGATE later_sum(integer) (sfunc = int4pl, stype = integer, initcond = '0');
+CREATE COLLATION later_collation (provider = icu, locale = 'und-u-ks-level1', deterministic = false);
+CREATE TEXT SEARCH CONFIGURATION later_search (COPY = simple);
+CREATE FOREIGN DATA WRAPPER later_fdw;
+CREATE SERVER later_server FOREIGN DATA WRAPPER later_fdw;
+CREATE EVENT TRIGGER later_ddl ON ddl_command_start EXECUTE FUNCTION note_ddl();
+DO $$ BEGIN PERFORM lo_from_bytea(424244, 'later letter'); END $$;
 COMMENT ON TABLE patients IS 'changed';
 CREATE OR REPLACE FUNCTION greeting(patient text) RETURNS text LANGUAGE sql AS $$ SELECT 'changed' $$;
 INSERT INTO later_rooms (name) VALUES ('room 1'), ('room 2');
@@ -165,6 +190,12 @@ UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger WHERE tgname LIKE 'later%'
 UNION ALL SELECT 'policy ' || polname FROM pg_policy WHERE polname LIKE 'later%'
 UNION ALL SELECT 'statistics ' || stxname FROM pg_statistic_ext WHERE stxname LIKE 'later%'
 UNION ALL SELECT 'publication ' || pubname FROM pg_publication WHERE pubname LIKE 'later%'
+UNION ALL SELECT 'collation ' || collname FROM pg_collation WHERE collname LIKE 'later%'
+UNION ALL SELECT 'text search ' || cfgname FROM pg_ts_config WHERE cfgname LIKE 'later%'
+UNION ALL SELECT 'event trigger ' || evtname FROM pg_event_trigger WHERE evtname LIKE 'later%'
+UNION ALL SELECT 'wrapper ' || fdwname FROM pg_foreign_data_wrapper WHERE fdwname LIKE 'later%'
+UNION ALL SELECT 'server ' || srvname FROM pg_foreign_server WHERE srvname LIKE 'later%'
+UNION ALL SELECT 'large object ' || oid FROM pg_largeobject_metadata WHERE oid = 424244
 ORDER BY 1
 )sql";
 
@@ -193,6 +224,12 @@ const Dialect& postgres_dialect() {
                        "CREATE STATISTICS scheduling.appointments_doctor_kind",
                        "CREATE FUNCTION public.greeting", "CREATE TRIGGER appointments_logged",
                        "CREATE PROCEDURE public.cancel_appointment",
+                       "CREATE TYPE public.opening_hours AS RANGE",
+                       "CREATE COLLATION public.case_insensitive",
+                       "CREATE TEXT SEARCH CONFIGURATION public.clinic_search",
+                       "CREATE SERVER lab", "CREATE AGGREGATE public.total_minutes",
+                       "CREATE OPERATOR public.=~=", "CREATE RULE doctors_are_kept",
+                       "CREATE EVENT TRIGGER ddl_watch", "lo_create('424243')",
                        "CREATE POLICY active_patients", "CREATE PUBLICATION clinic_changes",
                        "CREATE VIEW public.upcoming", "CREATE MATERIALIZED VIEW",
                        "COMMENT ON COLUMN public.patients.notes"},

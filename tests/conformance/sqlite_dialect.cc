@@ -71,6 +71,8 @@ CREATE TABLE appointments (
 );
 CREATE INDEX appointments_upcoming ON appointments (starts_at) WHERE cancelled = 0;
 
+CREATE VIRTUAL TABLE notes_search USING fts5 (name, notes);
+
 CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, what TEXT NOT NULL);
 
@@ -94,6 +96,7 @@ after a blank line'),
   ('grace@example.com', 'Grace', '1956-12-09', NULL);
 INSERT INTO doctors (name, specialty) VALUES ('Dr. Grey', 'cardiology');
 INSERT INTO doctors (name) VALUES ('Dr. House');
+INSERT INTO notes_search SELECT name, notes FROM patients;
 INSERT INTO settings VALUES ('opening_hours', '08:00-18:00'), ('reminder_days', '2');
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
   INSERT INTO appointments (patient_id, doctor_id, kind, starts_at, minutes, cancelled)
@@ -120,6 +123,7 @@ INSERT INTO appointments (patient_id, doctor_id, starts_at, minutes)
   VALUES (1, 1, '2026-06-01 09:00:00', 30), (2, 2, '2026-06-01 10:00:00', 15);
 UPDATE patients SET name = upper(name), notes = 'changed';
 DELETE FROM audit_log WHERE id % 2 = 0;
+INSERT INTO notes_search VALUES ('later', 'a note written after the backup');
 UPDATE settings SET value = '09:00-17:00' WHERE key = 'opening_hours';
 )sql";
 
@@ -148,7 +152,7 @@ const Dialect& sqlite_dialect() {
                        "UNION ALL SELECT 'sqlite_sequence ' || name FROM sqlite_sequence "
                        "WHERE name LIKE 'later%'",
       .dumped_names = {"CREATE TABLE patients", "CREATE UNIQUE INDEX patients_email",
-                       "CREATE INDEX appointments_upcoming", "WITHOUT ROWID", "STRICT",
+                       "CREATE INDEX appointments_upcoming", "WITHOUT ROWID", "CREATE VIRTUAL TABLE notes_search USING fts5", "STRICT",
                        "CREATE TRIGGER appointments_logged", "CREATE VIEW greetings",
                        "INSERT INTO sqlite_sequence", "-- free text, may hold blank lines"},
   };

@@ -15,15 +15,15 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 // The lines of `from` beyond those of `other` (counted, so repeats matter),
-// each prefixed with `mark`.
+// each as "<mark><line number>: <line>".
 std::string surplus(const std::vector<std::string>& from, const std::vector<std::string>& other,
                     const char* mark) {
   std::map<std::string, int> available;
   for (const auto& line : other) ++available[line];
   std::string out;
-  for (const auto& line : from) {
-    if (available[line]-- > 0) continue;
-    out += mark + line + "\n";
+  for (size_t i = 0; i < from.size(); ++i) {
+    if (available[from[i]]-- > 0) continue;
+    out += mark + std::to_string(i + 1) + ": " + from[i] + "\n";
   }
   return out;
 }

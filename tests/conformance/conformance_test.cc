@@ -12,6 +12,12 @@
 #include "support/test_servers.h"
 
 namespace migrate::testing {
+
+// How gtest and ctest name a case's parameter: "sqlite", not an address.
+void PrintTo(const Dialect* dialect, std::ostream* out) {
+  *out << dialect->name;
+}
+
 namespace {
 
 // What greeting('Ada') returns in every dialect, newlines shown as '|'.

@@ -158,9 +158,10 @@ INSERT INTO patients (email) VALUES (NULL);
 )sql";
 
 constexpr const char* kSequences = R"sql(
-SELECT CONCAT('invoice_number=', (SELECT next_not_cached_value FROM invoice_number),
-              ',appointments=', AUTO_INCREMENT)
-FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'appointments'
+SELECT CONCAT('invoice_number=', (SELECT next_not_cached_value FROM invoice_number), ',',
+              GROUP_CONCAT(TABLE_NAME, '=', AUTO_INCREMENT ORDER BY TABLE_NAME))
+FROM information_schema.TABLES
+WHERE TABLE_SCHEMA = DATABASE() AND AUTO_INCREMENT IS NOT NULL AND TABLE_NAME NOT LIKE 'later%'
 )sql";
 
 constexpr const char* kLaterObjects = R"sql(
@@ -194,12 +195,13 @@ const Dialect& mariadb_dialect() {
       .sequences = kSequences,
       .later_objects = kLaterObjects,
       .dumped_names = {"CREATE TABLE `patients`", "UNIQUE KEY `patients_email`",
-                       "KEY `patients_domain`", "FULLTEXT KEY `patients_notes`", "CONSTRAINT `appointment_length` CHECK",
+                       "KEY `patients_domain`", "FULLTEXT KEY `patients_notes`",
+                       "CONSTRAINT `appointment_length` CHECK",
                        "CONSTRAINT `fk_appointment_doctor` FOREIGN KEY",
                        "CREATE SEQUENCE `invoice_number`", "FUNCTION `greeting`",
                        "PROCEDURE `cancel_appointment`", "TRIGGER appointments_numbered",
-                       "EVENT `purge_audit_log`", "VIEW `upcoming`",
-                       "COMMENT='people we treat'", "enum('checkup','follow_up','emergency')"},
+                       "EVENT `purge_audit_log`", "VIEW `upcoming`", "COMMENT='people we treat'",
+                       "enum('checkup','follow_up','emergency')"},
   };
   return dialect;
 }

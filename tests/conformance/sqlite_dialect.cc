@@ -146,13 +146,16 @@ const Dialect& sqlite_dialect() {
       .changes = kChanges,
       .failing_first = kFailingFirst,
       .greeting = "SELECT replace(greeting, char(10), '|') FROM greetings WHERE name = 'Ada'",
-      .sequences = "SELECT group_concat(name || '=' || seq, ',') FROM "
-                   "(SELECT name, seq FROM sqlite_sequence ORDER BY name)",
-      .later_objects = "SELECT type || ' ' || name FROM sqlite_master WHERE name LIKE 'later%' "
-                       "UNION ALL SELECT 'sqlite_sequence ' || name FROM sqlite_sequence "
-                       "WHERE name LIKE 'later%'",
+      .sequences =
+          "SELECT group_concat(name || '=' || seq, ',') FROM "
+          "(SELECT name, seq FROM sqlite_sequence ORDER BY name)",
+      .later_objects =
+          "SELECT type || ' ' || name FROM sqlite_master WHERE name LIKE 'later%' "
+          "UNION ALL SELECT 'sqlite_sequence ' || name FROM sqlite_sequence "
+          "WHERE name LIKE 'later%'",
       .dumped_names = {"CREATE TABLE patients", "CREATE UNIQUE INDEX patients_email",
-                       "CREATE INDEX appointments_upcoming", "WITHOUT ROWID", "CREATE VIRTUAL TABLE notes_search USING fts5", "STRICT",
+                       "CREATE INDEX appointments_upcoming", "WITHOUT ROWID",
+                       "CREATE VIRTUAL TABLE notes_search USING fts5", "STRICT",
                        "CREATE TRIGGER appointments_logged", "CREATE VIEW greetings",
                        "INSERT INTO sqlite_sequence", "-- free text, may hold blank lines"},
   };

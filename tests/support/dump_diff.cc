@@ -35,7 +35,7 @@ std::string dump_difference(const std::string& expected, const std::string& actu
   auto want = lines_of(expected), got = lines_of(actual);
   std::string difference = surplus(want, got, "- ") + surplus(got, want, "+ ");
   return difference.empty() ? "the same lines in another order (or line endings differ)\n"
-                             : difference;
+                            : difference;
 }
 
 }  // namespace migrate::testing

@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "conformance/dialect.h"
+#include "conformance/orphans.h"
 #include "support/mysql_server.h"
 
 namespace migrate::testing {
@@ -24,6 +25,13 @@ class MariadbTarget : public ScratchTarget {
   std::string dump() const override {
     static const std::regex counter(" AUTO_INCREMENT=[0-9]+");
     return std::regex_replace(mysql_dump(url()), counter, "");
+  }
+  void drop_orphaned_verify_databases() const override {
+    auto names = query(
+        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
+        "WHERE SCHEMA_NAME LIKE 'migrate\\_verify\\_%'");
+    for (const auto& name : orphaned_verify_databases(names))
+      query("DROP DATABASE IF EXISTS `" + name + "`");
   }
 
  private:

@@ -98,6 +98,14 @@ Result<void> SqliteDriver::ready(Need need) {
   return take_lock(timeout, deadline);
 }
 
+Result<void> SqliteDriver::ready_to_back_up() {
+  if (auto r = ready(Need::kRead); !r || !missing_) return r;
+  return fail(ErrorCode::kRefused,
+              fmt::format("SQLite database file '{}' does not exist; nothing to back up", path_),
+              "check --url or DATABASE_URL; `migrate up` creates the database (and backs up "
+              "the empty database before it)");
+}
+
 Result<void> SqliteDriver::exec_native(const std::string& sql) {
   return execute(Statement{sql, 0});
 }

@@ -61,10 +61,10 @@ class SqliteDriver final : public Driver {
   std::string snapshot_format() const override { return "sqlite-database"; }
   std::vector<Check> doctor_checks() override;
   Result<std::uint64_t> database_size() override {
-    return ready(Need::kRead).and_then([&] { return sqlite::database_size(db_); });
+    return ready_to_back_up().and_then([&] { return sqlite::database_size(db_); });
   }
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) override {
-    return ready(Need::kRead).and_then([&] { return sqlite::snapshot(db_, sink, scratch_dir); });
+    return ready_to_back_up().and_then([&] { return sqlite::snapshot(db_, sink, scratch_dir); });
   }
   Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir,
                        const ContentFingerprint* expected) override;
@@ -83,6 +83,12 @@ class SqliteDriver final : public Driver {
   // runner lock taken while the file did not exist yet (then the lock is
   // taken now, in the time left of acquire_lock()'s timeout).
   Result<void> ready(Need need);
+  // ready(Need::kRead) for a backup, refusing (kRefused) one of a database
+  // file that does not exist outside a runner lock: `migrate backup` then
+  // most likely names the wrong file. Under the lock (the automatic backup
+  // of `up` on a new project) ready() has created the file: an empty
+  // database, backed up as such.
+  Result<void> ready_to_back_up();
   // Closes the connection (releasing every lock it holds) and connects to
   // `target`. The old connection goes first: closing it may remove its WAL
   // and shared-memory files by name.

@@ -20,11 +20,14 @@
 namespace migrate::sqlite {
 
 // Writes the snapshot from `source` to a temporary beside `database`, checks
-// that it is a whole SQLite database file and gives it the database's mode
-// and owner; everything is written out (readable by path), and the caller
-// syncs it with finish(). The database itself is not
-// touched; a failure leaves nothing behind. Leftover temporaries of crashed
-// restores are removed first.
+// that it is a whole SQLite database file (check_database_file()) and gives
+// it the database's mode and owner; everything is written out (readable by
+// path), and the caller syncs it with finish(). An empty snapshot (zero
+// bytes: the backup of a zero-length database file) is staged as a
+// header-only database of one page, the same empty database (same
+// fingerprint, same .dump): the restore's lock would write that page anyway.
+// The database itself is not touched; a failure leaves nothing behind.
+// Leftover temporaries of crashed restores are removed first.
 Result<std::unique_ptr<AtomicFile>> stage_snapshot(ByteSource& source,
                                                    const std::filesystem::path& database);
 

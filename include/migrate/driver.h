@@ -115,6 +115,10 @@ class Driver {
   // Replaces the database with the snapshot read from `source`: afterwards it
   // holds exactly the snapshot's state. Nothing changes if reading fails.
   virtual Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) = 0;
+  // The fingerprint the snapshot of the next restore() was taken with. A
+  // driver that stages a restore checks the staged copy against it and
+  // refuses before the live database changes when they differ.
+  virtual void expect_restored(const ContentFingerprint& fingerprint) { (void)fingerprint; }
   // How restore() uses its source. kStagedFirst: the whole snapshot is read
   // and set aside before the database is touched, so the artifact's checksum
   // can be checked as it streams instead of in a pass of its own.

@@ -204,6 +204,7 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& sett
   Progress progress("restoring", settings.progress);
   ReadAheadSource decoded(*chain->output);
   ProgressSource counted(decoded, progress);
+  driver.expect_restored(manifest.fingerprint);
   auto restored = driver.restore(counted, store->dir());
   progress.clear();
   if (!restored) return tl::unexpected(restored.error());

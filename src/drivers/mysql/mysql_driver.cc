@@ -8,9 +8,11 @@
 
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "drivers/mysql/mysql_connection.h"
 #include "drivers/mysql/mysql_lock.h"
+#include "drivers/mysql/mysql_scratch.h"
 #include "drivers/mysql/mysql_snapshot.h"
 #include "drivers/tracking_rows.h"
 #include "util/log.h"
@@ -119,8 +121,10 @@ class MysqlDriver final : public Driver {
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path&) override {
     return mysql::snapshot(conn_, params_, sink);
   }
+  void expect_restored(const ContentFingerprint& fingerprint) override { expected_ = fingerprint; }
   Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override {
-    return mysql::restore(conn_, params_, source, scratch_dir);
+    auto expected = std::exchange(expected_, std::nullopt);
+    return mysql::restore(conn_, params_, source, scratch_dir, expected);
   }
   Result<ContentFingerprint> fingerprint() override { return mysql::fingerprint(conn_, params_); }
   Result<ContentFingerprint> fingerprint_snapshot(
@@ -132,6 +136,7 @@ class MysqlDriver final : public Driver {
         {"libmariadb", true, fmt::format("client library {}", mysql::client_library_version())}};
     auto tools = mysql::tool_checks(conn_);
     checks.insert(checks.end(), tools.begin(), tools.end());
+    checks.push_back(mysql::scratch_check(conn_));
     return checks;
   }
 
@@ -147,6 +152,7 @@ class MysqlDriver final : public Driver {
   std::string table_;  // options_.table, quoted
   TrackingRows rows_;
   mysql::NamedLock lock_;
+  std::optional<ContentFingerprint> expected_;  // for the next restore()
 };
 
 Result<void> MysqlDriver::execute(const Statement& statement) {

@@ -24,10 +24,11 @@
 #include <chrono>
 #include <cstring>
 #include <map>
-#include <random>
+#include <optional>
 
 #include "drivers/mysql/mysql_dump_format.h"
 #include "drivers/mysql/mysql_row_loader.h"
+#include "drivers/mysql/mysql_scratch.h"
 #include "drivers/mysql/mysql_snapshot.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -35,7 +36,7 @@
 namespace migrate::mysql {
 
 // Defined in mysql_snapshot.cc.
-Result<ContentFingerprint> fingerprint_database(st_mysql* conn, const ConnectParams& params,
+Result<ContentFingerprint> fingerprint_database(const ConnectParams& params,
                                                 const std::string& database);
 
 namespace {
@@ -159,8 +160,11 @@ Step step_of(std::string_view text) {
   }
   if (text.starts_with("SET ")) return Step::kBoth;
   // A sequence may be a column's default, so it comes with the tables.
+  // Its DROP, CREATE and SETVAL must come in that order, all in that step.
   bool table = text.starts_with("CREATE TABLE ") || text.starts_with("DROP TABLE IF EXISTS ") ||
-               text.starts_with("CREATE SEQUENCE ") || text.starts_with("SELECT SETVAL(");
+               text.starts_with("DROP SEQUENCE IF EXISTS ") ||
+               text.starts_with("CREATE SEQUENCE ") || text.starts_with("SELECT SETVAL(") ||
+               text.starts_with("DO SETVAL(");
   return table ? Step::kTables : Step::kAfterRows;
 }
 
@@ -180,9 +184,34 @@ Result<void> run_schema(const ConnectParams& params, const std::string& database
   return {};
 }
 
-Result<void> replay(const ConnectParams& params, const std::string& database, ByteSource& source,
-                    const std::filesystem::path& scratch_dir) {
+// Empties `database` and replays the spooled dump into it.
+Result<void> replay(const ConnectParams& params, const std::string& database,
+                    const SplitDump& dump, const ScratchFile& file) {
   auto started = std::chrono::steady_clock::now();
+  auto main = connect(params, &database);
+  if (!main) return tl::unexpected(main.error());
+  auto result = drop_all_objects(main->get());
+  log::debug(fmt::format("restore: '{}' emptied after {} ms", database, elapsed_ms(started)));
+  if (result) result = run_schema(params, database, dump.schema, Step::kTables);
+  log::debug(fmt::format("restore: tables created after {} ms", elapsed_ms(started)));
+  if (result) {
+    SpanReader read = [&](Span span) { return file.read_at(span); };
+    result = load_tables(params, database, dump.tables, read, kLoaders);
+    log::debug(fmt::format("restore: rows loaded after {} ms", elapsed_ms(started)));
+  }
+  if (result) result = run_schema(params, database, dump.schema, Step::kAfterRows);
+  log::debug(fmt::format("restore: dump replayed into '{}' after {} ms", database,
+                         elapsed_ms(started)));
+  return result;
+}
+
+// The source spooled to a scratch file in `scratch_dir` and checked.
+struct Spooled {
+  std::unique_ptr<ScratchFile> file;
+  SplitDump dump;
+};
+
+Result<Spooled> read_dump(ByteSource& source, const std::filesystem::path& scratch_dir) {
   auto file = ScratchFile::create(scratch_dir);
   if (!file) return tl::unexpected(file.error());
   auto dump = spool(source, **file);
@@ -190,20 +219,60 @@ Result<void> replay(const ConnectParams& params, const std::string& database, By
     dump.error().message += "; the database was not changed";
     return tl::unexpected(dump.error());
   }
-  log::debug(fmt::format("restore: dump read and checked after {} ms", elapsed_ms(started)));
-  auto main = connect(params, &database);
-  if (!main) return tl::unexpected(main.error());
-  auto result = drop_all_objects(main->get());
-  log::debug(fmt::format("restore: database emptied after {} ms", elapsed_ms(started)));
-  if (result) result = run_schema(params, database, dump->schema, Step::kTables);
-  log::debug(fmt::format("restore: tables created after {} ms", elapsed_ms(started)));
-  if (result) {
-    SpanReader read = [&](Span span) { return (*file)->read_at(span); };
-    result = load_tables(params, database, std::move(dump->tables), read, kLoaders);
-    log::debug(fmt::format("restore: rows loaded after {} ms", elapsed_ms(started)));
+  return Spooled{std::move(*file), std::move(*dump)};
+}
+
+// Replays the dump into a scratch database and checks the copy against
+// `expected`: what would go wrong in the live database goes wrong here
+// first. Fails (the live database untouched) when it does; succeeds
+// without checking when the server refuses a scratch database.
+Result<void> stage(st_mysql* conn, const ConnectParams& params, const Spooled& spooled,
+                   const std::optional<ContentFingerprint>& expected) {
+  auto scratch = ScratchDatabase::create(conn);
+  if (!scratch) {
+    log::warn(fmt::format("cannot stage the restore ({}); restoring in place without checking "
+                          "the backup first",
+                          scratch.error().message));
+    return {};
   }
-  if (result) result = run_schema(params, database, dump->schema, Step::kAfterRows);
-  log::debug(fmt::format("restore: dump replayed after {} ms", elapsed_ms(started)));
+  auto untouched = [](Error error) {
+    error.message += "\n  the database was not changed (the backup was tried in a scratch "
+                     "database first)";
+    return tl::unexpected(std::move(error));
+  };
+  if (auto r = replay(params, (*scratch)->name(), spooled.dump, *spooled.file); !r)
+    return untouched(r.error());
+  if (!expected) return {};
+  auto staged = fingerprint_database(params, (*scratch)->name());
+  if (!staged) return untouched(staged.error());
+  if (expected->table_hash != staged->table_hash) {
+    log::warn("the backup was made by another version of migrate: its content cannot be "
+              "checked before the restore");
+    return {};
+  }
+  std::string difference = describe_difference(*expected, *staged);
+  if (difference.empty()) return {};
+  return untouched(Error{ErrorCode::kGeneral,
+                         fmt::format("the backup does not match its own fingerprint: {}; it "
+                                     "cannot be restored exactly",
+                                     difference),
+                         "the artifact or its manifest was changed after the backup was taken; "
+                         "restore another backup"});
+}
+
+}  // namespace
+
+Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& source,
+                     const std::filesystem::path& scratch_dir,
+                     const std::optional<ContentFingerprint>& expected) {
+  auto rows = query(conn, "SELECT DATABASE()", "find the current database");
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->empty() || !(*rows)[0][0])
+    return fail(ErrorCode::kUsage, "the database url names no database");
+  auto spooled = read_dump(source, scratch_dir);
+  if (!spooled) return tl::unexpected(spooled.error());
+  if (auto r = stage(conn, params, *spooled, expected); !r) return r;
+  auto result = replay(params, *(*rows)[0][0], spooled->dump, *spooled->file);
   if (!result) {
     result.error().message += "\n  the database is partly restored (MySQL commits DDL as it goes)";
     result.error().hint = "fix the cause, then restore the backup again";
@@ -211,55 +280,16 @@ Result<void> replay(const ConnectParams& params, const std::string& database, By
   return result;
 }
 
-// A database created for `verify --deep`, dropped when this goes away.
-class ScratchDatabase {
- public:
-  ScratchDatabase(st_mysql* conn, std::string name) : conn_(conn), name_(std::move(name)) {}
-  ~ScratchDatabase() {
-    auto r = exec(conn_, "DROP DATABASE IF EXISTS " + quote_identifier(name_),
-                  fmt::format("drop the scratch database '{}'", name_));
-    if (!r) log::warn(r.error().message);
-  }
-  ScratchDatabase(const ScratchDatabase&) = delete;
-  ScratchDatabase& operator=(const ScratchDatabase&) = delete;
-  const std::string& name() const { return name_; }
-
- private:
-  st_mysql* conn_;
-  std::string name_;
-};
-
-}  // namespace
-
-Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& source,
-                     const std::filesystem::path& scratch_dir) {
-  auto rows = query(conn, "SELECT DATABASE()", "find the current database");
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->empty() || !(*rows)[0][0])
-    return fail(ErrorCode::kUsage, "the database url names no database");
-  return replay(params, *(*rows)[0][0], source, scratch_dir);
-}
-
 Result<ContentFingerprint> fingerprint_snapshot(st_mysql* conn, const ConnectParams& params,
                                                 ByteSource& source,
                                                 const std::filesystem::path& scratch_dir) {
-  auto charset = query(conn,
-                       "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
-                       "information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
-                       "read the database's character set");
-  if (!charset) return tl::unexpected(charset.error());
-  if (charset->empty()) return fail(ErrorCode::kUsage, "the database url names no database");
-  std::random_device random;
-  std::string name = fmt::format("migrate_verify_{}_{:08x}", ::getpid(), random());
-  std::string create = fmt::format("CREATE DATABASE {} CHARACTER SET {} COLLATE {}",
-                                   quote_identifier(name), (*charset)[0][0].value_or("utf8mb4"),
-                                   (*charset)[0][1].value_or("utf8mb4_general_ci"));
-  if (auto r = exec(conn, create, fmt::format("create the scratch database '{}'", name)); !r)
+  auto spooled = read_dump(source, scratch_dir);
+  if (!spooled) return tl::unexpected(spooled.error());
+  auto scratch = ScratchDatabase::create(conn);
+  if (!scratch) return tl::unexpected(scratch.error());
+  if (auto r = replay(params, (*scratch)->name(), spooled->dump, *spooled->file); !r)
     return tl::unexpected(r.error());
-  ScratchDatabase scratch(conn, name);
-  if (auto r = replay(params, scratch.name(), source, scratch_dir); !r)
-    return tl::unexpected(r.error());
-  return fingerprint_database(conn, params, scratch.name());
+  return fingerprint_database(params, (*scratch)->name());
 }
 
 }  // namespace migrate::mysql

@@ -35,7 +35,8 @@ struct Catalog {
 
 // The catalog of the connection's current database. Names of that
 // database inside definitions (a sequence as a column's default) are cut,
-// so a copy in another database reads the same.
+// so a copy in another database reads the same (a restore renames the
+// dump's own database to the one it restores into).
 Result<Catalog> read_catalog(st_mysql* conn);
 
 // Whether two catalogs define the same objects, counters aside.

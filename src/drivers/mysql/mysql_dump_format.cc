@@ -86,6 +86,9 @@ Result<void> DumpReader::line(std::string_view text) {
     if (trimmed.empty()) return {};
     if (trimmed == "--" || trimmed.starts_with("-- ")) {
       if (trimmed.starts_with("-- Dump completed")) complete_ = true;
+      constexpr std::string_view kDatabase = "    Database: ";
+      if (trimmed.starts_with("-- Host: ") && trimmed.find(kDatabase) != std::string_view::npos)
+        database_ = trimmed.substr(trimmed.find(kDatabase) + kDatabase.size());
       return {};
     }
     complete_ = false;  // the marker was not the end after all

@@ -49,6 +49,9 @@ class DumpReader {
 
   // Whether the header line of a mariadb-dump/mysqldump dump was read first.
   bool looks_like_dump() const { return header_ok_; }
+  // The database the dump was taken of (its "-- Host: ... Database: x"
+  // header line); "" when it does not say.
+  const std::string& database() const { return database_; }
   // Whether the dump's completion comment ended it.
   bool complete() const { return complete_ && current_.empty(); }
 
@@ -70,6 +73,7 @@ class DumpReader {
   bool first_line_ = true;
   bool header_ok_ = false;
   bool complete_ = false;
+  std::string database_;
 };
 
 // Calls `row` with each tuple of an INSERT's VALUES list, without its

@@ -105,6 +105,7 @@ class ScratchFile {
 // The dump, split: its schema statements in order, and where each table's
 // INSERTs lie in the scratch file.
 struct SplitDump {
+  std::string database;  // the one it was taken of
   std::vector<std::string> schema;
   std::vector<TableRows> tables;  // in dump order
 };
@@ -138,6 +139,7 @@ Result<SplitDump> spool(ByteSource& source, ScratchFile& file) {
       return tl::unexpected(r.error());
   }
   if (auto r = reader.finish(); !r) return tl::unexpected(r.error());
+  dump.database = reader.database();
   if (!reader.looks_like_dump())
     return fail(ErrorCode::kGeneral,
                 "the backup does not hold a MySQL dump (mariadb-dump's format)");
@@ -168,13 +170,27 @@ Step step_of(std::string_view text) {
   return table ? Step::kTables : Step::kAfterRows;
 }
 
+// `text` with the dump's own database, where it names it (mariadb-dump
+// qualifies a sequence in a column's default), renamed to `database`: a
+// copy in another database must not point back at the original.
+std::string retarget(const std::string& text, const std::string& from, const std::string& to) {
+  if (from.empty() || from == to) return text;
+  std::string old_name = quote_identifier(from) + ".", new_name = quote_identifier(to) + ".";
+  std::string result = text;
+  for (size_t at = result.find(old_name); at != std::string::npos;
+       at = result.find(old_name, at + new_name.size()))
+    result.replace(at, old_name.size(), new_name);
+  return result;
+}
+
 Result<void> run_schema(const ConnectParams& params, const std::string& database,
-                        const std::vector<std::string>& schema, Step step) {
+                        const SplitDump& dump, Step step) {
   auto conn = connect(params, &database);
   if (!conn) return tl::unexpected(conn.error());
-  for (const auto& text : schema) {
-    Step when = step_of(text);
+  for (const auto& statement : dump.schema) {
+    Step when = step_of(statement);
     if (when != step && when != Step::kBoth) continue;
+    std::string text = retarget(statement, dump.database, database);
     auto r = exec(conn->get(), text, "restore the dump");
     if (!r) {
       r.error().message += fmt::format("\n  statement: {}", text.substr(0, 200));
@@ -192,14 +208,14 @@ Result<void> replay(const ConnectParams& params, const std::string& database,
   if (!main) return tl::unexpected(main.error());
   auto result = drop_all_objects(main->get());
   log::debug(fmt::format("restore: '{}' emptied after {} ms", database, elapsed_ms(started)));
-  if (result) result = run_schema(params, database, dump.schema, Step::kTables);
+  if (result) result = run_schema(params, database, dump, Step::kTables);
   log::debug(fmt::format("restore: tables created after {} ms", elapsed_ms(started)));
   if (result) {
     SpanReader read = [&](Span span) { return file.read_at(span); };
     result = load_tables(params, database, dump.tables, read, kLoaders);
     log::debug(fmt::format("restore: rows loaded after {} ms", elapsed_ms(started)));
   }
-  if (result) result = run_schema(params, database, dump.schema, Step::kAfterRows);
+  if (result) result = run_schema(params, database, dump, Step::kAfterRows);
   log::debug(fmt::format("restore: dump replayed into '{}' after {} ms", database,
                          elapsed_ms(started)));
   return result;
@@ -256,8 +272,9 @@ Result<void> stage(st_mysql* conn, const ConnectParams& params, const Spooled& s
                          fmt::format("the backup does not match its own fingerprint: {}; it "
                                      "cannot be restored exactly",
                                      difference),
-                         "the artifact or its manifest was changed after the backup was taken; "
-                         "restore another backup"});
+                         "the backup was altered after it was taken, or migrate cannot restore it "
+                         "exactly: restore another backup, and report this if its files were not "
+                         "edited"});
 }
 
 }  // namespace
@@ -271,8 +288,9 @@ Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& so
     return fail(ErrorCode::kUsage, "the database url names no database");
   auto spooled = read_dump(source, scratch_dir);
   if (!spooled) return tl::unexpected(spooled.error());
+  const std::string& database = *(*rows)[0][0];
   if (auto r = stage(conn, params, *spooled, expected); !r) return r;
-  auto result = replay(params, *(*rows)[0][0], spooled->dump, *spooled->file);
+  auto result = replay(params, database, spooled->dump, *spooled->file);
   if (!result) {
     result.error().message += "\n  the database is partly restored (MySQL commits DDL as it goes)";
     result.error().hint = "fix the cause, then restore the backup again";

@@ -87,8 +87,13 @@ Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::create(st_mysql* conn)
   std::string create = fmt::format("CREATE DATABASE {} CHARACTER SET {} COLLATE {}",
                                    quote_identifier(name), (*charset)[0][0].value_or("utf8mb4"),
                                    (*charset)[0][1].value_or("utf8mb4_general_ci"));
-  if (auto r = exec(conn, create, fmt::format("create the scratch database '{}'", name)); !r)
+  if (auto r = exec(conn, create, fmt::format("create the scratch database '{}'", name)); !r) {
+    r.error().hint =
+        "restores and verify --deep work in a scratch database first: grant the user CREATE and "
+        "DROP on databases named migrate_scratch_% (GRANT ALL ON `migrate\\_scratch\\_%`.* TO "
+        "...)";
     return tl::unexpected(r.error());
+  }
   log::debug(fmt::format("created the scratch database '{}'", name));
   return std::unique_ptr<ScratchDatabase>(new ScratchDatabase(conn, std::move(name)));
 }

@@ -27,9 +27,10 @@ class MysqlSafetyTest : public MysqlServerTest {
   }
   // How many of the database's objects (tables, views, sequences) are named `name`.
   std::string count_named(const std::string& name) {
-    return query("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
-                 "AND TABLE_NAME = '" +
-                 name + "'");
+    return query(
+        "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+        "AND TABLE_NAME = '" +
+        name + "'");
   }
   std::string database_exists(const std::string& name) {
     return query("SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '" + name +
@@ -108,7 +109,8 @@ TEST_F(MysqlSafetyTest, ADatabaseWithoutRowsBacksUpRestoresAndVerifies) {
 }
 
 TEST_F(MysqlSafetyTest, SafeOnAFreshDatabaseWhoseFirstMigrationFailsRestoresIt) {
-  migration("20260101000000", "broken", "CREATE TABLE a (id int);\nINSERT INTO missing VALUES (1);\n");
+  migration("20260101000000", "broken",
+            "CREATE TABLE a (id int);\nINSERT INTO missing VALUES (1);\n");
   auto safe = run({"safe"});
   EXPECT_EQ(safe.exit_code, 4) << safe.err;
   EXPECT_EQ(count_named("a"), "0");
@@ -303,12 +305,13 @@ TEST_F(MysqlSafetyTest, DumpToolsGetThePasswordFromAPrivateOptionFile) {
   // shells treat specially.
   std::string user = "migrate_pw_" + std::to_string(::getpid());
   std::string password = "p#a\"s s\\w;'rd";
-  ASSERT_EQ(query("CREATE USER '" + user + "'@'127.0.0.1' IDENTIFIED BY 'p#a\"s s\\\\w;''rd'; "
-                  "GRANT ALL ON `" +
-                  database_->name() + "`.* TO '" + user +
-                  "'@'127.0.0.1'; GRANT ALL ON `migrate\\_scratch\\_%`.* TO '" + user +
-                  "'@'127.0.0.1'"),
-            "");
+  ASSERT_EQ(
+      query("CREATE USER '" + user +
+            "'@'127.0.0.1' IDENTIFIED BY 'p#a\"s s\\\\w;''rd'; "
+            "GRANT ALL ON `" +
+            database_->name() + "`.* TO '" + user +
+            "'@'127.0.0.1'; GRANT ALL ON `migrate\\_scratch\\_%`.* TO '" + user + "'@'127.0.0.1'"),
+      "");
   auto parsed = parse_database_url(url_);
   ASSERT_TRUE(parsed);
   std::string url = "mysql://" + user + ":p%23a%22s%20s%5Cw%3B%27rd@" + parsed->host + ":" +

@@ -11,8 +11,8 @@
 
 #include "drivers/mysql/mysql_dump_format.h"
 #include "drivers/mysql/mysql_tools.h"
-#include "support/cli_fixture.h"
 #include "drivers/mysql_scratch_support.h"
+#include "support/cli_fixture.h"
 #include "support/mysql_server.h"
 #include "support/test_servers.h"
 
@@ -85,6 +85,39 @@ TEST(MysqlDumpFormatTest, SplitsStatementsAsTheClientDoes) {
               (std::vector<std::string>{"INSERT INTO `t;x` VALUES\n(1,'a;b\\'),(c'),\n(2,NULL)"}));
     EXPECT_EQ(read.rows, (std::vector<std::string>{"t;x:1,'a;b\\'),(c'", "t;x:2,NULL"}));
   }
+}
+
+// A routine's body and a string literal keep every line, blank ones too.
+TEST(MysqlDumpFormatTest, KeepsBlankLinesInsideStatements) {
+  std::string body = "CREATE FUNCTION f() RETURNS text\nBEGIN\n\n  RETURN 'a\n\n\nb';\n\nEND";
+  for (size_t chunk : {size_t{1}, size_t{3}, size_t{4096}}) {
+    Read read = read_dump("-- MariaDB dump 10.19\n\nDELIMITER ;;\n" + body +
+                              "\n;;\nDELIMITER ;\n\n-- Dump completed\n",
+                          chunk);
+    ASSERT_EQ(read.schema.size(), 1u) << chunk;
+    EXPECT_EQ(read.schema[0], body) << chunk;
+  }
+}
+
+// What a dump adds to a fingerprint besides rows: the database it is of,
+// each table's AUTO_INCREMENT and each sequence's position.
+TEST(MysqlDumpFormatTest, ReadsTheCountersAndDatabaseOfADump) {
+  mysql::DumpFingerprint fp;
+  DumpReader counting([&](const DumpStatement& s) -> Result<void> {
+    fp.add(s);
+    return {};
+  });
+  std::string dump = std::string(kDump).replace(
+      std::string(kDump).find(") ENGINE=InnoDB;"), 16,
+      ") ENGINE=InnoDB AUTO_INCREMENT=42 DEFAULT CHARSET=utf8mb4;\nCREATE TABLE `plain` (\n  "
+      "`note` text DEFAULT ' AUTO_INCREMENT=7'\n) ENGINE=InnoDB;\nDO SETVAL(`s``q`, 5100, 0);");
+  ASSERT_TRUE(counting.feed(dump));
+  ASSERT_TRUE(counting.finish());
+  EXPECT_EQ(counting.database(), "app");
+  EXPECT_EQ(fp.counter("t;x"), "42");
+  EXPECT_EQ(fp.counter("plain"), std::nullopt);
+  EXPECT_EQ(fp.counter("s`q"), "5100");
+  EXPECT_EQ(fp.counter("absent"), std::nullopt);
 }
 
 TEST(MysqlDumpFormatTest, ReadsSingleLineInsertsAsMysqldumpWritesThem) {

@@ -59,8 +59,10 @@ Result<void> read_tables(st_mysql* conn, Catalog& catalog) {
   if (!rows) return tl::unexpected(rows.error());
   for (const auto& row : *rows) {
     std::string name = row[0].value_or(""), type = row[1].value_or("");
-    CatalogEntry entry{type == "VIEW" ? "VIEW" : type == "SEQUENCE" ? "SEQUENCE" : "TABLE", name,
-                       "", ""};
+    CatalogEntry entry{type == "VIEW"       ? "VIEW"
+                       : type == "SEQUENCE" ? "SEQUENCE"
+                                            : "TABLE",
+                       name, "", ""};
     auto text = entry.kind == "VIEW" ? shown(conn, show_create("VIEW", name), 1)
                                      : shown(conn, show_create("TABLE", name), 1);
     if (!text) return tl::unexpected(text.error());
@@ -81,7 +83,7 @@ Result<void> read_tables(st_mysql* conn, Catalog& catalog) {
 
 // Routines, triggers and events: `list` gives kind, name and a sort key.
 Result<void> read_programs(st_mysql* conn, Catalog& catalog, const std::string& list,
-                          int skip_column) {
+                           int skip_column) {
   auto rows = query(conn, list, "list the database's routines, triggers and events");
   if (!rows) return tl::unexpected(rows.error());
   for (const auto& row : *rows) {

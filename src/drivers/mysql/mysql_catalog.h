@@ -22,7 +22,7 @@
 namespace migrate::mysql {
 
 struct CatalogEntry {
-  std::string kind;        // "TABLE", "VIEW", "SEQUENCE", "FUNCTION", "TRIGGER", ...
+  std::string kind;  // "TABLE", "VIEW", "SEQUENCE", "FUNCTION", "TRIGGER", ...
   std::string name;
   std::string definition;  // what the server shows, counters cut out
   std::string counter;     // AUTO_INCREMENT or the sequence's next value; "" for none

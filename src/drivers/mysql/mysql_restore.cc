@@ -3,18 +3,25 @@
 // cannot be read leaves the database untouched. The copy keeps only the
 // INSERT statements, table by table; the schema statements stay in memory.
 //
-// Then the database is emptied (objects created after the backup go too)
-// and the dump replayed in three steps: the table definitions, in dump
-// order with the session settings around them; every table's rows, on
-// several connections (mysql_row_loader.h); then every other statement
-// (triggers, views, routines, events), again in dump order with all the
-// session settings, on a connection of its own. Triggers thus never fire
-// for restored rows, and each statement meets the settings it was dumped
-// with.
+// Then the dump is replayed into a scratch database (mysql_scratch.h) and
+// that copy's fingerprint, read from its catalog and rows, compared with
+// the backup's: a backup that cannot be replayed, or whose content is not
+// what its manifest says, is refused while the live database is as it
+// was. Only then is the live database emptied (objects created after the
+// backup go too) and the dump replayed into it the same way. (MySQL has no
+// way to swap a whole database in; replaying twice costs the time of a
+// second restore.)
 //
-// MySQL commits DDL on its own, so a restore cannot be one transaction: a
-// statement failing half-way leaves the database partly restored, and the
-// error says so.
+// A replay has three steps: the table definitions, in dump order with the
+// session settings around them; every table's rows, on several
+// connections (mysql_row_loader.h); then every other statement (triggers,
+// views, routines, events), again in dump order with all the session
+// settings, on a connection of its own. Triggers thus never fire for
+// restored rows, and each statement meets the settings it was dumped with.
+//
+// MySQL commits DDL on its own, so the live replay cannot be one
+// transaction: a statement failing there (which it did not in the scratch
+// database) leaves the database partly restored, and the error says so.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <mysql.h>
@@ -201,8 +208,8 @@ Result<void> run_schema(const ConnectParams& params, const std::string& database
 }
 
 // Empties `database` and replays the spooled dump into it.
-Result<void> replay(const ConnectParams& params, const std::string& database,
-                    const SplitDump& dump, const ScratchFile& file) {
+Result<void> replay(const ConnectParams& params, const std::string& database, const SplitDump& dump,
+                    const ScratchFile& file) {
   auto started = std::chrono::steady_clock::now();
   auto main = connect(params, &database);
   if (!main) return tl::unexpected(main.error());
@@ -216,8 +223,8 @@ Result<void> replay(const ConnectParams& params, const std::string& database,
     log::debug(fmt::format("restore: rows loaded after {} ms", elapsed_ms(started)));
   }
   if (result) result = run_schema(params, database, dump, Step::kAfterRows);
-  log::debug(fmt::format("restore: dump replayed into '{}' after {} ms", database,
-                         elapsed_ms(started)));
+  log::debug(
+      fmt::format("restore: dump replayed into '{}' after {} ms", database, elapsed_ms(started)));
   return result;
 }
 
@@ -246,14 +253,16 @@ Result<void> stage(st_mysql* conn, const ConnectParams& params, const Spooled& s
                    const std::optional<ContentFingerprint>& expected) {
   auto scratch = ScratchDatabase::create(conn);
   if (!scratch) {
-    log::warn(fmt::format("cannot stage the restore ({}); restoring in place without checking "
-                          "the backup first",
-                          scratch.error().message));
+    log::warn(
+        fmt::format("cannot stage the restore ({}); restoring in place without checking "
+                    "the backup first",
+                    scratch.error().message));
     return {};
   }
   auto untouched = [](Error error) {
-    error.message += "\n  the database was not changed (the backup was tried in a scratch "
-                     "database first)";
+    error.message +=
+        "\n  the database was not changed (the backup was tried in a scratch "
+        "database first)";
     return tl::unexpected(std::move(error));
   };
   if (auto r = replay(params, (*scratch)->name(), spooled.dump, *spooled.file); !r)
@@ -262,8 +271,9 @@ Result<void> stage(st_mysql* conn, const ConnectParams& params, const Spooled& s
   auto staged = fingerprint_database(params, (*scratch)->name());
   if (!staged) return untouched(staged.error());
   if (expected->table_hash != staged->table_hash) {
-    log::warn("the backup was made by another version of migrate: its content cannot be "
-              "checked before the restore");
+    log::warn(
+        "the backup was made by another version of migrate: its content cannot be "
+        "checked before the restore");
     return {};
   }
   std::string difference = describe_difference(*expected, *staged);

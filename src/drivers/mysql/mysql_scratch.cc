@@ -73,8 +73,8 @@ Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::create(st_mysql* conn)
   for (const auto& leftover : *leftovers) {
     if (!leftover.abandoned) continue;
     if (auto r = drop_database(conn, leftover.name); !r) return tl::unexpected(r.error());
-    log::info(fmt::format("dropped the scratch database '{}' of a run that is gone",
-                          leftover.name));
+    log::info(
+        fmt::format("dropped the scratch database '{}' of a run that is gone", leftover.name));
   }
   auto charset = query(conn,
                        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM "
@@ -116,10 +116,11 @@ Driver::Check scratch_check(st_mysql* conn) {
                         "{}",
                         other)};
   }
-  return {"scratch databases", false,
-          fmt::format("left behind by runs that are gone: {}; the next restore or verify --deep "
-                      "drops them{}",
-                      abandoned, other.empty() ? "" : fmt::format(" (in use elsewhere: {})", other))};
+  return {
+      "scratch databases", false,
+      fmt::format("left behind by runs that are gone: {}; the next restore or verify --deep "
+                  "drops them{}",
+                  abandoned, other.empty() ? "" : fmt::format(" (in use elsewhere: {})", other))};
 }
 
 }  // namespace migrate::mysql

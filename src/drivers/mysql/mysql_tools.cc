@@ -74,11 +74,20 @@ class PasswordFile {
     std::string escaped;
     for (char c : value) {
       switch (c) {
-        case '\\': escaped += "\\\\"; break;
-        case '\n': escaped += "\\n"; break;
-        case '\r': escaped += "\\r"; break;
-        case '\t': escaped += "\\t"; break;
-        default: escaped += c;
+        case '\\':
+          escaped += "\\\\";
+          break;
+        case '\n':
+          escaped += "\\n";
+          break;
+        case '\r':
+          escaped += "\\r";
+          break;
+        case '\t':
+          escaped += "\\t";
+          break;
+        default:
+          escaped += c;
       }
     }
     return escaped;
@@ -166,8 +175,8 @@ Result<void> run_dump(const DumpTool& tool, const ConnectParams& params,
   args.push_back(database);
   if (scope.part == DumpScope::Part::kRows)
     args.insert(args.end(), scope.tables.begin(), scope.tables.end());
-  auto child = Child::spawn(Command{tool.path, args, {},
-                                    Command::Stream::kNull, Command::Stream::kPipe});
+  auto child =
+      Child::spawn(Command{tool.path, args, {}, Command::Stream::kNull, Command::Stream::kPipe});
   if (!child) return tl::unexpected(child.error());
   auto ran = (*child)->run(nullptr, output);
   if (!ran) ran.error().message = scrub(ran.error().message, params.password);

@@ -91,21 +91,26 @@ TEST_F(MysqlSafetyTest, ADatabaseWithoutRowsBacksUpRestoresAndVerifies) {
   auto verify = run({"verify", "--deep"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
 
-  // Tables, but none with a row; the other objects around them.
-  ASSERT_EQ(query("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int REFERENCES a (id)); "
-                  "CREATE VIEW va AS SELECT * FROM a; CREATE FUNCTION one() RETURNS int "
-                  "RETURN 1"),
-            "");
+  // Tables, but none with a row; the other objects around them, and a
+  // sequence that moves in with the tables.
+  ASSERT_EQ(
+      query("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int REFERENCES a (id)); "
+            "CREATE VIEW va AS SELECT * FROM a; CREATE FUNCTION one() RETURNS int "
+            "RETURN 1; CREATE SEQUENCE counter START WITH 7 NOCACHE; SELECT NEXTVAL(counter)"),
+      "7");
   std::string before = mysql_dump(url_);
   ASSERT_EQ(run({"backup", "no-rows"}).exit_code, 0);
   ASSERT_EQ(query("DROP VIEW va; DROP FUNCTION one"), "");
-  restore = run({"restore", "no-rows", "--yes", "--no-backup"});
+  ASSERT_EQ(query("SELECT NEXTVAL(counter)"), "8");
+  restore = run({"-v", "restore", "no-rows", "--yes", "--no-backup"});
   EXPECT_EQ(restore.exit_code, 0) << restore.err;
   EXPECT_CONTAINS(restore.out, "the database matches the backup's fingerprint");
+  EXPECT_CONTAINS(restore.err, "restore: tables moved in");
   EXPECT_TRUE(mysql_dump(url_) == before) << "the restored database differs from the backup";
   verify = run({"verify", "--deep"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_CONTAINS(verify.out, "0 problem(s)");
+  EXPECT_EQ(query("SELECT NEXTVAL(counter)"), "8");  // where it stood at the backup
 }
 
 TEST_F(MysqlSafetyTest, SafeOnAFreshDatabaseWhoseFirstMigrationFailsRestoresIt) {
@@ -131,9 +136,12 @@ TEST_F(MysqlSafetyTest, SequencesAndRoutineBodiesComeBackExactly) {
   ASSERT_EQ(query("SELECT NEXTVAL(s); DROP FUNCTION f; DROP SEQUENCE s; CREATE TABLE later (id "
                   "int)"),
             "115");
-  auto restore = run({"restore", "programs", "--yes", "--no-backup"});
+  auto restore = run({"-v", "restore", "programs", "--yes", "--no-backup"});
   ASSERT_EQ(restore.exit_code, 0) << restore.err;
   EXPECT_CONTAINS(restore.out, "the database matches the backup's fingerprint");
+  // A column's default names the sequence with its database: the dump is
+  // replayed rather than the scratch copy's tables moved in.
+  EXPECT_CONTAINS(restore.err, "names its database; replaying instead");
   EXPECT_EQ(query("SELECT HEX(f())"), result);
   EXPECT_TRUE(mysql_dump(url_) == before) << "the restored database differs from the backup";
   // The sequence goes on where it stood when the backup was taken.

@@ -8,9 +8,10 @@
 // the backup's: a backup that cannot be replayed, or whose content is not
 // what its manifest says, is refused while the live database is as it
 // was. Only then is the live database emptied (objects created after the
-// backup go too) and the dump replayed into it the same way. (MySQL has no
-// way to swap a whole database in; replaying twice costs the time of a
-// second restore.)
+// backup go too), the copy's tables moved in with one RENAME TABLE, and
+// the views, routines, triggers and events created from the dump
+// (mysql_move.h); where tables cannot move, the dump is replayed into the
+// live database the same way as into the copy.
 //
 // A replay has three steps: the table definitions, in dump order with the
 // session settings around them; every table's rows, on several
@@ -19,7 +20,7 @@
 // settings, on a connection of its own. Triggers thus never fire for
 // restored rows, and each statement meets the settings it was dumped with.
 //
-// MySQL commits DDL on its own, so the live replay cannot be one
+// MySQL commits DDL on its own, so the live step cannot be one
 // transaction: a statement failing there (which it did not in the scratch
 // database) leaves the database partly restored, and the error says so.
 #include <fcntl.h>
@@ -34,6 +35,7 @@
 #include <optional>
 
 #include "drivers/mysql/mysql_dump_format.h"
+#include "drivers/mysql/mysql_move.h"
 #include "drivers/mysql/mysql_row_loader.h"
 #include "drivers/mysql/mysql_scratch.h"
 #include "drivers/mysql/mysql_snapshot.h"
@@ -247,17 +249,18 @@ Result<Spooled> read_dump(ByteSource& source, const std::filesystem::path& scrat
 
 // Replays the dump into a scratch database and checks the copy against
 // `expected`: what would go wrong in the live database goes wrong here
-// first. Fails (the live database untouched) when it does; succeeds
-// without checking when the server refuses a scratch database.
-Result<void> stage(st_mysql* conn, const ConnectParams& params, const Spooled& spooled,
-                   const std::optional<ContentFingerprint>& expected) {
+// first. Fails (the live database untouched) when it does; returns the
+// checked copy, or null when the server refuses a scratch database.
+Result<std::unique_ptr<ScratchDatabase>> stage(st_mysql* conn, const ConnectParams& params,
+                                               const Spooled& spooled,
+                                               const std::optional<ContentFingerprint>& expected) {
   auto scratch = ScratchDatabase::create(conn);
   if (!scratch) {
     log::warn(
         fmt::format("cannot stage the restore ({}); restoring in place without checking "
                     "the backup first",
                     scratch.error().message));
-    return {};
+    return nullptr;
   }
   auto untouched = [](Error error) {
     error.message +=
@@ -267,17 +270,17 @@ Result<void> stage(st_mysql* conn, const ConnectParams& params, const Spooled& s
   };
   if (auto r = replay(params, (*scratch)->name(), spooled.dump, *spooled.file); !r)
     return untouched(r.error());
-  if (!expected) return {};
+  if (!expected) return std::move(*scratch);
   auto staged = fingerprint_database(params, (*scratch)->name());
   if (!staged) return untouched(staged.error());
   if (expected->table_hash != staged->table_hash) {
     log::warn(
         "the backup was made by another version of migrate: its content cannot be "
         "checked before the restore");
-    return {};
+    return std::move(*scratch);
   }
   std::string difference = describe_difference(*expected, *staged);
-  if (difference.empty()) return {};
+  if (difference.empty()) return std::move(*scratch);
   return untouched(Error{ErrorCode::kGeneral,
                          fmt::format("the backup does not match its own fingerprint: {}; it "
                                      "cannot be restored exactly",
@@ -285,6 +288,24 @@ Result<void> stage(st_mysql* conn, const ConnectParams& params, const Spooled& s
                          "the backup was altered after it was taken, or migrate cannot restore it "
                          "exactly: restore another backup, and report this if its files were not "
                          "edited"});
+}
+
+// Empties `database`, moves the checked copy's tables into it and creates
+// the other objects from the dump (mysql_move.h); replays the dump when
+// the tables cannot move.
+Result<void> move_in(st_mysql* conn, const ConnectParams& params, const std::string& database,
+                     const ScratchDatabase& scratch, const Spooled& spooled) {
+  auto started = std::chrono::steady_clock::now();
+  auto tables = prepare_move(conn, scratch.name());
+  if (!tables) return tl::unexpected(tables.error());
+  if (!*tables) return replay(params, database, spooled.dump, *spooled.file);
+  if (auto r = drop_all_objects(conn); !r) return r;
+  if (auto r = move_tables(conn, scratch.name(), database, **tables); !r) {
+    log::warn(fmt::format("{}; replaying the dump instead", r.error().message));
+    return replay(params, database, spooled.dump, *spooled.file);
+  }
+  log::debug(fmt::format("restore: tables moved in after {} ms", elapsed_ms(started)));
+  return run_schema(params, database, spooled.dump, Step::kAfterRows);
 }
 
 }  // namespace
@@ -299,8 +320,10 @@ Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& so
   auto spooled = read_dump(source, scratch_dir);
   if (!spooled) return tl::unexpected(spooled.error());
   const std::string& database = *(*rows)[0][0];
-  if (auto r = stage(conn, params, *spooled, expected); !r) return r;
-  auto result = replay(params, database, spooled->dump, *spooled->file);
+  auto staged = stage(conn, params, *spooled, expected);
+  if (!staged) return tl::unexpected(staged.error());
+  auto result = *staged ? move_in(conn, params, database, **staged, *spooled)
+                        : replay(params, database, spooled->dump, *spooled->file);
   if (!result) {
     result.error().message += "\n  the database is partly restored (MySQL commits DDL as it goes)";
     result.error().hint = "fix the cause, then restore the backup again";

@@ -124,9 +124,11 @@ class MysqlDriver final : public Driver {
   void expect_restored(const ContentFingerprint& fingerprint) override { expected_ = fingerprint; }
   Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override {
     auto expected = std::exchange(expected_, std::nullopt);
-    return mysql::restore(conn_, params_, source, scratch_dir, expected);
+    return mysql::restore(conn_, params_, source, scratch_dir, expected, moved_rows_);
   }
-  Result<ContentFingerprint> fingerprint() override { return mysql::fingerprint(conn_, params_); }
+  Result<ContentFingerprint> fingerprint() override {
+    return mysql::fingerprint(conn_, params_, std::exchange(moved_rows_, std::nullopt));
+  }
   Result<ContentFingerprint> fingerprint_snapshot(
       ByteSource& source, const std::filesystem::path& scratch_dir) override {
     return mysql::fingerprint_snapshot(conn_, params_, source, scratch_dir);
@@ -152,10 +154,12 @@ class MysqlDriver final : public Driver {
   std::string table_;  // options_.table, quoted
   TrackingRows rows_;
   mysql::NamedLock lock_;
-  std::optional<ContentFingerprint> expected_;  // for the next restore()
+  std::optional<ContentFingerprint> expected_;    // for the next restore()
+  std::optional<ContentFingerprint> moved_rows_;  // left by restore() for fingerprint()
 };
 
 Result<void> MysqlDriver::execute(const Statement& statement) {
+  moved_rows_.reset();  // the database may change: its rows must be read again
   const std::string& sql = statement.text;
   bool failed = mysql_real_query(conn_, sql.data(), sql.size()) != 0;
   // Every result is read, so a CALL or a SELECT in a migration leaves the

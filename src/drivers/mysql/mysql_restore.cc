@@ -250,17 +250,21 @@ Result<Spooled> read_dump(ByteSource& source, const std::filesystem::path& scrat
 // Replays the dump into a scratch database and checks the copy against
 // `expected`: what would go wrong in the live database goes wrong here
 // first. Fails (the live database untouched) when it does; returns the
-// checked copy, or null when the server refuses a scratch database.
-Result<std::unique_ptr<ScratchDatabase>> stage(st_mysql* conn, const ConnectParams& params,
-                                               const Spooled& spooled,
-                                               const std::optional<ContentFingerprint>& expected) {
+// checked copy (no database when the server refuses a scratch database).
+struct Staged {
+  std::unique_ptr<ScratchDatabase> database;
+  std::optional<ContentFingerprint> fingerprint;  // equal to the expected one
+};
+
+Result<Staged> stage(st_mysql* conn, const ConnectParams& params, const Spooled& spooled,
+                     const std::optional<ContentFingerprint>& expected) {
   auto scratch = ScratchDatabase::create(conn);
   if (!scratch) {
     log::warn(
         fmt::format("cannot stage the restore ({}); restoring in place without checking "
                     "the backup first",
                     scratch.error().message));
-    return nullptr;
+    return Staged{};
   }
   auto untouched = [](Error error) {
     error.message +=
@@ -270,17 +274,17 @@ Result<std::unique_ptr<ScratchDatabase>> stage(st_mysql* conn, const ConnectPara
   };
   if (auto r = replay(params, (*scratch)->name(), spooled.dump, *spooled.file); !r)
     return untouched(r.error());
-  if (!expected) return std::move(*scratch);
+  if (!expected) return Staged{std::move(*scratch), std::nullopt};
   auto staged = fingerprint_database(params, (*scratch)->name());
   if (!staged) return untouched(staged.error());
   if (expected->table_hash != staged->table_hash) {
     log::warn(
         "the backup was made by another version of migrate: its content cannot be "
         "checked before the restore");
-    return std::move(*scratch);
+    return Staged{std::move(*scratch), std::nullopt};
   }
   std::string difference = describe_difference(*expected, *staged);
-  if (difference.empty()) return std::move(*scratch);
+  if (difference.empty()) return Staged{std::move(*scratch), std::move(*staged)};
   return untouched(Error{ErrorCode::kGeneral,
                          fmt::format("the backup does not match its own fingerprint: {}; it "
                                      "cannot be restored exactly",
@@ -292,9 +296,9 @@ Result<std::unique_ptr<ScratchDatabase>> stage(st_mysql* conn, const ConnectPara
 
 // Empties `database`, moves the checked copy's tables into it and creates
 // the other objects from the dump (mysql_move.h); replays the dump when
-// the tables cannot move.
+// the tables cannot move. Sets `moved` when the tables moved.
 Result<void> move_in(st_mysql* conn, const ConnectParams& params, const std::string& database,
-                     const ScratchDatabase& scratch, const Spooled& spooled) {
+                     const ScratchDatabase& scratch, const Spooled& spooled, bool& moved) {
   auto started = std::chrono::steady_clock::now();
   auto tables = prepare_move(conn, scratch.name());
   if (!tables) return tl::unexpected(tables.error());
@@ -304,6 +308,7 @@ Result<void> move_in(st_mysql* conn, const ConnectParams& params, const std::str
     log::warn(fmt::format("{}; replaying the dump instead", r.error().message));
     return replay(params, database, spooled.dump, *spooled.file);
   }
+  moved = true;
   log::debug(fmt::format("restore: tables moved in after {} ms", elapsed_ms(started)));
   return run_schema(params, database, spooled.dump, Step::kAfterRows);
 }
@@ -312,7 +317,9 @@ Result<void> move_in(st_mysql* conn, const ConnectParams& params, const std::str
 
 Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& source,
                      const std::filesystem::path& scratch_dir,
-                     const std::optional<ContentFingerprint>& expected) {
+                     const std::optional<ContentFingerprint>& expected,
+                     std::optional<ContentFingerprint>& moved_rows) {
+  moved_rows.reset();
   auto rows = query(conn, "SELECT DATABASE()", "find the current database");
   if (!rows) return tl::unexpected(rows.error());
   if (rows->empty() || !(*rows)[0][0])
@@ -322,8 +329,11 @@ Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& so
   const std::string& database = *(*rows)[0][0];
   auto staged = stage(conn, params, *spooled, expected);
   if (!staged) return tl::unexpected(staged.error());
-  auto result = *staged ? move_in(conn, params, database, **staged, *spooled)
-                        : replay(params, database, spooled->dump, *spooled->file);
+  bool moved = false;
+  auto result = staged->database
+                    ? move_in(conn, params, database, *staged->database, *spooled, moved)
+                    : replay(params, database, spooled->dump, *spooled->file);
+  if (result && moved) moved_rows = std::move(staged->fingerprint);
   if (!result) {
     result.error().message += "\n  the database is partly restored (MySQL commits DDL as it goes)";
     result.error().hint = "fix the cause, then restore the backup again";

@@ -176,9 +176,21 @@ Result<ContentFingerprint> fingerprint_database(const ConnectParams& params,
   return first.finish(catalog_sha256(*catalog), catalog->tables);
 }
 
-Result<ContentFingerprint> fingerprint(st_mysql* conn, const ConnectParams& params) {
+Result<ContentFingerprint> fingerprint(st_mysql* conn, const ConnectParams& params,
+                                       const std::optional<ContentFingerprint>& moved_rows) {
   auto database = current_database(conn);
   if (!database) return tl::unexpected(database.error());
+  if (moved_rows) {
+    auto catalog = read_catalog(conn);
+    if (!catalog) return tl::unexpected(catalog.error());
+    std::vector<std::string> moved;
+    for (const auto& table : moved_rows->tables) moved.push_back(table.name);
+    if (moved == catalog->tables) {
+      ContentFingerprint result = *moved_rows;
+      result.schema_sha256 = catalog_sha256(*catalog);
+      return result;
+    }
+  }
   return fingerprint_database(params, *database);
 }
 

@@ -28,11 +28,19 @@ Result<std::uint64_t> database_size(st_mysql* conn);
 Result<SnapshotInfo> snapshot(st_mysql* conn, const ConnectParams& params, ByteSink& sink);
 // Replays the dump into a scratch database first and, given `expected`
 // (the backup's fingerprint), refuses before the live database changes
-// when the copy differs from it or the replay fails.
+// when the copy differs from it or the replay fails. When the copy's
+// tables were moved into the live database, `moved_rows` is the copy's
+// fingerprint (for fingerprint()).
 Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& source,
                      const std::filesystem::path& scratch_dir,
-                     const std::optional<ContentFingerprint>& expected);
-Result<ContentFingerprint> fingerprint(st_mysql* conn, const ConnectParams& params);
+                     const std::optional<ContentFingerprint>& expected,
+                     std::optional<ContentFingerprint>& moved_rows);
+// The connection's database: its catalog read, its rows dumped; or, given
+// `moved_rows`, the rows of the checked copy whose very tables were just
+// renamed into it (RENAME TABLE moves them as they are), if the catalog
+// lists the same tables.
+Result<ContentFingerprint> fingerprint(st_mysql* conn, const ConnectParams& params,
+                                       const std::optional<ContentFingerprint>& moved_rows = {});
 Result<ContentFingerprint> fingerprint_snapshot(st_mysql* conn, const ConnectParams& params,
                                                 ByteSource& source,
                                                 const std::filesystem::path& scratch_dir);

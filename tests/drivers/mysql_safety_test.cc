@@ -293,14 +293,16 @@ TEST_F(MysqlSafetyTest, ScratchDatabasesOfRunsThatAreGoneAreDroppedAndReported) 
   std::string alive = "migrate_scratch_" + tag + "_" + pid + "_0000beef";
   std::string elsewhere =
       "migrate_scratch_" + std::string(tag == "00000000" ? "11" : "00") + "000000_1_" + pid;
+  std::string older = "migrate_verify_1_" + pid;  // an older migrate's name
   ASSERT_EQ(query("CREATE DATABASE " + dead + "; CREATE DATABASE " + alive + "; CREATE DATABASE " +
-                  elsewhere),
+                  elsewhere + "; CREATE DATABASE " + older),
             "");
 
   auto doctor = run({"doctor"});
   std::string report = doctor.out + doctor.err;
   EXPECT_CONTAINS(report, elsewhere);
   EXPECT_CONTAINS(report, alive);
+  EXPECT_CONTAINS(report, older);
   if (report.find(dead) != std::string::npos) {
     EXPECT_NE(doctor.exit_code, 0);
     EXPECT_CONTAINS(report, "left behind by runs that are gone: " + dead);
@@ -313,13 +315,16 @@ TEST_F(MysqlSafetyTest, ScratchDatabasesOfRunsThatAreGoneAreDroppedAndReported) 
   EXPECT_EQ(database_exists(dead), "0");
   EXPECT_EQ(database_exists(alive), "1");
   EXPECT_EQ(database_exists(elsewhere), "1");
+  EXPECT_EQ(database_exists(older), "1");
   std::string own = scratch_database_of(verify.err);
   EXPECT_TRUE(own.starts_with("migrate_scratch_" + tag + "_")) << verify.err;
   EXPECT_EQ(database_exists(own), "0");
 
   doctor = run({"doctor"});
   EXPECT_EQ((doctor.out + doctor.err).find(dead), std::string::npos);
-  EXPECT_EQ(query("DROP DATABASE " + alive + "; DROP DATABASE " + elsewhere), "");
+  EXPECT_EQ(
+      query("DROP DATABASE " + alive + "; DROP DATABASE " + elsewhere + "; DROP DATABASE " + older),
+      "");
 }
 
 TEST_F(MysqlSafetyTest, DumpToolsGetThePasswordFromAPrivateOptionFile) {

@@ -54,8 +54,10 @@ Result<void> drop_database(st_mysql* conn, const std::string& name) {
 
 Result<std::vector<ScratchLeftover>> list_scratch_databases(st_mysql* conn) {
   auto rows = query(conn,
+                    // migrate_verify_<pid>_<random>: an older migrate's, host unknown.
                     "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
-                    "'migrate\\_scratch\\_%' ORDER BY 1",
+                    "'migrate\\_scratch\\_%' OR SCHEMA_NAME LIKE 'migrate\\_verify\\_%' "
+                    "ORDER BY 1",
                     "list the scratch databases");
   if (!rows) return tl::unexpected(rows.error());
   std::string host = host_tag();
@@ -112,8 +114,8 @@ Driver::Check scratch_check(st_mysql* conn) {
         (leftover.abandoned ? abandoned : other).empty() ? leftover.name : ", " + leftover.name;
   if (abandoned.empty()) {
     return {"scratch databases", true,
-            fmt::format("in use by a running restore or verify --deep (or one on another host): "
-                        "{}",
+            fmt::format("in use by a running restore or verify --deep, or left by one on another "
+                        "host or by an older migrate (drop it if none is running): {}",
                         other)};
   }
   return {

@@ -4,7 +4,9 @@
 // killed must not stay forever: each is named
 // migrate_scratch_<host>_<pid>_<random> (host: 8 hex digits of the host
 // name's SHA-256), and every run that creates one first drops those of
-// this host whose process is gone. `doctor` lists the leftovers.
+// this host whose process is gone. `doctor` lists the leftovers, older
+// migrates' migrate_verify_<pid>_<random> ones too (those name no host, so
+// only a person can tell whether their run is over).
 #pragma once
 
 #include <memory>

@@ -275,8 +275,10 @@ Result<Staged> stage(st_mysql* conn, const ConnectParams& params, const Spooled&
   if (auto r = replay(params, (*scratch)->name(), spooled.dump, *spooled.file); !r)
     return untouched(r.error());
   if (!expected) return Staged{std::move(*scratch), std::nullopt};
+  auto started = std::chrono::steady_clock::now();
   auto staged = fingerprint_database(params, (*scratch)->name());
   if (!staged) return untouched(staged.error());
+  log::debug(fmt::format("restore: scratch copy fingerprinted in {} ms", elapsed_ms(started)));
   if (expected->table_hash != staged->table_hash) {
     log::warn(
         "the backup was made by another version of migrate: its content cannot be "

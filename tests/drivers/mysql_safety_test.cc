@@ -327,6 +327,58 @@ TEST_F(MysqlSafetyTest, ScratchDatabasesOfRunsThatAreGoneAreDroppedAndReported) 
       "");
 }
 
+// A user who may not create databases: restores cannot be staged.
+TEST_F(MysqlSafetyTest, WithoutAScratchDatabaseARestoreWarnsAndRestoresInPlace) {
+  std::string user = "migrate_ns_" + std::to_string(::getpid());
+  ASSERT_EQ(
+      query("CREATE USER '" + user + "'@'127.0.0.1' IDENTIFIED BY 'plain-pass-1'; GRANT ALL ON `" +
+            database_->name() + "`.* TO '" + user + "'@'127.0.0.1'"),
+      "");
+  auto parsed = parse_database_url(url_);
+  ASSERT_TRUE(parsed);
+  std::map<std::string, std::string> env = {
+      {"DATABASE_URL", "mysql://" + user + ":plain-pass-1@" + parsed->host + ":" +
+                           std::to_string(parsed->port) + "/" + database_->name()}};
+  ASSERT_EQ(query("CREATE TABLE a (id int); INSERT INTO a VALUES (1)"), "");
+  auto backup = run({"backup", "limited"}, env);
+  EXPECT_EQ(backup.exit_code, 0) << backup.err;
+  ASSERT_EQ(query("CREATE TABLE later (id int); DELETE FROM a"), "");
+  auto restore = run({"restore", "limited", "--yes", "--no-backup"}, env);
+  EXPECT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_CONTAINS(restore.err, "cannot stage the restore");
+  EXPECT_CONTAINS(restore.err, "restoring in place without checking the backup first");
+  EXPECT_CONTAINS(restore.out, "the database matches the backup's fingerprint");
+  EXPECT_EQ(count_named("later"), "0");
+  EXPECT_EQ(query("SELECT count(*) FROM a"), "1");
+  EXPECT_EQ(query("DROP USER '" + user + "'@'127.0.0.1'"), "");
+}
+
+// The schema is read before and after the dump: a change in between (here
+// made by the dump tool itself, just before it dumps) fails the backup.
+TEST_F(MysqlSafetyTest, ASchemaChangeWhileTheBackupRunsFailsIt) {
+  auto parsed = parse_database_url(url_);
+  ASSERT_TRUE(parsed);
+  std::string client = "MYSQL_PWD=" + shell_quote(parsed->password) +
+                       " mariadb --no-defaults --protocol=TCP --host=" + shell_quote(parsed->host) +
+                       " --port=" + std::to_string(parsed->port) +
+                       " --user=" + shell_quote(parsed->user) + " " + database_->name();
+  auto tool = dir_.write("fake-bin/mariadb-dump",
+                         "#!/bin/sh\n"
+                         "if [ \"$1\" != --version ]; then " +
+                             client +
+                             " -e 'CREATE TABLE sneaked (id int)' || exit 9; fi\n"
+                             "exec " +
+                             shell_value("command -v mariadb-dump") + " \"$@\"\n");
+  std::filesystem::permissions(tool, std::filesystem::perms::owner_all);
+  ASSERT_EQ(query("CREATE TABLE a (id int)"), "");
+  auto backup =
+      run({"backup"}, {{"PATH", (dir_.path() / "fake-bin").string() + ":" + std::getenv("PATH")}});
+  EXPECT_EQ(backup.exit_code, 1) << backup.err;
+  EXPECT_CONTAINS(backup.err, "the database's schema changed while the backup ran");
+  EXPECT_EQ(count_named("sneaked"), "1");
+  EXPECT_CONTAINS(run({"backups"}).out + run({"backups"}).err, "no backups");
+}
+
 TEST_F(MysqlSafetyTest, DumpToolsGetThePasswordFromAPrivateOptionFile) {
   // A user of the test's own whose password holds what option files and
   // shells treat specially.

@@ -113,12 +113,12 @@ class Driver {
   virtual Result<SnapshotInfo> snapshot(ByteSink& sink,
                                         const std::filesystem::path& scratch_dir) = 0;
   // Replaces the database with the snapshot read from `source`: afterwards it
-  // holds exactly the snapshot's state. Nothing changes if reading fails.
-  virtual Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) = 0;
-  // The fingerprint the snapshot of the next restore() was taken with. A
-  // driver that stages a restore checks the staged copy against it and
-  // refuses before the live database changes when they differ.
-  virtual void expect_restored(const ContentFingerprint& fingerprint) { (void)fingerprint; }
+  // holds exactly the snapshot's state. Nothing changes if reading fails, nor
+  // when `expected` (the backup manifest's fingerprint; null: no check) does
+  // not match what was read: that is checked before the live database is
+  // replaced (a kRefused error naming the first difference).
+  virtual Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir,
+                               const ContentFingerprint* expected) = 0;
   // How restore() uses its source. kStagedFirst: the whole snapshot is read
   // and set aside before the database is touched, so the artifact's checksum
   // can be checked as it streams instead of in a pass of its own.

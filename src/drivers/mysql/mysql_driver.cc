@@ -121,9 +121,8 @@ class MysqlDriver final : public Driver {
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path&) override {
     return mysql::snapshot(conn_, params_, sink);
   }
-  void expect_restored(const ContentFingerprint& fingerprint) override { expected_ = fingerprint; }
-  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override {
-    auto expected = std::exchange(expected_, std::nullopt);
+  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir,
+                       const ContentFingerprint* expected) override {
     return mysql::restore(conn_, params_, source, scratch_dir, expected, moved_rows_);
   }
   Result<ContentFingerprint> fingerprint() override {
@@ -154,7 +153,6 @@ class MysqlDriver final : public Driver {
   std::string table_;  // options_.table, quoted
   TrackingRows rows_;
   mysql::NamedLock lock_;
-  std::optional<ContentFingerprint> expected_;    // for the next restore()
   std::optional<ContentFingerprint> moved_rows_;  // left by restore() for fingerprint()
 };
 

@@ -257,7 +257,7 @@ struct Staged {
 };
 
 Result<Staged> stage(st_mysql* conn, const ConnectParams& params, const Spooled& spooled,
-                     const std::optional<ContentFingerprint>& expected) {
+                     const ContentFingerprint* expected) {
   auto scratch = ScratchDatabase::create(conn);
   if (!scratch) {
     log::warn(
@@ -287,7 +287,7 @@ Result<Staged> stage(st_mysql* conn, const ConnectParams& params, const Spooled&
   }
   std::string difference = describe_difference(*expected, *staged);
   if (difference.empty()) return Staged{std::move(*scratch), std::move(*staged)};
-  return untouched(Error{ErrorCode::kGeneral,
+  return untouched(Error{ErrorCode::kRefused,
                          fmt::format("the backup does not match its own fingerprint: {}; it "
                                      "cannot be restored exactly",
                                      difference),
@@ -319,7 +319,7 @@ Result<void> move_in(st_mysql* conn, const ConnectParams& params, const std::str
 
 Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& source,
                      const std::filesystem::path& scratch_dir,
-                     const std::optional<ContentFingerprint>& expected,
+                     const ContentFingerprint* expected,
                      std::optional<ContentFingerprint>& moved_rows) {
   moved_rows.reset();
   auto rows = query(conn, "SELECT DATABASE()", "find the current database");

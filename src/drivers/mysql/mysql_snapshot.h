@@ -33,7 +33,7 @@ Result<SnapshotInfo> snapshot(st_mysql* conn, const ConnectParams& params, ByteS
 // fingerprint (for fingerprint()).
 Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& source,
                      const std::filesystem::path& scratch_dir,
-                     const std::optional<ContentFingerprint>& expected,
+                     const ContentFingerprint* expected,
                      std::optional<ContentFingerprint>& moved_rows);
 // The connection's database: its catalog read, its rows dumped; or, given
 // `moved_rows`, the rows of the checked copy whose very tables were just

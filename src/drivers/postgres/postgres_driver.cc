@@ -130,7 +130,8 @@ class PostgresDriver final : public Driver {
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) override {
     return postgres::snapshot(conn_, connection_params(), sink, scratch_dir);
   }
-  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override {
+  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir,
+                       const ContentFingerprint* /*expected*/) override {
     return postgres::restore(conn_, connection_params(), source, scratch_dir);
   }
   Result<ContentFingerprint> fingerprint() override { return postgres::fingerprint(conn_); }

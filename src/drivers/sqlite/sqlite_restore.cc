@@ -94,6 +94,20 @@ Result<void> lock_exclusively(const std::filesystem::path& path, Connection& gua
   return {};
 }
 
+Result<void> check_fingerprint(const ContentFingerprint& restored,
+                               const ContentFingerprint* expected) {
+  // A backup of another migrate version hashes tables differently: it cannot
+  // be checked here, and restore_backup() reports that after the restore.
+  if (!expected || expected->table_hash != restored.table_hash) return {};
+  std::string difference = describe_difference(*expected, restored);
+  if (difference.empty()) return {};
+  return fail(ErrorCode::kRefused,
+              fmt::format("its content does not match the fingerprint in its manifest ({}); the "
+                          "database was not touched",
+                          difference),
+              "the backup is damaged or its manifest was edited: restore another backup");
+}
+
 Result<void> swap_in(sqlite3* live, AtomicFile& staged, const std::filesystem::path& database) {
   sqlite3_stmt* stmt = nullptr;
   bool wal = false;

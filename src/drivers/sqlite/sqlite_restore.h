@@ -15,6 +15,7 @@
 #include "backup/atomic_file.h"
 #include "drivers/sqlite/sqlite_files.h"
 #include "migrate/byte_stream.h"
+#include "migrate/fingerprint.h"
 
 namespace migrate::sqlite {
 
@@ -30,6 +31,12 @@ Result<std::unique_ptr<AtomicFile>> stage_snapshot(ByteSource& source,
 // Opens `path` and takes SQLite's exclusive lock on it, held until `guard`
 // closes: the runner lock of the file that is about to become the database.
 Result<void> lock_exclusively(const std::filesystem::path& path, Connection& guard);
+
+// Refuses (kRefused) a restored snapshot whose fingerprint is not `expected`
+// (the backup manifest's), naming the first difference; null, or a
+// fingerprint made with another table hash (another migrate version): no check.
+Result<void> check_fingerprint(const ContentFingerprint& restored,
+                               const ContentFingerprint* expected);
 
 // Renames the staged file over `database` and removes the old file's journal,
 // WAL and shared-memory files, which would otherwise be applied to the new

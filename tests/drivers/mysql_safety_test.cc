@@ -48,7 +48,8 @@ class MysqlSafetyTest : public MysqlServerTest {
 };
 
 // A function whose body and result hold blank lines, a trigger and a
-// procedure with blank lines, a view, an event and a sequence.
+// procedure with blank lines, a view, an event, a sequence, and a table
+// with an AUTO_INCREMENT counter and a function of the same name.
 constexpr const char* kPrograms = R"sql(
 CREATE SEQUENCE s START WITH 100 INCREMENT BY 5 NOCACHE;
 CREATE TABLE t (id int PRIMARY KEY, n int DEFAULT NEXTVAL(s), note text);
@@ -77,6 +78,9 @@ DELIMITER ;
 CREATE VIEW v AS SELECT id, note FROM t;
 CREATE EVENT e ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DISABLE DO DELETE FROM t;
 INSERT INTO t (id) VALUES (1), (2);
+CREATE TABLE counted (id int AUTO_INCREMENT PRIMARY KEY);
+INSERT INTO counted VALUES (NULL), (NULL);
+CREATE FUNCTION counted() RETURNS int DETERMINISTIC RETURN 1;
 )sql";
 
 TEST_F(MysqlSafetyTest, ADatabaseWithoutRowsBacksUpRestoresAndVerifies) {

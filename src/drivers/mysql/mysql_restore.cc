@@ -318,8 +318,7 @@ Result<void> move_in(st_mysql* conn, const ConnectParams& params, const std::str
 }  // namespace
 
 Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& source,
-                     const std::filesystem::path& scratch_dir,
-                     const ContentFingerprint* expected,
+                     const std::filesystem::path& scratch_dir, const ContentFingerprint* expected,
                      std::optional<ContentFingerprint>& moved_rows) {
   moved_rows.reset();
   auto rows = query(conn, "SELECT DATABASE()", "find the current database");

@@ -98,8 +98,10 @@ Result<SnapshotInfo> dump_database(st_mysql* conn, const ConnectParams& params,
   }
   if (auto r = sink.finish(); !r) return tl::unexpected(r.error());
   // The counters the dump holds: those a restore of it sets.
-  std::string schema = catalog_sha256(
-      *before, [&](const CatalogEntry& entry) { return fingerprint.counter(entry.name); });
+  std::string schema = catalog_sha256(*before, [&](const CatalogEntry& entry) {
+    bool counted = entry.kind == "TABLE" || entry.kind == "SEQUENCE";
+    return counted ? fingerprint.counter(entry.name) : std::nullopt;
+  });
   return SnapshotInfo{*size, fingerprint.finish(std::move(schema), before->tables)};
 }
 

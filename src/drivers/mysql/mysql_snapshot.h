@@ -32,8 +32,7 @@ Result<SnapshotInfo> snapshot(st_mysql* conn, const ConnectParams& params, ByteS
 // tables were moved into the live database, `moved_rows` is the copy's
 // fingerprint (for fingerprint()).
 Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& source,
-                     const std::filesystem::path& scratch_dir,
-                     const ContentFingerprint* expected,
+                     const std::filesystem::path& scratch_dir, const ContentFingerprint* expected,
                      std::optional<ContentFingerprint>& moved_rows);
 // The connection's database: its catalog read, its rows dumped; or, given
 // `moved_rows`, the rows of the checked copy whose very tables were just

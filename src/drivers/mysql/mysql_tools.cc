@@ -169,7 +169,6 @@ Result<void> run_dump(const DumpTool& tool, const ConnectParams& params,
     for (const char* option : {"--no-create-info", "--skip-triggers"}) args.emplace_back(option);
   } else {
     for (const char* option : {"--routines", "--triggers", "--events"}) args.emplace_back(option);
-    if (scope.part == DumpScope::Part::kSchema) args.emplace_back("--no-data");
   }
   args.push_back("--");  // names from here on, whatever they look like
   args.push_back(database);

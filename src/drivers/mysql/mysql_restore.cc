@@ -1,7 +1,5 @@
-// Restores: the dump is first copied to a private scratch file and checked
-// (a MySQL dump, ending with its completion comment), so a backup that
-// cannot be read leaves the database untouched. The copy keeps only the
-// INSERT statements, table by table; the schema statements stay in memory.
+// Restores: the dump is first spooled and checked (mysql_spool.h), so a
+// backup that cannot be read leaves the database untouched.
 //
 // Then the dump is replayed into a scratch database (mysql_scratch.h) and
 // that copy's fingerprint, read from its catalog and rows, compared with
@@ -23,15 +21,9 @@
 // MySQL commits DDL on its own, so the live step cannot be one
 // transaction: a statement failing there (which it did not in the scratch
 // database) leaves the database partly restored, and the error says so.
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <mysql.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <map>
 #include <optional>
 
 #include "drivers/mysql/mysql_dump_format.h"
@@ -39,6 +31,7 @@
 #include "drivers/mysql/mysql_row_loader.h"
 #include "drivers/mysql/mysql_scratch.h"
 #include "drivers/mysql/mysql_snapshot.h"
+#include "drivers/mysql/mysql_spool.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -50,113 +43,9 @@ Result<ContentFingerprint> fingerprint_database(const ConnectParams& params,
 
 namespace {
 
-constexpr size_t kChunk = size_t{1} << 20;
 // Each table loads on one connection; the server's work is the limit, so
 // about one a core (bench/MYSQL_RESULTS.md).
 constexpr int kLoaders = 2;
-
-// A private file in the backup store, named like an AtomicFile temporary
-// so that a crashed run's leftover is cleaned up; removed when this goes.
-class ScratchFile {
- public:
-  static Result<std::unique_ptr<ScratchFile>> create(const std::filesystem::path& dir) {
-    auto path = dir / fmt::format(".mysql-restore.sql.tmp-{}", ::getpid());
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return fail(ErrorCode::kIo,
-                  fmt::format("cannot create '{}': {}", path.string(), std::strerror(errno)));
-    }
-    return std::unique_ptr<ScratchFile>(new ScratchFile(path, fd));
-  }
-  ~ScratchFile() {
-    ::close(fd_);
-    ::unlink(path_.c_str());
-  }
-  ScratchFile(const ScratchFile&) = delete;
-  ScratchFile& operator=(const ScratchFile&) = delete;
-
-  Result<void> write(std::string_view bytes) {
-    size_ += bytes.size();
-    while (!bytes.empty()) {
-      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return failure("write");
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return {};
-  }
-  std::uint64_t size() const { return size_; }
-  // Reads `span` whole; safe from several threads at once.
-  Result<std::string> read_at(Span span) const {
-    std::string text(span.size, '\0');
-    size_t done = 0;
-    while (done < text.size()) {
-      ssize_t n = ::pread(fd_, text.data() + done, text.size() - done,
-                          static_cast<off_t>(span.offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return failure(n == 0 ? "read (cut short)" : "read");
-      done += static_cast<size_t>(n);
-    }
-    return text;
-  }
-
- private:
-  ScratchFile(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
-  tl::unexpected<Error> failure(std::string_view what) const {
-    return fail(ErrorCode::kIo,
-                fmt::format("cannot {} '{}': {}", what, path_.string(), std::strerror(errno)));
-  }
-  std::filesystem::path path_;
-  int fd_;
-  std::uint64_t size_ = 0;
-};
-
-// The dump, split: its schema statements in order, and where each table's
-// INSERTs lie in the scratch file.
-struct SplitDump {
-  std::string database;  // the one it was taken of
-  std::vector<std::string> schema;
-  std::vector<TableRows> tables;  // in dump order
-};
-
-// Copies the source's INSERTs into `file` and its schema statements into
-// memory, checking that it is a whole dump.
-Result<SplitDump> spool(ByteSource& source, ScratchFile& file) {
-  SplitDump dump;
-  std::map<std::string, size_t, std::less<>> index;
-  DumpReader reader([&](const DumpStatement& statement) -> Result<void> {
-    if (statement.kind == DumpStatement::Kind::kSchema) {
-      dump.schema.emplace_back(statement.text);
-      return {};
-    }
-    auto [it, added] = index.try_emplace(std::string(statement.table), dump.tables.size());
-    if (added)
-      dump.tables.push_back(TableRows{std::string(statement.table), {}, 0, true, std::nullopt});
-    TableRows& table = dump.tables[it->second];
-    table.inserts.push_back(Span{file.size(), statement.text.size()});
-    table.bytes += statement.text.size();
-    table.plain = table.plain && statement.text.starts_with(
-                                     "INSERT INTO " + quote_identifier(table.name) + " VALUES");
-    return file.write(statement.text);
-  });
-  std::vector<char> buffer(kChunk);
-  for (;;) {
-    auto n = source.read(buffer.data(), buffer.size());
-    if (!n) return tl::unexpected(n.error());
-    if (*n == 0) break;
-    if (auto r = reader.feed(std::string_view(buffer.data(), *n)); !r)
-      return tl::unexpected(r.error());
-  }
-  if (auto r = reader.finish(); !r) return tl::unexpected(r.error());
-  dump.database = reader.database();
-  if (!reader.looks_like_dump())
-    return fail(ErrorCode::kGeneral,
-                "the backup does not hold a MySQL dump (mariadb-dump's format)");
-  if (!reader.complete())
-    return fail(ErrorCode::kGeneral,
-                "the backup is incomplete: the dump does not end with its completion comment");
-  return dump;
-}
 
 // When a schema statement runs: with the table definitions, before any
 // row; after every row is in; or both (session settings, so that each
@@ -228,23 +117,6 @@ Result<void> replay(const ConnectParams& params, const std::string& database, co
   log::debug(
       fmt::format("restore: dump replayed into '{}' after {} ms", database, elapsed_ms(started)));
   return result;
-}
-
-// The source spooled to a scratch file in `scratch_dir` and checked.
-struct Spooled {
-  std::unique_ptr<ScratchFile> file;
-  SplitDump dump;
-};
-
-Result<Spooled> read_dump(ByteSource& source, const std::filesystem::path& scratch_dir) {
-  auto file = ScratchFile::create(scratch_dir);
-  if (!file) return tl::unexpected(file.error());
-  auto dump = spool(source, **file);
-  if (!dump) {
-    dump.error().message += "; the database was not changed";
-    return tl::unexpected(dump.error());
-  }
-  return Spooled{std::move(*file), std::move(*dump)};
 }
 
 // Replays the dump into a scratch database and checks the copy against

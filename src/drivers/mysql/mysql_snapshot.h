@@ -9,8 +9,8 @@
 // restored database is fingerprinted the same way: catalog, and its rows
 // dumped and discarded, so nothing the restore's own parsing produced is
 // ever compared with itself. Restores replay the dump into a scratch
-// database and check it first, then empty the live database and replay it
-// there, loading rows on several connections at once.
+// database and check it first, then empty the live database and move the
+// copy's tables in (mysql_restore.cc).
 #pragma once
 
 #include <cstdint>

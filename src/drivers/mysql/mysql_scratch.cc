@@ -109,9 +109,10 @@ Driver::Check scratch_check(st_mysql* conn) {
   if (!found) return {"scratch databases", false, found.error().message};
   if (found->empty()) return {"scratch databases", true, "none left behind"};
   std::string abandoned, other;
-  for (const auto& leftover : *found)
-    (leftover.abandoned ? abandoned : other) +=
-        (leftover.abandoned ? abandoned : other).empty() ? leftover.name : ", " + leftover.name;
+  for (const auto& leftover : *found) {
+    std::string& list = leftover.abandoned ? abandoned : other;
+    list += (list.empty() ? "" : ", ") + leftover.name;
+  }
   if (abandoned.empty()) {
     return {"scratch databases", true,
             fmt::format("in use by a running restore or verify --deep, or left by one on another "

@@ -131,6 +131,8 @@ TEST_F(MysqlRestoreTest, EveryLoadingPathRestoresTheExactTables) {
   auto restore = run({"-v", "restore", "kinds", "--yes", "--no-backup"});
   ASSERT_EQ(restore.exit_code, 0) << restore.err;
   EXPECT_CONTAINS(restore.out, "the database matches the backup's fingerprint");
+  // Checked in a scratch database, then its tables moved in.
+  EXPECT_CONTAINS(restore.err, "restore: tables moved in");
   EXPECT_EQ(loaded_with(restore.err, "documents"), "LOAD DATA");
   EXPECT_EQ(loaded_with(restore.err, "parents"), "LOAD DATA");
   EXPECT_EQ(loaded_with(restore.err, "places"), "INSERTs");

@@ -11,6 +11,7 @@
 
 #include "drivers/mysql/mysql_dump_format.h"
 #include "drivers/mysql/mysql_tools.h"
+#include "drivers/mysql_scratch_support.h"
 #include "support/cli_fixture.h"
 #include "support/mysql_server.h"
 #include "support/test_servers.h"
@@ -86,6 +87,39 @@ TEST(MysqlDumpFormatTest, SplitsStatementsAsTheClientDoes) {
   }
 }
 
+// A routine's body and a string literal keep every line, blank ones too.
+TEST(MysqlDumpFormatTest, KeepsBlankLinesInsideStatements) {
+  std::string body = "CREATE FUNCTION f() RETURNS text\nBEGIN\n\n  RETURN 'a\n\n\nb';\n\nEND";
+  for (size_t chunk : {size_t{1}, size_t{3}, size_t{4096}}) {
+    Read read = read_dump("-- MariaDB dump 10.19\n\nDELIMITER ;;\n" + body +
+                              "\n;;\nDELIMITER ;\n\n-- Dump completed\n",
+                          chunk);
+    ASSERT_EQ(read.schema.size(), 1u) << chunk;
+    EXPECT_EQ(read.schema[0], body) << chunk;
+  }
+}
+
+// What a dump adds to a fingerprint besides rows: the database it is of,
+// each table's AUTO_INCREMENT and each sequence's position.
+TEST(MysqlDumpFormatTest, ReadsTheCountersAndDatabaseOfADump) {
+  mysql::DumpFingerprint fp;
+  DumpReader counting([&](const DumpStatement& s) -> Result<void> {
+    fp.add(s);
+    return {};
+  });
+  std::string dump = std::string(kDump).replace(
+      std::string(kDump).find(") ENGINE=InnoDB;"), 16,
+      ") ENGINE=InnoDB AUTO_INCREMENT=42 DEFAULT CHARSET=utf8mb4;\nCREATE TABLE `plain` (\n  "
+      "`note` text DEFAULT ' AUTO_INCREMENT=7'\n) ENGINE=InnoDB;\nDO SETVAL(`s``q`, 5100, 0);");
+  ASSERT_TRUE(counting.feed(dump));
+  ASSERT_TRUE(counting.finish());
+  EXPECT_EQ(counting.database(), "app");
+  EXPECT_EQ(fp.counter("t;x"), "42");
+  EXPECT_EQ(fp.counter("plain"), std::nullopt);
+  EXPECT_EQ(fp.counter("s`q"), "5100");
+  EXPECT_EQ(fp.counter("absent"), std::nullopt);
+}
+
 TEST(MysqlDumpFormatTest, ReadsSingleLineInsertsAsMysqldumpWritesThem) {
   Read read = read_dump(
       "-- MySQL dump 10.13\nINSERT INTO `a` VALUES (1,'x)'),(2,'y');\n-- Dump completed\n", 5);
@@ -116,7 +150,7 @@ TEST(MysqlDumpFormatTest, FingerprintIgnoresRowOrderButNotContent) {
         reader.feed("-- MariaDB dump\nCREATE TABLE `e` (x int);\nCREATE TABLE `t` (x int);\n"
                     "INSERT INTO `t` VALUES\n" +
                     rows + "-- Dump completed\n"));
-    return fp.finish();
+    return fp.finish("", {"e"});  // the catalog's tables: `e` has no rows
   };
   auto a = fingerprint("(1),\n(2);\n"), b = fingerprint("(2),\n(1);\n"),
        c = fingerprint("(1),\n(3);\n");
@@ -277,12 +311,14 @@ TEST_F(MysqlSnapshotTest, VerifyDeepRestoresIntoAScratchDatabaseAndDropsIt) {
   apply_shop();
   ASSERT_EQ(run({"backup"}).exit_code, 0);
   std::string before = mysql_dump(url_);
-  auto verify = run({"verify", "--deep"});
+  auto verify = run({"-v", "verify", "--deep"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_CONTAINS(verify.out, "(deep)");
   EXPECT_CONTAINS(verify.out, "0 problem(s)");
-  EXPECT_EQ(query("SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
-                  "'migrate\\_verify\\_%'"),
+  std::string scratch = scratch_database_of(verify.err);
+  ASSERT_TRUE(scratch.starts_with("migrate_scratch_")) << verify.err;
+  EXPECT_EQ(query("SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '" +
+                  scratch + "'"),
             "0");
   EXPECT_TRUE(mysql_dump(url_) == before);
 }

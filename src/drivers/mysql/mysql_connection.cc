@@ -43,11 +43,6 @@ std::vector<std::string> ConnectParams::tool_arguments() const {
   return args;
 }
 
-std::vector<std::pair<std::string, std::string>> ConnectParams::tool_environment() const {
-  if (password.empty()) return {};
-  return {{"MYSQL_PWD", password}};
-}
-
 Result<ConnectParams> connect_params(const DatabaseUrl& url) {
   ConnectParams params;
   for (const auto& [name, value] : url.params) {

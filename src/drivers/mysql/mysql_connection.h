@@ -4,7 +4,8 @@
 //
 // The password lives only in ConnectParams and in the client library; every
 // message built here has it scrubbed, and the dump tools receive it through
-// MYSQL_PWD in their own environment, never on a command line.
+// a private option file (mysql_tools.cc), never on a command line nor in
+// their environment.
 #pragma once
 
 #include <memory>
@@ -32,8 +33,6 @@ struct ConnectParams {
 
   // Command-line options for mariadb-dump/mariadb (no password).
   std::vector<std::string> tool_arguments() const;
-  // MYSQL_PWD for a child, when there is a password.
-  std::vector<std::pair<std::string, std::string>> tool_environment() const;
 };
 
 // kUsage for a query parameter other than ?socket=.

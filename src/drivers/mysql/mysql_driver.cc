@@ -8,9 +8,11 @@
 
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "drivers/mysql/mysql_connection.h"
 #include "drivers/mysql/mysql_lock.h"
+#include "drivers/mysql/mysql_scratch.h"
 #include "drivers/mysql/mysql_snapshot.h"
 #include "drivers/tracking_rows.h"
 #include "util/log.h"
@@ -120,10 +122,12 @@ class MysqlDriver final : public Driver {
     return mysql::snapshot(conn_, params_, sink);
   }
   Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir,
-                       const ContentFingerprint* /*expected*/) override {
-    return mysql::restore(conn_, params_, source, scratch_dir);
+                       const ContentFingerprint* expected) override {
+    return mysql::restore(conn_, params_, source, scratch_dir, expected, moved_rows_);
   }
-  Result<ContentFingerprint> fingerprint() override { return mysql::fingerprint(conn_, params_); }
+  Result<ContentFingerprint> fingerprint() override {
+    return mysql::fingerprint(conn_, params_, std::exchange(moved_rows_, std::nullopt));
+  }
   Result<ContentFingerprint> fingerprint_snapshot(
       ByteSource& source, const std::filesystem::path& scratch_dir) override {
     return mysql::fingerprint_snapshot(conn_, params_, source, scratch_dir);
@@ -133,6 +137,7 @@ class MysqlDriver final : public Driver {
         {"libmariadb", true, fmt::format("client library {}", mysql::client_library_version())}};
     auto tools = mysql::tool_checks(conn_);
     checks.insert(checks.end(), tools.begin(), tools.end());
+    checks.push_back(mysql::scratch_check(conn_));
     return checks;
   }
 
@@ -148,9 +153,11 @@ class MysqlDriver final : public Driver {
   std::string table_;  // options_.table, quoted
   TrackingRows rows_;
   mysql::NamedLock lock_;
+  std::optional<ContentFingerprint> moved_rows_;  // left by restore() for fingerprint()
 };
 
 Result<void> MysqlDriver::execute(const Statement& statement) {
+  moved_rows_.reset();  // the database may change: its rows must be read again
   const std::string& sql = statement.text;
   bool failed = mysql_real_query(conn_, sql.data(), sql.size()) != 0;
   // Every result is read, so a CALL or a SELECT in a migration leaves the

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "backup/checksum.h"
 #include "util/strings.h"
 
 namespace migrate::mysql {
@@ -85,6 +86,9 @@ Result<void> DumpReader::line(std::string_view text) {
     if (trimmed.empty()) return {};
     if (trimmed == "--" || trimmed.starts_with("-- ")) {
       if (trimmed.starts_with("-- Dump completed")) complete_ = true;
+      constexpr std::string_view kDatabase = "    Database: ";
+      if (trimmed.starts_with("-- Host: ") && trimmed.find(kDatabase) != std::string_view::npos)
+        database_ = trimmed.substr(trimmed.find(kDatabase) + kDatabase.size());
       return {};
     }
     complete_ = false;  // the marker was not the end after all
@@ -144,7 +148,9 @@ Result<void> DumpReader::line(std::string_view text) {
       start = i + 1;
     }
   }
-  if (start < text.size() && (!current_.empty() || !trim(text.substr(start)).empty())) {
+  // Inside a statement every line counts, blank ones too: a routine's body
+  // or a string literal must come back byte for byte.
+  if (!current_.empty() || (start < text.size() && !trim(text.substr(start)).empty())) {
     current_.append(text.substr(start));
     current_ += '\n';
   }
@@ -226,15 +232,42 @@ void DumpFingerprint::add_row(std::string_view table, std::string_view tuple) {
   last_rows_->add(tuple);
 }
 
+namespace {
+
+// The digits at the start of `text`.
+std::string_view leading_number(std::string_view text) {
+  size_t n = 0;
+  while (n < text.size() && std::isdigit(static_cast<unsigned char>(text[n]))) ++n;
+  return text.substr(0, n);
+}
+
+}  // namespace
+
 void DumpFingerprint::add(const DumpStatement& statement) {
   if (statement.kind == DumpStatement::Kind::kRows) return;
-  schema_.update(statement.text);
-  schema_.update("\n");
-  constexpr std::string_view kCreate = "CREATE TABLE `";
-  if (statement.text.starts_with(kCreate)) {
-    std::string name;
-    tables_.try_emplace(std::string(quoted_name(statement.text.substr(kCreate.size()), name)));
+  std::string_view text = statement.text;
+  std::string name;
+  for (std::string_view prefix : {"CREATE TABLE `", "DO SETVAL(`", "SELECT SETVAL(`"}) {
+    if (!text.starts_with(prefix)) continue;
+    quoted_name(text.substr(prefix.size()), name);
+    std::string value;
+    if (prefix == "CREATE TABLE `") {
+      constexpr std::string_view kOption = " AUTO_INCREMENT=";
+      size_t options = text.rfind("\n)");
+      size_t at = text.find(kOption, options == std::string_view::npos ? 0 : options);
+      if (at != std::string_view::npos) value = leading_number(text.substr(at + kOption.size()));
+    } else {
+      size_t comma = text.find(", ", prefix.size() + name.size());
+      if (comma != std::string_view::npos) value = leading_number(text.substr(comma + 2));
+    }
+    counters_[name] = value;
   }
+}
+
+std::optional<std::string> DumpFingerprint::counter(const std::string& name) const {
+  auto it = counters_.find(name);
+  if (it == counters_.end() || it->second.empty()) return std::nullopt;
+  return it->second;
 }
 
 void DumpFingerprint::merge_rows(const DumpFingerprint& other) {
@@ -243,9 +276,14 @@ void DumpFingerprint::merge_rows(const DumpFingerprint& other) {
   last_table_.clear();
 }
 
-ContentFingerprint DumpFingerprint::finish() {
+ContentFingerprint DumpFingerprint::finish(std::string schema_sha256,
+                                           const std::vector<std::string>& tables) {
   ContentFingerprint result;
-  result.schema_sha256 = schema_.finish_hex();
+  // Rows are SHA-256 as before; the schema is now read from the catalog, so
+  // a fingerprint of an older backup is not compared as if it were alike.
+  result.table_hash = "sha256+catalog";
+  result.schema_sha256 = std::move(schema_sha256);
+  for (const auto& name : tables) tables_.try_emplace(name);
   for (const auto& [name, rows] : tables_)
     result.tables.push_back(TableSummary{name, rows.rows(), sha256_hex(rows.text())});
   return result;  // std::map: sorted by name

@@ -11,10 +11,11 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "backup/checksum.h"
 #include "drivers/row_set_hash.h"
 #include "migrate/error.h"
 #include "migrate/fingerprint.h"
@@ -48,6 +49,9 @@ class DumpReader {
 
   // Whether the header line of a mariadb-dump/mysqldump dump was read first.
   bool looks_like_dump() const { return header_ok_; }
+  // The database the dump was taken of (its "-- Host: ... Database: x"
+  // header line); "" when it does not say.
+  const std::string& database() const { return database_; }
   // Whether the dump's completion comment ended it.
   bool complete() const { return complete_ && current_.empty(); }
 
@@ -69,6 +73,7 @@ class DumpReader {
   bool first_line_ = true;
   bool header_ok_ = false;
   bool complete_ = false;
+  std::string database_;
 };
 
 // Calls `row` with each tuple of an INSERT's VALUES list, without its
@@ -76,22 +81,26 @@ class DumpReader {
 // written on one line (mysqldump); mariadb-dump writes a row per line.
 void for_each_tuple(std::string_view values, const std::function<void(std::string_view)>& row);
 
-// The content fingerprint of a dump, built from its statements: SHA-256 of
-// the schema statements in dump order (CREATE TABLE carries AUTO_INCREMENT
-// counters; routines, triggers, events and views are there too), and per
-// table the RowSetHash of its VALUES tuples. Tables without rows count, with
-// 0 rows.
+// What a dump contributes to a content fingerprint: per table the
+// RowSetHash of its VALUES tuples, and the counters its schema statements
+// set (a table's AUTO_INCREMENT, a sequence's SETVAL position), which a
+// backup hashes in place of the live ones (mysql_catalog.h). The schema
+// itself is read from the database, not from this text.
 class DumpFingerprint {
  public:
   void add(const DumpStatement& statement);  // kSchema only; rows come through add_row
   void add_row(std::string_view table, std::string_view tuple);
   // Takes in the rows of `other`, the fingerprint of another dump of the
-  // same database (its schema statements are not taken).
+  // same database.
   void merge_rows(const DumpFingerprint& other);
-  ContentFingerprint finish();
+  // The counter the dump sets for table or sequence `name`; nullopt: none.
+  std::optional<std::string> counter(const std::string& name) const;
+  // The fingerprint with `schema_sha256` and a row summary for each of
+  // `tables` (those without rows: 0 rows).
+  ContentFingerprint finish(std::string schema_sha256, const std::vector<std::string>& tables);
 
  private:
-  Sha256 schema_;
+  std::map<std::string, std::string, std::less<>> counters_;
   std::map<std::string, RowSetHash> tables_;
   std::string last_table_;           // rows come table by table:
   RowSetHash* last_rows_ = nullptr;  // where the last one's go

@@ -147,6 +147,7 @@ void append_tuple_lines(std::string_view statement, size_t prefix, std::string& 
 
 Result<void> load_tables(const ConnectParams& params, const std::string& database,
                          std::vector<TableRows> tables, const SpanReader& read, int connections) {
+  if (tables.empty()) return {};  // every table empty, or none: no rows to load
   std::stable_sort(tables.begin(), tables.end(),
                    [](const TableRows& a, const TableRows& b) { return a.bytes > b.bytes; });
   std::vector<Connection> conns;

@@ -7,6 +7,7 @@
 #include <array>
 #include <thread>
 
+#include "drivers/mysql/mysql_catalog.h"
 #include "drivers/mysql/mysql_dump_format.h"
 #include "drivers/mysql/mysql_tools.h"
 #include "util/log.h"
@@ -82,11 +83,26 @@ Result<SnapshotInfo> dump_database(st_mysql* conn, const ConnectParams& params,
                                    const std::string& database, ByteSink& sink) {
   auto tool = find_dump_tool(conn);
   if (!tool) return tl::unexpected(tool.error());
+  // The schema is read before and after the dump: equal, it is what the
+  // dump holds (DDL does not wait for the dump's transaction).
+  auto before = read_catalog(conn);
+  if (!before) return tl::unexpected(before.error());
   DumpFingerprint fingerprint;
   auto size = fingerprinted_dump(*tool, params, database, {}, fingerprint, &sink);
   if (!size) return tl::unexpected(size.error());
+  auto after = read_catalog(conn);
+  if (!after) return tl::unexpected(after.error());
+  if (!same_definitions(*before, *after)) {
+    return fail(ErrorCode::kGeneral, "the database's schema changed while the backup ran",
+                "take the backup again when no other session changes the schema");
+  }
   if (auto r = sink.finish(); !r) return tl::unexpected(r.error());
-  return SnapshotInfo{*size, fingerprint.finish()};
+  // The counters the dump holds: those a restore of it sets.
+  std::string schema = catalog_sha256(*before, [&](const CatalogEntry& entry) {
+    bool counted = entry.kind == "TABLE" || entry.kind == "SEQUENCE";
+    return counted ? fingerprint.counter(entry.name) : std::nullopt;
+  });
+  return SnapshotInfo{*size, fingerprint.finish(std::move(schema), before->tables)};
 }
 
 // The tables whose rows a dump of `database` holds, in two groups of about
@@ -129,17 +145,19 @@ Result<SnapshotInfo> snapshot(st_mysql* conn, const ConnectParams& params, ByteS
   return dump_database(conn, params, *database, sink);
 }
 
-// Used by mysql_restore.cc too (verify --deep). The schema and the rows
-// come from three dumps run side by side (the schema, and each half of the
-// tables' rows): on a database nobody writes to meanwhile, such as one just
-// restored, they give the fingerprint of one whole dump, in less time.
-Result<ContentFingerprint> fingerprint_database(st_mysql* conn, const ConnectParams& params,
+// Used by mysql_restore.cc too. The schema is read from the catalog; the
+// rows come from two dumps run side by side, each of half the tables.
+Result<ContentFingerprint> fingerprint_database(const ConnectParams& params,
                                                 const std::string& database) {
-  auto tool = find_dump_tool(conn);
+  auto conn = connect(params, &database);
+  if (!conn) return tl::unexpected(conn.error());
+  auto tool = find_dump_tool(conn->get());
   if (!tool) return tl::unexpected(tool.error());
-  auto groups = split_tables(conn, database);
+  auto catalog = read_catalog(conn->get());
+  if (!catalog) return tl::unexpected(catalog.error());
+  auto groups = split_tables(conn->get(), database);
   if (!groups) return tl::unexpected(groups.error());
-  DumpFingerprint whole, first, second;
+  DumpFingerprint first, second;
   Result<std::uint64_t> side_result = std::uint64_t{0};
   std::thread side;
   if (!(*groups)[1].empty()) {
@@ -153,22 +171,29 @@ Result<ContentFingerprint> fingerprint_database(st_mysql* conn, const ConnectPar
     DumpScope rows{DumpScope::Part::kRows, (*groups)[0]};
     result = fingerprinted_dump(*tool, params, database, rows, first, nullptr);
   }
-  if (result) {
-    DumpScope schema{DumpScope::Part::kSchema, {}};
-    result = fingerprinted_dump(*tool, params, database, schema, whole, nullptr);
-  }
   if (side.joinable()) side.join();
   if (!result) return tl::unexpected(result.error());
   if (!side_result) return tl::unexpected(side_result.error());
-  whole.merge_rows(first);
-  whole.merge_rows(second);
-  return whole.finish();
+  first.merge_rows(second);
+  return first.finish(catalog_sha256(*catalog), catalog->tables);
 }
 
-Result<ContentFingerprint> fingerprint(st_mysql* conn, const ConnectParams& params) {
+Result<ContentFingerprint> fingerprint(st_mysql* conn, const ConnectParams& params,
+                                       const std::optional<ContentFingerprint>& moved_rows) {
   auto database = current_database(conn);
   if (!database) return tl::unexpected(database.error());
-  return fingerprint_database(conn, params, *database);
+  if (moved_rows) {
+    auto catalog = read_catalog(conn);
+    if (!catalog) return tl::unexpected(catalog.error());
+    std::vector<std::string> moved;
+    for (const auto& table : moved_rows->tables) moved.push_back(table.name);
+    if (moved == catalog->tables) {
+      ContentFingerprint result = *moved_rows;
+      result.schema_sha256 = catalog_sha256(*catalog);
+      return result;
+    }
+  }
+  return fingerprint_database(params, *database);
 }
 
 Result<void> drop_all_objects(st_mysql* conn, const std::string& extra_table) {

@@ -3,15 +3,19 @@
 // Snapshots are mariadb-dump (or mysqldump) output taken in one consistent
 // InnoDB snapshot (--single-transaction) with routines, triggers, events
 // and views, streamed into the backup store without a shell. The content
-// fingerprint is read from the dump itself as it streams past
-// (mysql_dump_format.h), so it describes the very bytes stored; the live
-// database is fingerprinted by dumping it the same way and discarding the
-// bytes. Restores empty the database and replay the dump, loading rows on
-// several connections at once.
+// fingerprint's schema half is read from the database's catalog
+// (mysql_catalog.h), before and after the dump; its rows half from the
+// dump's rows as they stream past (mysql_dump_format.h). A live or
+// restored database is fingerprinted the same way: catalog, and its rows
+// dumped and discarded, so nothing the restore's own parsing produced is
+// ever compared with itself. Restores replay the dump into a scratch
+// database and check it first, then empty the live database and move the
+// copy's tables in (mysql_restore.cc).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,9 +26,20 @@ namespace migrate::mysql {
 
 Result<std::uint64_t> database_size(st_mysql* conn);
 Result<SnapshotInfo> snapshot(st_mysql* conn, const ConnectParams& params, ByteSink& sink);
+// Replays the dump into a scratch database first and, given `expected`
+// (the backup's fingerprint), refuses before the live database changes
+// when the copy differs from it or the replay fails. When the copy's
+// tables were moved into the live database, `moved_rows` is the copy's
+// fingerprint (for fingerprint()).
 Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& source,
-                     const std::filesystem::path& scratch_dir);
-Result<ContentFingerprint> fingerprint(st_mysql* conn, const ConnectParams& params);
+                     const std::filesystem::path& scratch_dir, const ContentFingerprint* expected,
+                     std::optional<ContentFingerprint>& moved_rows);
+// The connection's database: its catalog read, its rows dumped; or, given
+// `moved_rows`, the rows of the checked copy whose very tables were just
+// renamed into it (RENAME TABLE moves them as they are), if the catalog
+// lists the same tables.
+Result<ContentFingerprint> fingerprint(st_mysql* conn, const ConnectParams& params,
+                                       const std::optional<ContentFingerprint>& moved_rows = {});
 Result<ContentFingerprint> fingerprint_snapshot(st_mysql* conn, const ConnectParams& params,
                                                 ByteSource& source,
                                                 const std::filesystem::path& scratch_dir);

@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 
 #include "drivers/child_process.h"
 
@@ -25,6 +28,72 @@ std::optional<std::filesystem::path> on_path(std::string_view name) {
   }
   return std::nullopt;
 }
+
+// A private option file holding the password for one child: created 0600
+// (mkstemp), removed when this goes. The password never reaches a command
+// line (visible to every user in ps) nor the environment (MYSQL_PWD is
+// deprecated and inherited by whatever the child starts).
+class PasswordFile {
+ public:
+  static Result<std::unique_ptr<PasswordFile>> create(const std::string& password) {
+    auto path = (std::filesystem::temp_directory_path() / "migrate-mysql-XXXXXX").string();
+    int fd = ::mkstemp(path.data());
+    if (fd < 0) {
+      return fail(ErrorCode::kIo, fmt::format("cannot create an option file for mariadb-dump "
+                                              "in '{}': {}",
+                                              std::filesystem::temp_directory_path().string(),
+                                              std::strerror(errno)));
+    }
+    std::unique_ptr<PasswordFile> file(new PasswordFile(path));
+    std::string text = "[client]\npassword=\"" + option_value(password) + "\"\n";
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      ssize_t n = ::write(fd, rest.data(), rest.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        int error = errno;
+        ::close(fd);
+        return fail(ErrorCode::kIo, fmt::format("cannot write the option file '{}': {}", path,
+                                                std::strerror(error)));
+      }
+      rest.remove_prefix(static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return file;
+  }
+  ~PasswordFile() { ::unlink(path_.c_str()); }
+  PasswordFile(const PasswordFile&) = delete;
+  PasswordFile& operator=(const PasswordFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit PasswordFile(std::string path) : path_(std::move(path)) {}
+  // The option file's escapes; the surrounding quotes keep spaces, '#'
+  // and quotes as they are.
+  static std::string option_value(const std::string& value) {
+    std::string escaped;
+    for (char c : value) {
+      switch (c) {
+        case '\\':
+          escaped += "\\\\";
+          break;
+        case '\n':
+          escaped += "\\n";
+          break;
+        case '\r':
+          escaped += "\\r";
+          break;
+        case '\t':
+          escaped += "\\t";
+          break;
+        default:
+          escaped += c;
+      }
+    }
+    return escaped;
+  }
+  std::string path_;
+};
 
 std::string version_text(unsigned version) {
   return fmt::format("{}.{}.{}", version / 10000, version / 100 % 100, version % 100);
@@ -79,8 +148,16 @@ Result<void> run_dump(const DumpTool& tool, const ConnectParams& params,
                       const std::string& database,
                       const std::function<Result<void>(std::string_view)>& output,
                       const DumpScope& scope) {
-  // --no-defaults first: option files must not point the dump elsewhere.
-  std::vector<std::string> args{"--no-defaults"};
+  // An option file of our own first, or --no-defaults: the user's option
+  // files must not point the dump elsewhere.
+  std::unique_ptr<PasswordFile> password;
+  if (!params.password.empty()) {
+    auto file = PasswordFile::create(params.password);
+    if (!file) return tl::unexpected(file.error());
+    password = std::move(*file);
+  }
+  std::vector<std::string> args{password ? "--defaults-file=" + password->path()
+                                         : std::string("--no-defaults")};
   auto connection = params.tool_arguments();
   args.insert(args.end(), connection.begin(), connection.end());
   for (const char* option :
@@ -92,14 +169,13 @@ Result<void> run_dump(const DumpTool& tool, const ConnectParams& params,
     for (const char* option : {"--no-create-info", "--skip-triggers"}) args.emplace_back(option);
   } else {
     for (const char* option : {"--routines", "--triggers", "--events"}) args.emplace_back(option);
-    if (scope.part == DumpScope::Part::kSchema) args.emplace_back("--no-data");
   }
   args.push_back("--");  // names from here on, whatever they look like
   args.push_back(database);
   if (scope.part == DumpScope::Part::kRows)
     args.insert(args.end(), scope.tables.begin(), scope.tables.end());
-  auto child = Child::spawn(Command{tool.path, args, params.tool_environment(),
-                                    Command::Stream::kNull, Command::Stream::kPipe});
+  auto child =
+      Child::spawn(Command{tool.path, args, {}, Command::Stream::kNull, Command::Stream::kPipe});
   if (!child) return tl::unexpected(child.error());
   auto ran = (*child)->run(nullptr, output);
   if (!ran) ran.error().message = scrub(ran.error().message, params.password);

@@ -29,10 +29,9 @@ unsigned parse_tool_version(std::string_view line);
 // may not know every object the server has).
 Result<DumpTool> find_dump_tool(st_mysql* conn);
 
-// What a dump holds: the whole database; its schema statements only (the
-// same ones, in the same order); or only the rows of `tables`.
+// What a dump holds: the whole database, or only the rows of `tables`.
 struct DumpScope {
-  enum class Part { kAll, kSchema, kRows };
+  enum class Part { kAll, kRows };
   Part part = Part::kAll;
   std::vector<std::string> tables;  // kRows
 };

@@ -54,6 +54,12 @@ Result<std::vector<RollbackStep>> plan_rollback(const Catalog& catalog,
                                                 const std::vector<AppliedMigration>& applied,
                                                 const RollbackOptions& options);
 
+// The checks of plan_up() and plan_rollback() that need no database (an
+// unknown --to version, a --to that is no version), so that a command can
+// refuse a usage error (kUsage) before it connects.
+Result<void> check_up_options(const Catalog& catalog, const UpOptions& options);
+Result<void> check_rollback_options(const RollbackOptions& options);
+
 // Applied rows sorted newest first: batch descending, then version descending
 // (within a batch migrations were applied in version order).
 std::vector<AppliedMigration> in_rollback_order(std::vector<AppliedMigration> applied);

@@ -8,6 +8,8 @@
 
 #include "migrate/config.h"
 
+#include "core/reserved_words.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -66,11 +68,24 @@ Result<void> set_path(const std::string& value, Config& config) {
   return {};
 }
 
+// kSettings lists the url before the table, so config.url is already the
+// chosen database: only PostgreSQL has schemas a name may be qualified with
+// (SQLite's "temp." or "main." name attached databases, MySQL's a database).
 Result<void> set_table(const std::string& value, Config& config) {
   if (!is_valid_table_name(value)) {
     return reason(
         "expected letters, digits and underscores, not starting with a digit, at most 63 "
-        "characters, optionally qualified by a schema name");
+        "characters (on PostgreSQL optionally qualified by a schema name)");
+  }
+  size_t dot = value.find('.');
+  if (dot != npos && config.url.kind != DatabaseKind::kPostgres) {
+    return reason("a schema-qualified table name is only supported on PostgreSQL");
+  }
+  for (std::string_view part : {std::string_view(value).substr(0, dot),
+                                dot == npos ? std::string_view() : std::string_view(value).substr(dot + 1)}) {
+    if (is_reserved_word(part)) {
+      return reason("'" + std::string(part) + "' is a reserved SQL word; choose another name");
+    }
   }
   config.table = value;
   return {};
@@ -389,7 +404,7 @@ Result<Config> resolve_config(const ConfigSources& sources) {
     if (auto applied = apply(choice->value, config); !applied) {
       Error error = applied.error();
       std::string source = describe(setting, choice->origin, *dotenv, *toml);
-      error.message = setting.quote_value ? "invalid value '" + choice->value + "' for " + source +
+      error.message = setting.quote_value ? "invalid value '" + printable(choice->value) + "' for " + source +
                                                 ": " + error.message
                                           : source + ": " + error.message;
       error.code = ErrorCode::kUsage;

@@ -358,7 +358,7 @@ Result<std::map<std::string, std::string>> parse_config_toml(std::string_view te
     if (rest[0] == '[') {
       size_t close = rest.find(']');
       std::string_view section = close == npos ? rest : rest.substr(0, close + 1);
-      return error("sections such as '" + std::string(section) +
+      return error("sections such as '" + mask_url_text(section) +
                    "' are not supported; put the keys at the top level");
     }
     size_t key_end =

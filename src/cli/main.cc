@@ -20,7 +20,8 @@ bool wants_json(int argc, char** argv) {
 
 // CLI11 quotes what was typed ("The following argument was not expected:
 // postgres://app:pw@db/app"); each argument, and the value of a
-// --flag=value one, is shown masked and with control characters escaped.
+// --flag=value or -fVALUE one, is shown masked and with control characters
+// escaped.
 std::string scrub(std::string message, int argc, char** argv) {
   auto replace_all = [&](const std::string& from, const std::string& to) {
     if (from.empty() || from == to) return;
@@ -32,6 +33,8 @@ std::string scrub(std::string message, int argc, char** argv) {
     replace_all(arg, migrate::mask_url_text(arg));
     if (size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos)
       replace_all(arg.substr(eq + 1), migrate::mask_url_text(arg.substr(eq + 1)));
+    else if (arg.size() > 2 && arg[0] == '-' && arg[1] != '-')  // -uVALUE
+      replace_all(arg.substr(2), migrate::mask_url_text(arg.substr(2)));
   }
   return message;
 }

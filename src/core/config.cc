@@ -404,7 +404,7 @@ Result<Config> resolve_config(const ConfigSources& sources) {
     if (auto applied = apply(choice->value, config); !applied) {
       Error error = applied.error();
       std::string source = describe(setting, choice->origin, *dotenv, *toml);
-      error.message = setting.quote_value ? "invalid value '" + printable(choice->value) + "' for " + source +
+      error.message = setting.quote_value ? "invalid value '" + mask_url_text(choice->value) + "' for " + source +
                                                 ": " + error.message
                                           : source + ": " + error.message;
       error.code = ErrorCode::kUsage;

@@ -289,6 +289,8 @@ TEST_F(ConfigTest, BadValuesNameTheirSource) {
        "invalid value 't\\x1b[2J' for --table: expected letters, digits and underscores, not "
        "starting with a digit, at most 63 characters (on PostgreSQL optionally qualified by a "
        "schema name)"},
+      {BadValue::kFlag, "lock_timeout", "postgres://app:s3cret@db/app",
+       "invalid value 'postgres://app:***@db/app' for --lock-timeout: " + kSeconds},
       {BadValue::kFlag, "url", "postgres://app@db:99999/app?sslpassword=s3cret",
        "--url: invalid database url 'postgres://app@db:99999/app?sslpassword=***': port '99999' "
        "is out of range (1-65535)"},

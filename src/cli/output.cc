@@ -118,7 +118,7 @@ Output render_validate(const ValidateReport& report) {
   json problems = json::array();
   for (const auto& p : report.problems) {
     problems.push_back({{"file", p.file}, {"message", p.message}});
-    out.text += fmt::format("problem: {}\n", p.message);
+    out.text += fmt::format("problem: {}\n", printable(p.message));
   }
   out.json = {{"valid", report.problems.empty()}, {"problems", problems}};
   out.text += report.problems.empty()

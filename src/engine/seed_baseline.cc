@@ -51,7 +51,7 @@ Result<RunReport> run_baseline(EngineContext& ctx, const Catalog& catalog,
   RunReport report{"baseline", {}, std::nullopt, 0, Execution::kApply};
   if (!catalog.find(version)) {
     return fail(ErrorCode::kUsage,
-                fmt::format("baseline {}: no migration with that version", version));
+                fmt::format("baseline {}: no migration with that version", printable(version)));
   }
   RunnerLock lock(ctx.driver);
   if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());

@@ -20,7 +20,9 @@ CommandFlags& command_flags() {
 
 namespace {
 
-Result<void> no_check(const Catalog&) { return {}; }
+Result<void> no_check(const Catalog&) {
+  return {};
+}
 
 // Runs `body` with a connected driver, the loaded catalog and an engine
 // context whose backup hook writes to the store (unless --no-backup).
@@ -182,15 +184,15 @@ void add_commands(CLI::App& app, Action& action) {
     action = [](const Config& c) -> Result<Output> {
       if (auto ok = confirm_destructive(c, "fresh", "drops every table, view and trigger"); !ok)
         return tl::unexpected(ok.error());
-      return with_engine(
-          c, f, no_check, [&c](EngineContext& ctx, const Catalog& catalog) -> Result<RunReport> {
-            auto report = run_fresh(ctx, catalog);
-            if (!report || !f.seed) return report;
-            auto seeded = run_seed(ctx, c.seeds_dir);
-            if (!seeded) return tl::unexpected(seeded.error());
-            report->seeds = std::move(seeded->steps);
-            return report;
-          });
+      return with_engine(c, f, no_check,
+                         [&c](EngineContext& ctx, const Catalog& catalog) -> Result<RunReport> {
+                           auto report = run_fresh(ctx, catalog);
+                           if (!report || !f.seed) return report;
+                           auto seeded = run_seed(ctx, c.seeds_dir);
+                           if (!seeded) return tl::unexpected(seeded.error());
+                           report->seeds = std::move(seeded->steps);
+                           return report;
+                         });
     };
   });
 

@@ -8,8 +8,6 @@
 
 #include "migrate/config.h"
 
-#include "core/reserved_words.h"
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -21,6 +19,8 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+#include "core/reserved_words.h"
 
 namespace migrate {
 namespace {
@@ -81,8 +81,9 @@ Result<void> set_table(const std::string& value, Config& config) {
   if (dot != npos && config.url.kind != DatabaseKind::kPostgres) {
     return reason("a schema-qualified table name is only supported on PostgreSQL");
   }
-  for (std::string_view part : {std::string_view(value).substr(0, dot),
-                                dot == npos ? std::string_view() : std::string_view(value).substr(dot + 1)}) {
+  for (std::string_view part :
+       {std::string_view(value).substr(0, dot),
+        dot == npos ? std::string_view() : std::string_view(value).substr(dot + 1)}) {
     if (is_reserved_word(part)) {
       return reason("'" + std::string(part) + "' is a reserved SQL word; choose another name");
     }
@@ -404,8 +405,8 @@ Result<Config> resolve_config(const ConfigSources& sources) {
     if (auto applied = apply(choice->value, config); !applied) {
       Error error = applied.error();
       std::string source = describe(setting, choice->origin, *dotenv, *toml);
-      error.message = setting.quote_value ? "invalid value '" + mask_url_text(choice->value) + "' for " + source +
-                                                ": " + error.message
+      error.message = setting.quote_value ? "invalid value '" + mask_url_text(choice->value) +
+                                                "' for " + source + ": " + error.message
                                           : source + ": " + error.message;
       error.code = ErrorCode::kUsage;
       return tl::unexpected(error);

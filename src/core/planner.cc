@@ -38,8 +38,9 @@ Result<void> check_up_options(const Catalog& catalog, const UpOptions& options) 
 Result<void> check_rollback_options(const RollbackOptions& options) {
   if (options.scope == RollbackScope::kAfterVersion && !is_valid_version(options.to) &&
       options.to != "0") {
-    return fail(ErrorCode::kUsage, fmt::format("--to {}: expected a 14-digit version (or 0 for all)",
-                                               printable(options.to)));
+    return fail(
+        ErrorCode::kUsage,
+        fmt::format("--to {}: expected a 14-digit version (or 0 for all)", printable(options.to)));
   }
   return {};
 }

@@ -1,7 +1,7 @@
 // status and validate: the read-only commands.
-#include <thread>
-
 #include <fmt/format.h>
+
+#include <thread>
 
 #include "engine/script_loader.h"
 #include "engine/steps.h"

@@ -233,7 +233,12 @@ std::vector<BadInput> cases() {
        "database"},
       // Flags and configuration.
       // CLI11's range check printed a 300-digit number: never again.
-      {"zero steps", {}, {"up", "--step", "0"}, {}, 2, "--step: must be a positive integer",
+      {"zero steps",
+       {},
+       {"up", "--step", "0"},
+       {},
+       2,
+       "--step: must be a positive integer",
        "179769"},
       {"steps not a number",
        {},

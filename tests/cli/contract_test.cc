@@ -18,8 +18,9 @@ class ContractTest : public CliTest {
               "DROP TABLE users;");
   }
   bool has_tracking_table() {
-    return exists() && query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name = "
-                                       "'schema_migrations'") == "1";
+    return exists() && query_one(db(),
+                                 "SELECT count(*) FROM sqlite_master WHERE name = "
+                                 "'schema_migrations'") == "1";
   }
   // stdout must be exactly one JSON document; returns it.
   json parse_one(const CliResult& r) {
@@ -113,7 +114,8 @@ TEST_F(ContractTest, AllowChangedAppliesOnTopOfAnEditedMigration) {
 
 TEST_F(ContractTest, FailedSafeSaysTheRestoreUndidTheRun) {
   migration("20260102000000", "create_posts", "CREATE TABLE posts (id INTEGER);");
-  migration("20260103000000", "broken", "CREATE TABLE tags (id INTEGER);\nINSERT INTO nowhere VALUES (1);");
+  migration("20260103000000", "broken",
+            "CREATE TABLE tags (id INTEGER);\nINSERT INTO nowhere VALUES (1);");
   auto r = run({"safe"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_CONTAINS(r.err, "20260103000000_broken.sql: line 2: no such table: nowhere");

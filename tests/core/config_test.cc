@@ -455,8 +455,7 @@ TEST_F(ConfigTest, TomlSectionErrorMasksAPastedUrl) {
   auto config = resolve();
   ASSERT_FALSE(config.has_value());
   EXPECT_EQ(config.error().message.find("s3cret"), std::string::npos) << config.error().message;
-  EXPECT_NE(config.error().message.find("app:***@db"), std::string::npos)
-      << config.error().message;
+  EXPECT_NE(config.error().message.find("app:***@db"), std::string::npos) << config.error().message;
 }
 
 TEST(ParseDotenv, ReadsTheUsualForms) {

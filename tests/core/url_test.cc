@@ -310,9 +310,9 @@ TEST(DatabaseUrlMasked, HidesCredentialQueryParameters) {
 }
 
 TEST(IsSecretParameter, MatchesCredentialNames) {
-  for (const char* name : {"password", "sslpassword", "PASSWORD", "passwd", "pwd", "secret",
-                           "client_secret", "token", "access-token", "key", "apikey", "api_key",
-                           "sslkey", "passphrase"}) {
+  for (const char* name :
+       {"password", "sslpassword", "PASSWORD", "passwd", "pwd", "secret", "client_secret", "token",
+        "access-token", "key", "apikey", "api_key", "sslkey", "passphrase"}) {
     EXPECT_TRUE(is_secret_parameter(name)) << name;
   }
   for (const char* name : {"sslmode", "host", "socket", "application_name", "user", "sslcert",

@@ -12,8 +12,8 @@ namespace {
 TEST_F(PostgresDriverTest, SslpasswordIsNeverPrintedNorStoredInTheManifest) {
   migration("20260101000000", "a", "CREATE TABLE a (id int);");
   const std::string secret = "Sslpass-s3cret-value";
-  std::string url = url_ + (url_.find('?') == std::string::npos ? "?" : "&") +
-                    "sslpassword=" + secret;
+  std::string url =
+      url_ + (url_.find('?') == std::string::npos ? "?" : "&") + "sslpassword=" + secret;
   std::string everything;
   for (std::vector<std::string> args :
        {std::vector<std::string>{"up", "--json"}, std::vector<std::string>{"status", "--json"},

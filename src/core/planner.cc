@@ -45,6 +45,12 @@ Result<void> check_rollback_options(const RollbackOptions& options) {
   return {};
 }
 
+Result<void> check_baseline_version(const Catalog& catalog, std::string_view version) {
+  if (catalog.find(version)) return {};
+  return fail(ErrorCode::kUsage,
+              fmt::format("baseline {}: no migration with that version", printable(version)));
+}
+
 Result<std::vector<MigrationFile>> plan_up(const Catalog& catalog,
                                            const std::vector<AppliedMigration>& applied,
                                            const UpOptions& options) {

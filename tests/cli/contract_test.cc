@@ -73,6 +73,7 @@ TEST_F(ContractTest, UsageErrorsAndEmptyRollbacksWriteNothing) {
   EXPECT_EQ(redo.exit_code, 1);
   EXPECT_CONTAINS(redo.err, "nothing to redo");
   EXPECT_EQ(run({"up", "--to", "20990101000000"}).exit_code, 2);
+  EXPECT_EQ(run({"baseline", "20990101000000"}).exit_code, 2);
   EXPECT_FALSE(has_tracking_table());
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "backups"));
 }

@@ -223,7 +223,9 @@ void add_commands(CLI::App& app, Action& action) {
       ->required();
   baseline->callback([&] {
     action = [](const Config& c) {
-      auto check = [](const Catalog& catalog) { return check_baseline_version(catalog, f.version); };
+      auto check = [](const Catalog& catalog) {
+        return check_baseline_version(catalog, f.version);
+      };
       return with_engine(c, f, check, [](EngineContext& ctx, const Catalog& catalog) {
         return run_baseline(ctx, catalog, f.version);
       });

@@ -21,6 +21,26 @@ std::string plural(size_t n, const char* word) {
 
 bool json_requested = false;
 
+// One JSON document even when a string holds bytes that are not UTF-8 (a
+// file name, SQL in a legacy encoding): they become U+FFFD rather than an
+// exception that would leave stdout empty.
+std::string dump(const nlohmann::ordered_json& doc) {
+  return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+// Error text for a terminal or a log: every line through printable(), so
+// that a quoted value cannot forge lines or escape sequences.
+std::string printable_lines(std::string_view text) {
+  std::string out;
+  for (size_t start = 0; start <= text.size();) {
+    size_t newline = std::min(text.find('\n', start), text.size());
+    if (start > 0) out += '\n';
+    out += printable(text.substr(start, newline - start));
+    start = newline + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 void set_json_output(bool json) { json_requested = json; }
@@ -135,30 +155,6 @@ Output render_created(const CreatedMigration& created) {
                          created.rollback.string());
   return out;
 }
-
-namespace {
-
-// One JSON document even when a string holds bytes that are not UTF-8 (a
-// file name, SQL in a legacy encoding): they become U+FFFD rather than an
-// exception that would leave stdout empty.
-std::string dump(const nlohmann::ordered_json& doc) {
-  return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-}
-
-// Error text for a terminal or a log: every line through printable(), so
-// that a quoted value cannot forge lines or escape sequences.
-std::string printable_lines(std::string_view text) {
-  std::string out;
-  for (size_t start = 0; start <= text.size();) {
-    size_t newline = std::min(text.find('\n', start), text.size());
-    if (start > 0) out += '\n';
-    out += printable(text.substr(start, newline - start));
-    start = newline + 1;
-  }
-  return out;
-}
-
-}  // namespace
 
 void emit(const Output& output, bool json) {
   std::string text = json ? dump(output.json) : output.text;

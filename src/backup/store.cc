@@ -216,8 +216,8 @@ Result<StoreWriteLock> StoreWriteLock::acquire(const fs::path& dir) {
   if (fd < 0 || ::flock(fd, LOCK_SH) != 0) {
     int saved = errno;
     if (fd >= 0) ::close(fd);
-    return fail(ErrorCode::kIo,
-                fmt::format("cannot lock backup directory '{}': {}", dir.string(), os_error_text(saved)));
+    return fail(ErrorCode::kIo, fmt::format("cannot lock backup directory '{}': {}", dir.string(),
+                                            os_error_text(saved)));
   }
   return StoreWriteLock(fd);
 }

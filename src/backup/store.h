@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "backup/manifest.h"

@@ -23,9 +23,15 @@ Result<BackupSettings> backup_settings(const Config& config, const CommandFlags&
   settings.store_dir = config.backup_dir;
   settings.database = config.url.masked();
   switch (config.url.kind) {
-    case DatabaseKind::kSqlite: settings.driver_name = "sqlite"; break;
-    case DatabaseKind::kPostgres: settings.driver_name = "postgres"; break;
-    case DatabaseKind::kMysql: settings.driver_name = "mysql"; break;
+    case DatabaseKind::kSqlite:
+      settings.driver_name = "sqlite";
+      break;
+    case DatabaseKind::kPostgres:
+      settings.driver_name = "postgres";
+      break;
+    case DatabaseKind::kMysql:
+      settings.driver_name = "mysql";
+      break;
   }
   if (flags.compression) {
     auto compression = parse_compression(*flags.compression);

@@ -82,7 +82,9 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: internal error: %s\n", e.what());
-    return 1;
+    // Even now, --json keeps its promise of one document on stdout.
+    return migrate::cli::emit_error(
+        {migrate::ErrorCode::kGeneral, std::string("internal error: ") + e.what(), {}},
+        wants_json(argc, argv));
   }
 }

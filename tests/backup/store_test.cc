@@ -64,7 +64,8 @@ class BackupStoreTest : public ::testing::Test {
   std::vector<std::string> files() const {
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(dir_))
-      if (e.path().filename() != ".lock") names.push_back(e.path().filename());  // the store's own lock
+      if (e.path().filename() != ".lock")
+        names.push_back(e.path().filename());  // the store's own lock
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -168,7 +169,8 @@ TEST_F(BackupStoreTest, LeavesEverythingAloneWhileAWriterHoldsTheStore) {
   // Once no one writes, it is a leftover like any other.
   auto store = BackupStore::open(dir_);
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->removed_leftovers(), std::vector<std::string>{"20260103T000000Z_in-progress.sqlite.zst"});
+  EXPECT_EQ(store->removed_leftovers(),
+            std::vector<std::string>{"20260103T000000Z_in-progress.sqlite.zst"});
   EXPECT_TRUE(files().empty());
 }
 

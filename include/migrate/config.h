@@ -25,7 +25,8 @@ struct Config {
   std::filesystem::path migrations_dir;  // default ./migrations
   std::filesystem::path backup_dir;      // default ./backups
   std::filesystem::path seeds_dir;       // default ./seeds
-  std::string table;                     // default schema_migrations; a validated identifier
+  std::string table;  // default schema_migrations; an identifier, not a reserved word,
+                      // schema-qualified only on PostgreSQL
   int lock_timeout_seconds = 60;
   std::optional<int> wait_seconds;  // nullopt: do not wait for the database
   bool yes = false;

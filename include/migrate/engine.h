@@ -66,12 +66,19 @@ struct RunReport {
   std::int64_t batch = 0;  // batch of the applied migrations, 0 if none
   Execution execution = Execution::kApply;
   std::int64_t elapsed_ms = 0;  // wall time of the whole command, commits included
+  std::vector<StepReport> seeds;  // seed files run after the migrations (`fresh --seed`)
 };
+
+// Whether `up` and `safe` apply pending migrations while an applied one has
+// changed since it ran (checksum differs). kRefuse (the default) fails with
+// kRefused naming the files, before anything changes.
+enum class ChangedFiles { kRefuse, kAllow };
 
 struct UpRequest {
   UpOptions plan;
   Transactions transactions = Transactions::kPerMigration;
   Execution execution = Execution::kApply;
+  ChangedFiles changed = ChangedFiles::kRefuse;
 };
 
 Result<RunReport> run_up(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,

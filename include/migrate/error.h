@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <tl/expected.hpp>
 #include <utility>
 
@@ -44,5 +45,11 @@ using Result = tl::expected<T, Error>;
 inline tl::unexpected<Error> fail(ErrorCode code, std::string message, std::string hint = {}) {
   return tl::unexpected<Error>(Error{code, std::move(message), std::move(hint)});
 }
+
+// User-supplied text (a flag value, a file or migration name) as it may be
+// quoted in a message: control characters, DEL and bytes that are not UTF-8
+// become \xNN escapes, so that a value cannot forge lines or terminal
+// escape sequences in a log.
+std::string printable(std::string_view text);
 
 }  // namespace migrate

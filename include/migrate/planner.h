@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "migrate/catalog.h"
@@ -53,6 +54,14 @@ struct RollbackStep {
 Result<std::vector<RollbackStep>> plan_rollback(const Catalog& catalog,
                                                 const std::vector<AppliedMigration>& applied,
                                                 const RollbackOptions& options);
+
+// The checks of plan_up() and plan_rollback() that need no database (an
+// unknown --to version, a --to that is no version), so that a command can
+// refuse a usage error (kUsage) before it connects.
+Result<void> check_up_options(const Catalog& catalog, const UpOptions& options);
+Result<void> check_rollback_options(const RollbackOptions& options);
+// `baseline VERSION` must name a migration of the catalog.
+Result<void> check_baseline_version(const Catalog& catalog, std::string_view version);
 
 // Applied rows sorted newest first: batch descending, then version descending
 // (within a batch migrations were applied in version order).

@@ -30,9 +30,22 @@ struct DatabaseUrl {
   std::string database;
   std::map<std::string, std::string> params;  // decoded query parameters
 
-  // The URL with the password replaced by `***` (or without one if none).
+  // The URL with the password, and the value of every credential-like query
+  // parameter (is_secret_parameter), replaced by `***`.
   std::string masked() const;
 };
+
+// Whether a query parameter holds a credential and is masked wherever a URL
+// is shown: password, sslpassword, pwd, secret, token, key, apikey, and any
+// name ending in password, passwd, secret, token, key or passphrase (case,
+// '-' and '_' ignored).
+bool is_secret_parameter(std::string_view name);
+
+// Text that may be a URL (or hold one, as in "--url=postgres://u:pw@db/x"),
+// fit for a message: the user-info password and secret query parameters
+// masked, control characters escaped. For URLs that did not parse; a
+// DatabaseUrl prints itself with masked().
+std::string mask_url_text(std::string_view text);
 
 // Parses a URL; errors are kUsage and never contain the password.
 // Accepted forms:

@@ -266,12 +266,8 @@ Result<Output> safe_command(const Config& c, const CommandFlags& f) {
   if (!store) return tl::unexpected(store.error());
   NoBackup unused;  // safe takes its own backup
   EngineContext ctx{**driver, unused, std::chrono::seconds(c.lock_timeout_seconds)};
-  UpRequest request{
-      {std::nullopt, std::nullopt, f.allow_out_of_order ? OutOfOrder::kAllow : OutOfOrder::kRefuse},
-      f.atomic ? Transactions::kAtomic : Transactions::kPerMigration,
-      Execution::kApply};
   auto started = std::chrono::steady_clock::now();
-  auto report = run_safe(ctx, *catalog, request, *store, *settings);
+  auto report = run_safe(ctx, *catalog, up_request(f), *store, *settings);
   if (!report) return tl::unexpected(report.error());
   report->elapsed_ms = elapsed_ms(started);
   return render_run(*report, c.url);
@@ -312,13 +308,13 @@ void add_backup_commands(CLI::App& app, Action& action) {
   verify->callback([&] { action = [](const Config& c) { return verify_command(c, f); }; });
 
   auto* prune = app.add_subcommand("prune", "delete backups outside the retention policy");
-  prune->add_option("--keep-last", f.keep_last, "keep the N newest")->check(CLI::NonNegativeNumber);
+  prune->add_option("--keep-last", f.keep_last, "keep the N newest")->check(whole_number(0));
   prune->add_option("--keep-daily", f.keep_daily, "keep the newest of each of N days")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0));
   prune->add_option("--keep-weekly", f.keep_weekly, "keep the newest of each of N weeks")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0));
   prune->add_option("--keep-monthly", f.keep_monthly, "keep the newest of each of N months")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0));
   prune->add_option("--keep-within", f.keep_within,
                     "keep everything newer than this (30d, 12h, 2w)");
   prune->add_flag("--dry-run", f.dry_run, "list what would be deleted");
@@ -326,9 +322,7 @@ void add_backup_commands(CLI::App& app, Action& action) {
 
   auto* safe =
       app.add_subcommand("safe", "back up, migrate, and restore the backup if anything fails");
-  safe->add_flag("--allow-out-of-order", f.allow_out_of_order,
-                 "apply pending migrations older than the newest applied");
-  safe->add_flag("--atomic", f.atomic, "all pending migrations in one transaction");
+  add_up_flags(safe, f);
   add_backup_flags(safe, f);
   safe->callback([&] { action = [](const Config& c) { return safe_command(c, f); }; });
 }

@@ -2,9 +2,12 @@
 // storage serves them all; only the chosen command's flags are read.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "migrate/engine.h"
 
 namespace migrate::cli {
 
@@ -14,6 +17,7 @@ struct CommandFlags {
   std::optional<std::string> to;
   bool dry_run = false;
   bool allow_out_of_order = false;
+  bool allow_changed = false;
   bool atomic = false;
   bool exit_code = false;
   bool seed = false;
@@ -32,5 +36,14 @@ struct CommandFlags {
 };
 
 CommandFlags& command_flags();
+
+// Validates a whole-number flag of at least `min`; the message says so
+// ("--step: must be a positive integer") instead of CLI11's numeric range.
+CLI::Validator whole_number(int min);
+
+// The flags `up` and `safe` share (--allow-out-of-order, --allow-changed,
+// --atomic), and the request they make: safe is up plus a restore.
+void add_up_flags(CLI::App* cmd, CommandFlags& f);
+UpRequest up_request(const CommandFlags& f);
 
 }  // namespace migrate::cli

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "cli/backup_settings.h"
 #include "cli/session.h"
 #include "migrate/catalog.h"
@@ -18,12 +20,20 @@ CommandFlags& command_flags() {
 
 namespace {
 
+Result<void> no_check(const Catalog&) {
+  return {};
+}
+
 // Runs `body` with a connected driver, the loaded catalog and an engine
 // context whose backup hook writes to the store (unless --no-backup).
-template <typename Body>
-Result<Output> with_engine(const Config& config, const CommandFlags& flags, Body body) {
+// `check` sees the catalog first: a usage error is reported before the
+// database is opened, so that it cannot change anything.
+template <typename Check, typename Body>
+Result<Output> with_engine(const Config& config, const CommandFlags& flags, Check check,
+                           Body body) {
   auto catalog = load_catalog(config.migrations_dir);
   if (!catalog) return tl::unexpected(catalog.error());
+  if (auto ok = check(*catalog); !ok) return tl::unexpected(ok.error());
   auto settings = backup_settings(config, flags);
   if (!settings) return tl::unexpected(settings.error());
   // Every command run here takes the runner lock, except a dry run.
@@ -54,13 +64,41 @@ RollbackOptions rollback_scope(const CommandFlags& f) {
 void add_plan_flags(CLI::App* cmd, CommandFlags& f, bool up) {
   cmd->add_option("--step", f.step,
                   up ? "apply at most N migrations" : "roll back the last N migrations")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1));
   cmd->add_option("--to", f.to,
                   up ? "apply up to and including VERSION" : "roll back everything after VERSION");
   cmd->add_flag("--dry-run", f.dry_run, "print the plan and the SQL; change nothing");
 }
 
 }  // namespace
+
+// CLI11's own PositiveNumber prints its range as a 300-digit double.
+CLI::Validator whole_number(int min) {
+  std::string what = min > 0 ? "a positive integer" : "a whole number (0 or more)";
+  return CLI::Validator(
+      [min, what](std::string& value) -> std::string {
+        int n = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+        bool ok = !value.empty() && ec == std::errc() && end == value.data() + value.size();
+        return ok && n >= min ? std::string() : "must be " + what;
+      },
+      "N");
+}
+
+void add_up_flags(CLI::App* cmd, CommandFlags& f) {
+  cmd->add_flag("--allow-out-of-order", f.allow_out_of_order,
+                "apply pending migrations older than the newest applied");
+  cmd->add_flag("--allow-changed", f.allow_changed,
+                "apply pending migrations even if an applied one changed since it ran");
+  cmd->add_flag("--atomic", f.atomic, "all pending migrations in one transaction");
+}
+
+UpRequest up_request(const CommandFlags& f) {
+  return {{f.step, f.to, f.allow_out_of_order ? OutOfOrder::kAllow : OutOfOrder::kRefuse},
+          f.atomic ? Transactions::kAtomic : Transactions::kPerMigration,
+          f.dry_run ? Execution::kDryRun : Execution::kApply,
+          f.allow_changed ? ChangedFiles::kAllow : ChangedFiles::kRefuse};
+}
 
 void add_commands(CLI::App& app, Action& action) {
   static CommandFlags& f = command_flags();  // static: the actions outlive this function
@@ -94,17 +132,14 @@ void add_commands(CLI::App& app, Action& action) {
 
   auto* up = app.add_subcommand("up", "back up, then apply pending migrations")->alias("migrate");
   add_plan_flags(up, f, true);
-  up->add_flag("--allow-out-of-order", f.allow_out_of_order,
-               "apply pending migrations older than the newest applied");
-  up->add_flag("--atomic", f.atomic, "all pending migrations in one transaction");
+  add_up_flags(up, f);
   up->callback([&] {
     action = [](const Config& c) {
-      return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) {
-        UpRequest request{
-            {f.step, f.to, f.allow_out_of_order ? OutOfOrder::kAllow : OutOfOrder::kRefuse},
-            f.atomic ? Transactions::kAtomic : Transactions::kPerMigration,
-            execution(f)};
-        return run_up(ctx, catalog, request);
+      auto check = [](const Catalog& catalog) {
+        return check_up_options(catalog, up_request(f).plan);
+      };
+      return with_engine(c, f, check, [](EngineContext& ctx, const Catalog& catalog) {
+        return run_up(ctx, catalog, up_request(f));
       });
     };
   });
@@ -115,7 +150,8 @@ void add_commands(CLI::App& app, Action& action) {
   rollback->callback([&] {
     action = [](const Config& c) -> Result<Output> {
       if (f.step && f.to) return fail(ErrorCode::kUsage, "--step and --to cannot be combined");
-      return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) {
+      auto check = [](const Catalog&) { return check_rollback_options(rollback_scope(f)); };
+      return with_engine(c, f, check, [](EngineContext& ctx, const Catalog& catalog) {
         return run_rollback(ctx, catalog, {rollback_scope(f), execution(f)});
       });
     };
@@ -124,8 +160,9 @@ void add_commands(CLI::App& app, Action& action) {
   auto* redo = app.add_subcommand("redo", "roll back the last migration and apply it again");
   redo->callback([&] {
     action = [](const Config& c) {
-      return with_engine(
-          c, f, [](EngineContext& ctx, const Catalog& catalog) { return run_redo(ctx, catalog); });
+      return with_engine(c, f, no_check, [](EngineContext& ctx, const Catalog& catalog) {
+        return run_redo(ctx, catalog);
+      });
     };
   });
 
@@ -134,7 +171,7 @@ void add_commands(CLI::App& app, Action& action) {
     action = [](const Config& c) -> Result<Output> {
       if (auto ok = confirm_destructive(c, "reset", "rolls back every applied migration"); !ok)
         return tl::unexpected(ok.error());
-      return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) {
+      return with_engine(c, f, no_check, [](EngineContext& ctx, const Catalog& catalog) {
         return run_rollback(ctx, catalog, {{RollbackScope::kAll, 1, {}}, Execution::kApply},
                             "reset");
       });
@@ -147,15 +184,15 @@ void add_commands(CLI::App& app, Action& action) {
     action = [](const Config& c) -> Result<Output> {
       if (auto ok = confirm_destructive(c, "fresh", "drops every table, view and trigger"); !ok)
         return tl::unexpected(ok.error());
-      return with_engine(
-          c, f, [&c](EngineContext& ctx, const Catalog& catalog) -> Result<RunReport> {
-            auto report = run_fresh(ctx, catalog);
-            if (!report || !f.seed) return report;
-            auto seeded = run_seed(ctx, c.seeds_dir);
-            if (!seeded) return tl::unexpected(seeded.error());
-            report->steps.insert(report->steps.end(), seeded->steps.begin(), seeded->steps.end());
-            return report;
-          });
+      return with_engine(c, f, no_check,
+                         [&c](EngineContext& ctx, const Catalog& catalog) -> Result<RunReport> {
+                           auto report = run_fresh(ctx, catalog);
+                           if (!report || !f.seed) return report;
+                           auto seeded = run_seed(ctx, c.seeds_dir);
+                           if (!seeded) return tl::unexpected(seeded.error());
+                           report->seeds = std::move(seeded->steps);
+                           return report;
+                         });
     };
   });
 
@@ -186,7 +223,10 @@ void add_commands(CLI::App& app, Action& action) {
       ->required();
   baseline->callback([&] {
     action = [](const Config& c) {
-      return with_engine(c, f, [](EngineContext& ctx, const Catalog& catalog) {
+      auto check = [](const Catalog& catalog) {
+        return check_baseline_version(catalog, f.version);
+      };
+      return with_engine(c, f, check, [](EngineContext& ctx, const Catalog& catalog) {
         return run_baseline(ctx, catalog, f.version);
       });
     };

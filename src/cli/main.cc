@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/global_options.h"
 #include "cli/output.h"
+#include "migrate/url.h"
 #include "util/log.h"
 
 namespace {
@@ -15,6 +16,27 @@ bool wants_json(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], "--json") == 0) return true;
   return false;
+}
+
+// CLI11 quotes what was typed ("The following argument was not expected:
+// postgres://app:pw@db/app"); each argument, and the value of a
+// --flag=value or -fVALUE one, is shown masked and with control characters
+// escaped.
+std::string scrub(std::string message, int argc, char** argv) {
+  auto replace_all = [&](const std::string& from, const std::string& to) {
+    if (from.empty() || from == to) return;
+    for (size_t at = message.find(from); at != std::string::npos; at = message.find(from, at))
+      message.replace(at, from.size(), to), at += to.size();
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    replace_all(arg, migrate::mask_url_text(arg));
+    if (size_t eq = arg.find('='); arg.starts_with("--") && eq != std::string::npos)
+      replace_all(arg.substr(eq + 1), migrate::mask_url_text(arg.substr(eq + 1)));
+    else if (arg.size() > 2 && arg[0] == '-' && arg[1] != '-')  // -uVALUE
+      replace_all(arg.substr(2), migrate::mask_url_text(arg.substr(2)));
+  }
+  return message;
 }
 
 int run(int argc, char** argv) {
@@ -40,7 +62,7 @@ int run(int argc, char** argv) {
     // CLI11 reports an unknown command as a missing one; name what was typed.
     if (app.get_subcommands().empty() && !app.remaining().empty())
       message = "unknown command '" + app.remaining().front() + "'";
-    return cli::emit_error({ErrorCode::kUsage, message, "see `migrate --help`"},
+    return cli::emit_error({ErrorCode::kUsage, scrub(message, argc, argv), "see `migrate --help`"},
                            wants_json(argc, argv));
   }
 
@@ -60,7 +82,9 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: internal error: %s\n", e.what());
-    return 1;
+    // Even now, --json keeps its promise of one document on stdout.
+    return migrate::cli::emit_error(
+        {migrate::ErrorCode::kGeneral, std::string("internal error: ") + e.what(), {}},
+        wants_json(argc, argv));
   }
 }

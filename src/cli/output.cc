@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <string_view>
 
 namespace migrate::cli {
 namespace {
@@ -18,6 +20,26 @@ std::string plural(size_t n, const char* word) {
 }
 
 bool json_requested = false;
+
+// One JSON document even when a string holds bytes that are not UTF-8 (a
+// file name, SQL in a legacy encoding): they become U+FFFD rather than an
+// exception that would leave stdout empty.
+std::string dump(const nlohmann::ordered_json& doc) {
+  return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+// Error text for a terminal or a log: every line through printable(), so
+// that a quoted value cannot forge lines or escape sequences.
+std::string printable_lines(std::string_view text) {
+  std::string out;
+  for (size_t start = 0; start <= text.size();) {
+    size_t newline = std::min(text.find('\n', start), text.size());
+    if (start > 0) out += '\n';
+    out += printable(text.substr(start, newline - start));
+    start = newline + 1;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -70,6 +92,13 @@ Output render_run(const RunReport& report, const DatabaseUrl& url) {
         plural(report.steps.size(), report.command == "seed" ? "seed file" : "migration"),
         report.batch ? fmt::format(" (batch {})", report.batch) : "", total_ms);
   }
+  if (!report.seeds.empty()) {
+    json seeds = json::array();
+    for (const auto& seed : report.seeds)
+      seeds.push_back({{"file", seed.file}, {"duration_ms", seed.duration_ms}});
+    out.json["seeds"] = seeds;
+    out.text += fmt::format("seeded {}\n", plural(report.seeds.size(), "seed file"));
+  }
   if (report.backup_id) out.text += fmt::format("backup: {}\n", *report.backup_id);
   return out;
 }
@@ -109,7 +138,7 @@ Output render_validate(const ValidateReport& report) {
   json problems = json::array();
   for (const auto& p : report.problems) {
     problems.push_back({{"file", p.file}, {"message", p.message}});
-    out.text += fmt::format("problem: {}\n", p.message);
+    out.text += fmt::format("problem: {}\n", printable(p.message));
   }
   out.json = {{"valid", report.problems.empty()}, {"problems", problems}};
   out.text += report.problems.empty()
@@ -128,7 +157,7 @@ Output render_created(const CreatedMigration& created) {
 }
 
 void emit(const Output& output, bool json) {
-  std::string text = json ? output.json.dump(2) + "\n" : output.text;
+  std::string text = json ? dump(output.json) : output.text;
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
 }
@@ -143,11 +172,12 @@ int emit_error(const Error& error, bool json) {
           {"hint", error.hint.empty() ? nlohmann::ordered_json(nullptr)
                                       : nlohmann::ordered_json(error.hint)},
           {"exit_code", code}}}};
-    std::string text = doc.dump(2) + "\n";
+    std::string text = dump(doc);
     std::fwrite(text.data(), 1, text.size(), stdout);
   } else {
-    std::fprintf(stderr, "error: %s\n", error.message.c_str());
-    if (!error.hint.empty()) std::fprintf(stderr, "hint: %s\n", error.hint.c_str());
+    std::fprintf(stderr, "error: %s\n", printable_lines(error.message).c_str());
+    if (!error.hint.empty())
+      std::fprintf(stderr, "hint: %s\n", printable_lines(error.hint).c_str());
   }
   std::fflush(stdout);
   return code;

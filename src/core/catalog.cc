@@ -142,13 +142,21 @@ Result<CatalogScan> scan_directory(const std::filesystem::path& dir) {
   // ten thousand migrations is listed several times faster.
   std::unique_ptr<DIR, int (*)(DIR*)> handle(::opendir(dir.c_str()), ::closedir);
   if (!handle) {
-    if (errno == ENOENT || errno == ENOTDIR) {
+    int error = errno;
+    std::string shown = printable(dir.string());
+    std::error_code ec;
+    if (error == ENOTDIR && std::filesystem::exists(dir, ec)) {
       return fail(ErrorCode::kInvalidMigrations,
-                  fmt::format("migrations directory '{}' does not exist", dir.string()),
+                  fmt::format("migrations directory '{}' is not a directory", shown),
+                  "pass the folder that holds the .sql files with --dir");
+    }
+    if (error == ENOENT || error == ENOTDIR) {
+      return fail(ErrorCode::kInvalidMigrations,
+                  fmt::format("migrations directory '{}' does not exist", shown),
                   "create a migration with `migrate create NAME` or pass --dir");
     }
-    return fail(ErrorCode::kIo,
-                fmt::format("cannot list migrations directory '{}': {}", dir.string(), std::strerror(errno)));
+    return fail(ErrorCode::kIo, fmt::format("cannot list migrations directory '{}': {}", shown,
+                                            std::strerror(error)));
   }
   std::vector<std::string> names;
   while (const dirent* entry = ::readdir(handle.get())) {

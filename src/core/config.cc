@@ -20,6 +20,8 @@
 #include <system_error>
 #include <vector>
 
+#include "core/reserved_words.h"
+
 namespace migrate {
 namespace {
 
@@ -66,11 +68,25 @@ Result<void> set_path(const std::string& value, Config& config) {
   return {};
 }
 
+// kSettings lists the url before the table, so config.url is already the
+// chosen database: only PostgreSQL has schemas a name may be qualified with
+// (SQLite's "temp." or "main." name attached databases, MySQL's a database).
 Result<void> set_table(const std::string& value, Config& config) {
   if (!is_valid_table_name(value)) {
     return reason(
         "expected letters, digits and underscores, not starting with a digit, at most 63 "
-        "characters, optionally qualified by a schema name");
+        "characters (on PostgreSQL optionally qualified by a schema name)");
+  }
+  size_t dot = value.find('.');
+  if (dot != npos && config.url.kind != DatabaseKind::kPostgres) {
+    return reason("a schema-qualified table name is only supported on PostgreSQL");
+  }
+  for (std::string_view part :
+       {std::string_view(value).substr(0, dot),
+        dot == npos ? std::string_view() : std::string_view(value).substr(dot + 1)}) {
+    if (is_reserved_word(part)) {
+      return reason("'" + std::string(part) + "' is a reserved SQL word; choose another name");
+    }
   }
   config.table = value;
   return {};
@@ -343,7 +359,7 @@ Result<std::map<std::string, std::string>> parse_config_toml(std::string_view te
     if (rest[0] == '[') {
       size_t close = rest.find(']');
       std::string_view section = close == npos ? rest : rest.substr(0, close + 1);
-      return error("sections such as '" + std::string(section) +
+      return error("sections such as '" + mask_url_text(section) +
                    "' are not supported; put the keys at the top level");
     }
     size_t key_end =
@@ -389,8 +405,8 @@ Result<Config> resolve_config(const ConfigSources& sources) {
     if (auto applied = apply(choice->value, config); !applied) {
       Error error = applied.error();
       std::string source = describe(setting, choice->origin, *dotenv, *toml);
-      error.message = setting.quote_value ? "invalid value '" + choice->value + "' for " + source +
-                                                ": " + error.message
+      error.message = setting.quote_value ? "invalid value '" + mask_url_text(choice->value) +
+                                                "' for " + source + ": " + error.message
                                           : source + ": " + error.message;
       error.code = ErrorCode::kUsage;
       return tl::unexpected(error);

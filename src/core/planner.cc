@@ -27,13 +27,34 @@ std::vector<AppliedMigration> in_rollback_order(std::vector<AppliedMigration> ap
   return applied;
 }
 
+Result<void> check_up_options(const Catalog& catalog, const UpOptions& options) {
+  if (options.to && !catalog.find(*options.to)) {
+    return fail(ErrorCode::kUsage,
+                fmt::format("--to {}: no migration with that version", printable(*options.to)));
+  }
+  return {};
+}
+
+Result<void> check_rollback_options(const RollbackOptions& options) {
+  if (options.scope == RollbackScope::kAfterVersion && !is_valid_version(options.to) &&
+      options.to != "0") {
+    return fail(
+        ErrorCode::kUsage,
+        fmt::format("--to {}: expected a 14-digit version (or 0 for all)", printable(options.to)));
+  }
+  return {};
+}
+
+Result<void> check_baseline_version(const Catalog& catalog, std::string_view version) {
+  if (catalog.find(version)) return {};
+  return fail(ErrorCode::kUsage,
+              fmt::format("baseline {}: no migration with that version", printable(version)));
+}
+
 Result<std::vector<MigrationFile>> plan_up(const Catalog& catalog,
                                            const std::vector<AppliedMigration>& applied,
                                            const UpOptions& options) {
-  if (options.to && !catalog.find(*options.to)) {
-    return fail(ErrorCode::kUsage,
-                fmt::format("--to {}: no migration with that version", *options.to));
-  }
+  if (auto ok = check_up_options(catalog, options); !ok) return tl::unexpected(ok.error());
   std::set<std::string> applied_versions;
   std::string newest_applied;
   for (const auto& row : applied) {
@@ -64,12 +85,8 @@ Result<std::vector<MigrationFile>> plan_up(const Catalog& catalog,
 Result<std::vector<RollbackStep>> plan_rollback(const Catalog& catalog,
                                                 const std::vector<AppliedMigration>& applied,
                                                 const RollbackOptions& options) {
+  if (auto ok = check_rollback_options(options); !ok) return tl::unexpected(ok.error());
   auto ordered = in_rollback_order(applied);
-  if (options.scope == RollbackScope::kAfterVersion && !is_valid_version(options.to) &&
-      options.to != "0") {
-    return fail(ErrorCode::kUsage,
-                fmt::format("--to {}: expected a 14-digit version (or 0 for all)", options.to));
-  }
 
   std::vector<AppliedMigration> chosen;
   for (const auto& row : ordered) {

@@ -3,8 +3,7 @@
 // A URL usually arrives through an environment variable and its errors end up
 // in deploy logs, so this file is built around one rule: the password leaves
 // it only through DatabaseUrl::password. Error messages show the URL through
-// mask_text(), and no error reason quotes text from the user-info part or a
-// secret query parameter (is_secret_param()).
+// mask_text(), and no error reason quotes text from the user-info part.
 
 #include "migrate/url.h"
 
@@ -61,51 +60,6 @@ size_t userinfo_end(std::string_view rest) {
   return at;
 }
 
-// Whether a query parameter holds a secret (libpq accepts ?password=, and
-// users try ?password= or ?key= on sqlite: urls too): its value is shown as ***.
-bool is_secret_param(std::string_view key) {
-  std::string lower;
-  for (char c : key) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  for (std::string_view word : {"password", "passwd", "pwd", "secret", "token", "key"}) {
-    if (lower.find(word) != npos) return true;
-  }
-  return false;
-}
-
-// `text` with the values of secret query parameters replaced by ***.
-std::string mask_query(std::string_view text) {
-  size_t q = text.find('?');
-  if (q == npos) return std::string(text);
-  std::string out(text.substr(0, q + 1));
-  std::string_view query = text.substr(q + 1);
-  for (;;) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    size_t eq = pair.find('=');
-    out += eq != npos && is_secret_param(pair.substr(0, eq))
-               ? std::string(pair.substr(0, eq)) + "=***"
-               : std::string(pair);
-    if (amp == npos) break;
-    out += '&';
-    query = query.substr(amp + 1);
-  }
-  return out;
-}
-
-// The text with any password replaced by ***, for errors about a URL that
-// did not parse (so there is no DatabaseUrl to call masked() on). Without a
-// "://" (a missing scheme, "postgres:user:pw@db") everything from the first
-// ':' to the last '@' is hidden: better too much than the password.
-std::string mask_text(std::string_view text) {
-  size_t sep = text.find("://");
-  size_t start = sep == npos ? 0 : sep + 3;
-  std::string_view rest = text.substr(start);
-  size_t at = userinfo_end(rest);
-  size_t colon = at == npos ? npos : rest.substr(0, at).find(':');
-  if (colon == npos) return mask_query(text);
-  return std::string(text.substr(0, start + colon + 1)) + "***" + mask_query(rest.substr(at));
-}
-
 std::optional<std::string> percent_decode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -118,6 +72,44 @@ std::optional<std::string> percent_decode(std::string_view s) {
     i += 2;
   }
   return out;
+}
+
+// The query string with the value of every credential-like parameter
+// (is_secret_parameter) replaced by ***.
+std::string mask_query(std::string_view query) {
+  std::string out;
+  while (true) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t eq = pair.find('=');
+    std::string_view raw_key = pair.substr(0, eq);
+    auto key = percent_decode(raw_key);
+    bool secret = eq != npos && is_secret_parameter(key ? *key : std::string(raw_key));
+    out += secret ? std::string(raw_key) + "=***" : std::string(pair);
+    if (amp == npos) return out;
+    out += '&';
+    query.remove_prefix(amp + 1);
+  }
+}
+
+// The text with any password replaced by ***, for errors about a URL that
+// did not parse (so there is no DatabaseUrl to call masked() on). Without a
+// "://" (a missing scheme, "postgres:user:pw@db") everything from the first
+// ':' to the last '@' is hidden: better too much than the password. Secret
+// query parameters (?sslpassword=) are hidden too.
+std::string mask_text(std::string_view text) {
+  size_t sep = text.find("://");
+  size_t start = sep == npos ? 0 : sep + 3;
+  std::string_view rest = text.substr(start);
+  size_t at = userinfo_end(rest);
+  size_t colon = at == npos ? npos : rest.substr(0, at).find(':');
+  std::string out = colon == npos ? std::string(text)
+                                  : std::string(text.substr(0, start + colon + 1)) + "***" +
+                                        std::string(rest.substr(at));
+  size_t after_userinfo = colon == npos ? 0 : start + colon + 4;
+  size_t question = out.find('?', after_userinfo);
+  if (question == npos) return out;
+  return out.substr(0, question + 1) + mask_query(std::string_view(out).substr(question + 1));
 }
 
 // Encodes all but unreserved characters and those in `safe`, so that
@@ -147,7 +139,8 @@ class Parser {
 
  private:
   tl::unexpected<Error> bad(const std::string& reason) const {
-    return fail(ErrorCode::kUsage, "invalid database url '" + mask_text(text_) + "': " + reason);
+    return fail(ErrorCode::kUsage,
+                "invalid database url '" + mask_url_text(text_) + "': " + printable(reason));
   }
   Result<DatabaseUrl> sqlite(std::string_view rest) const;
   Result<DatabaseUrl> server(DatabaseKind kind, std::string scheme, std::string_view rest) const;
@@ -343,7 +336,7 @@ std::string DatabaseUrl::masked() const {
   char separator = '?';
   for (const auto& [key, value] : params) {
     out += separator + percent_encode(key) + "=" +
-           (is_secret_param(key) ? "***" : percent_encode(value, "/:"));
+           (is_secret_parameter(key) ? "***" : percent_encode(value, "/:"));
     separator = '&';
   }
   return out;
@@ -351,6 +344,25 @@ std::string DatabaseUrl::masked() const {
 
 Result<DatabaseUrl> parse_database_url(std::string_view text) {
   return Parser(text).parse();
+}
+
+bool is_secret_parameter(std::string_view name) {
+  std::string key;
+  for (char c : name) {
+    if (c == '-' || c == '_') continue;  // ssl_password, api-key
+    key += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  for (std::string_view exact : {"pwd", "pass", "auth", "credentials"}) {
+    if (key == exact) return true;
+  }
+  for (std::string_view suffix : {"password", "passwd", "secret", "token", "key", "passphrase"}) {
+    if (key.ends_with(suffix)) return true;
+  }
+  return false;
+}
+
+std::string mask_url_text(std::string_view text) {
+  return printable(mask_text(text));
 }
 
 }  // namespace migrate

@@ -61,7 +61,16 @@ Result<CreatedMigration> create_migration(const std::filesystem::path& dir, std:
     return fail(ErrorCode::kUsage,
                 fmt::format("invalid migration name '{}': use letters, digits, spaces, dashes or "
                             "underscores",
-                            name));
+                            printable(name)));
+  }
+  // Far below the 255-byte limit of file names, which the rollback file
+  // ("<version>_<name>_rollback.sql") would otherwise hit as an I/O error.
+  constexpr size_t kMaxName = 100;
+  if (normalised.size() > kMaxName) {
+    return fail(ErrorCode::kUsage,
+                fmt::format("migration name is too long: {} characters, at most {}",
+                            normalised.size(), kMaxName),
+                "describe the change in a few words, e.g. add_users_email_index");
   }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -1,9 +1,10 @@
 // status and validate: the read-only commands.
-#include <thread>
-
 #include <fmt/format.h>
 
+#include <thread>
+
 #include "engine/script_loader.h"
+#include "engine/steps.h"
 #include "migrate/engine.h"
 
 namespace migrate {
@@ -36,6 +37,18 @@ Result<std::map<std::string, std::string>> applied_file_checksums(
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> changed_migrations(const Catalog& catalog,
+                                                    const std::vector<AppliedMigration>& applied) {
+  auto checksums = applied_file_checksums(catalog, applied);
+  if (!checksums) return tl::unexpected(checksums.error());
+  std::vector<std::string> changed;
+  for (const auto& row : compute_status(catalog, applied, *checksums)) {
+    if (row.state == MigrationState::kChanged)
+      changed.push_back(catalog.find(row.version)->file_name());
+  }
+  return changed;
+}
 
 Result<StatusReport> run_status(Driver& driver, const Catalog& catalog) {
   auto applied = driver.applied_migrations();

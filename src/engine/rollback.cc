@@ -15,7 +15,9 @@ Result<RunReport> run_rollback(EngineContext& ctx, const Catalog& catalog,
   if (!dry_run) {
     if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
   }
-  auto applied = dry_run ? ctx.driver.applied_migrations() : prepare_tracking(ctx.driver);
+  // Planned before anything is written: a refused or mistyped rollback
+  // leaves the database as it was, without even a new tracking table.
+  auto applied = ctx.driver.applied_migrations();
   if (!applied) return tl::unexpected(applied.error());
   auto plan = plan_rollback(catalog, *applied, request.plan);
   if (!plan) return tl::unexpected(plan.error());

@@ -10,16 +10,24 @@ namespace migrate {
 namespace {
 
 // The migration failed and the backup was put back: exit 4 with the story.
-Error restored_after(const Error& failure, const Manifest& backup, const RestoreOutcome& outcome) {
+// `applied` migrations of this run had succeeded before the failing one; the
+// restore undid them too.
+Error restored_after(const Error& failure, const Manifest& backup, const RestoreOutcome& outcome,
+                     size_t applied) {
+  std::string undone =
+      applied == 0 ? "" : fmt::format(", undoing the {} migration(s) applied before it", applied);
   if (!outcome.difference.empty()) {
-    return Error{ErrorCode::kGeneral,
-                 fmt::format("{}\nsafe: restored backup '{}', but the database does not match it: {}",
-                             failure.message, backup.id, outcome.difference),
-                 fmt::format("inspect the database; `migrate restore {}` puts the backup back again", backup.id)};
+    return Error{
+        ErrorCode::kGeneral,
+        fmt::format("{}\nsafe: restored backup '{}'{}, but the database does not match it: {}",
+                    failure.message, backup.id, undone, outcome.difference),
+        fmt::format("inspect the database; `migrate restore {}` puts the backup back again",
+                    backup.id)};
   }
   return Error{ErrorCode::kRestored,
-               fmt::format("{}\nsafe: restored backup '{}' ({} ms); the database matches it (fingerprint {})",
-                           failure.message, backup.id, outcome.duration_ms,
+               fmt::format("{}\nsafe: restored backup '{}' ({} ms){}; the database matches it "
+                           "(fingerprint {}) and no migration of this run is applied",
+                           failure.message, backup.id, outcome.duration_ms, undone,
                            backup.fingerprint.combined_sha256().substr(0, 16)),
                "fix the migration, then run `migrate safe` again"};
 }
@@ -31,12 +39,9 @@ Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpR
   RunReport report{"safe", {}, std::nullopt, 0, Execution::kApply};
   RunnerLock lock(ctx.driver);
   if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
-  auto applied = ctx.driver.applied_migrations();  // the table is created after the backup
-  if (!applied) return tl::unexpected(applied.error());
-  auto plan = plan_up(catalog, *applied, request.plan);
-  if (!plan) return tl::unexpected(plan.error());
-  auto steps = load_steps(*plan, Direction::kUp, ctx.driver.dialect());
-  if (!steps) return tl::unexpected(steps.error());
+  // Every check of `up` (out-of-order, --atomic, changed files) before the backup.
+  auto prepared = prepare_up(ctx.driver, catalog, request);
+  if (!prepared) return tl::unexpected(prepared.error());
 
   // safe never skips the backup, and proves it readable before relying on it.
   auto backup = take_backup(ctx.driver, store, settings, "pre-safe", "safe");
@@ -47,8 +52,9 @@ Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpR
   }
   report.backup_id = backup->id;
 
-  auto applied_run = apply_steps(ctx.driver, *steps, request.transactions, next_batch(*applied),
-                                 report.backup_id, report);
+  auto applied_run =
+      apply_steps(ctx.driver, prepared->steps, request.transactions, next_batch(prepared->applied),
+                  report.backup_id, report, AfterFailure::kRestored);
   if (applied_run) return report;
 
   log::error(applied_run.error().message);
@@ -56,12 +62,14 @@ Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpR
   auto outcome = restore_backup(ctx.driver, store, settings, *backup, PreRestoreBackup::kSkip);
   if (!outcome) {
     return fail(ErrorCode::kGeneral,
-                fmt::format("{}\nsafe: restoring backup '{}' FAILED: {}", applied_run.error().message, backup->id,
-                            outcome.error().message),
+                fmt::format("{}\nsafe: restoring backup '{}' FAILED: {}; the database may hold "
+                            "part of this run",
+                            applied_run.error().message, backup->id, outcome.error().message),
                 fmt::format("the backup is at '{}'; try `migrate restore {}`",
                             store.artifact_path(*backup).string(), backup->id));
   }
-  return tl::unexpected(restored_after(applied_run.error(), *backup, *outcome));
+  return tl::unexpected(
+      restored_after(applied_run.error(), *backup, *outcome, report.steps.size()));
 }
 
 }  // namespace migrate

@@ -49,10 +49,7 @@ Result<RunReport> run_seed(EngineContext& ctx, const std::filesystem::path& seed
 Result<RunReport> run_baseline(EngineContext& ctx, const Catalog& catalog,
                                const std::string& version) {
   RunReport report{"baseline", {}, std::nullopt, 0, Execution::kApply};
-  if (!catalog.find(version)) {
-    return fail(ErrorCode::kUsage,
-                fmt::format("baseline {}: no migration with that version", version));
-  }
+  if (auto ok = check_baseline_version(catalog, version); !ok) return tl::unexpected(ok.error());
   RunnerLock lock(ctx.driver);
   if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
   auto applied = prepare_tracking(ctx.driver);

@@ -47,7 +47,8 @@ Result<void> execute_script(Driver& driver, const LoadedScript& script) {
 }
 
 Result<std::int64_t> run_step(Driver& driver, const LoadedScript& script, Transactions transactions,
-                              const std::function<Result<void>(std::int64_t)>& record) {
+                              const std::function<Result<void>(std::int64_t)>& record,
+                              AfterFailure after_failure) {
   bool own_transaction =
       transactions == Transactions::kPerMigration && !script.script.no_transaction;
   auto started = std::chrono::steady_clock::now();
@@ -71,7 +72,7 @@ Result<std::int64_t> run_step(Driver& driver, const LoadedScript& script, Transa
   if (result && own_transaction) result = driver.commit();
   if (!result) {
     if (own_transaction) (void)driver.rollback();
-    if (script.script.no_transaction) {
+    if (script.script.no_transaction && after_failure == AfterFailure::kKept) {
       result.error().message +=
           "\n  the file ran without a transaction (-- migrate:no-transaction): statements "
           "before the failing one stay applied";

@@ -22,13 +22,19 @@ Result<void> execute_script(Driver& driver, const LoadedScript& script);
 // line and statement as execute_script()'s does.
 Result<BatchTimes> execute_batch(Driver& driver, std::span<const LoadedScript* const> scripts);
 
+// What becomes of the changes made before a failure, for the message: kKept
+// (they stay, and the message says so) or kRestored (`safe` puts the backup
+// back, so no message may claim they stay).
+enum class AfterFailure { kKept, kRestored };
+
 // Executes `script` and then `record(duration_ms)` (insert or delete the
 // tracking row). With Transactions::kPerMigration both commit together, or
 // neither does; a `-- migrate:no-transaction` file runs statement by
 // statement and its row is written only after the whole file succeeded. With
 // Transactions::kAtomic the caller owns the surrounding transaction.
 Result<std::int64_t> run_step(Driver& driver, const LoadedScript& script, Transactions transactions,
-                              const std::function<Result<void>(std::int64_t)>& record);
+                              const std::function<Result<void>(std::int64_t)>& record,
+                              AfterFailure after_failure = AfterFailure::kKept);
 
 // Holds the runner lock for a command's lifetime.
 class RunnerLock {

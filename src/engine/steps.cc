@@ -135,7 +135,8 @@ void describe_steps(const std::vector<LoadedStep>& steps, Direction direction, R
 
 Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
                          Transactions transactions, std::int64_t batch,
-                         const std::optional<std::string>& backup_id, RunReport& report) {
+                         const std::optional<std::string>& backup_id, RunReport& report,
+                         AfterFailure after_failure) {
   if (auto r = driver.ensure_tracking_table(); !r) return r;
   if (transactions == Transactions::kAtomic)
     return apply_atomic(driver, steps, batch, backup_id, report);
@@ -145,9 +146,10 @@ Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
                                     format_iso8601_utc(std::chrono::system_clock::now()),
                                     duration_ms, backup_id});
     };
-    auto duration = run_step(driver, step.script, transactions, record);
+    auto duration = run_step(driver, step.script, transactions, record, after_failure);
     if (!duration) {
       Error error = duration.error();
+      if (after_failure == AfterFailure::kRestored) return tl::unexpected(error);
       if (!driver.transactional_ddl()) error.message += partly_changed(step, backup_id);
       if (!report.steps.empty()) {
         error.message += fmt::format(
@@ -163,6 +165,7 @@ Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
 }
 
 Result<void> revert_steps(Driver& driver, const std::vector<LoadedStep>& steps, RunReport& report) {
+  if (auto r = driver.ensure_tracking_table(); !r) return r;  // adopts a dbmate/Rails table
   for (const auto& step : steps) {
     auto record = [&](std::int64_t) { return driver.remove_applied(step.file.version); };
     auto duration = run_step(driver, step.script, Transactions::kPerMigration, record);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/script_loader.h"
+#include "engine/step_runner.h"
 #include "migrate/engine.h"
 
 namespace migrate {
@@ -26,13 +27,30 @@ Result<std::vector<LoadedStep>> load_steps(const std::vector<MigrationFile>& fil
 // them commit together or none does.
 Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
                          Transactions transactions, std::int64_t batch,
-                         const std::optional<std::string>& backup_id, RunReport& report);
+                         const std::optional<std::string>& backup_id, RunReport& report,
+                         AfterFailure after_failure = AfterFailure::kKept);
 
-// Runs the rollback files of `steps` in order, removing each row.
+// Creates (or adopts) the tracking table, then runs the rollback files of
+// `steps` in order, removing each row.
 Result<void> revert_steps(Driver& driver, const std::vector<LoadedStep>& steps, RunReport& report);
 
 // Reads the tracking rows after taking the lock and creating the table.
 Result<std::vector<AppliedMigration>> prepare_tracking(Driver& driver);
+
+// What `up` and `safe` apply, after every check that must pass before
+// anything changes: the plan (out-of-order files, --to), every file loaded
+// and split, --atomic allowed, no applied migration changed (unless
+// --allow-changed). `safe` is `up` plus a restore, so both go through here.
+struct PreparedUp {
+  std::vector<AppliedMigration> applied;
+  std::vector<LoadedStep> steps;
+};
+Result<PreparedUp> prepare_up(Driver& driver, const Catalog& catalog, const UpRequest& request);
+
+// The file names of applied migrations whose file differs from the checksum
+// recorded when they ran, in version order.
+Result<std::vector<std::string>> changed_migrations(const Catalog& catalog,
+                                                    const std::vector<AppliedMigration>& applied);
 
 // Fills the report with the statements each step would run (--dry-run).
 void describe_steps(const std::vector<LoadedStep>& steps, Direction direction, RunReport& report);

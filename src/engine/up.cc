@@ -19,13 +19,47 @@ Result<void> check_atomic_allowed(const Driver& driver, const std::vector<Loaded
       return fail(ErrorCode::kRefused,
                   fmt::format("--atomic: {} is marked -- migrate:no-transaction and cannot run in "
                               "the shared transaction; nothing was applied",
-                              step.script.file_name()));
+                              printable(step.script.file_name())));
     }
   }
   return {};
 }
 
+// Flyway's validate-on-migrate: new migrations are written against the
+// applied ones as they are in the files; one edited after it ran means the
+// database is not what the new ones expect.
+Result<void> check_unchanged(const Catalog& catalog, const std::vector<AppliedMigration>& applied) {
+  auto changed = changed_migrations(catalog, applied);
+  if (!changed) return tl::unexpected(changed.error());
+  if (changed->empty()) return {};
+  for (auto& name : *changed) name = printable(name);
+  return fail(ErrorCode::kRefused,
+              fmt::format("applied migrations changed since they were applied (checksum "
+                          "differs); nothing was applied:\n  {}",
+                          fmt::join(*changed, "\n  ")),
+              "put the files back as they were applied, or pass --allow-changed to apply the "
+              "pending migrations anyway; `migrate validate` lists every problem");
+}
+
 }  // namespace
+
+Result<PreparedUp> prepare_up(Driver& driver, const Catalog& catalog, const UpRequest& request) {
+  // The tracking table is created (or adopted) only after the backup, so the
+  // backup holds the database exactly as it was before the run.
+  auto applied = driver.applied_migrations();
+  if (!applied) return tl::unexpected(applied.error());
+  auto plan = plan_up(catalog, *applied, request.plan);
+  if (!plan) return tl::unexpected(plan.error());
+  auto steps = load_steps(*plan, Direction::kUp, driver.dialect());
+  if (!steps) return tl::unexpected(steps.error());
+  if (request.transactions == Transactions::kAtomic) {
+    if (auto r = check_atomic_allowed(driver, *steps); !r) return tl::unexpected(r.error());
+  }
+  if (!steps->empty() && request.changed == ChangedFiles::kRefuse) {
+    if (auto r = check_unchanged(catalog, *applied); !r) return tl::unexpected(r.error());
+  }
+  return PreparedUp{std::move(*applied), std::move(*steps)};
+}
 
 Result<RunReport> run_up(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
                          std::string_view command) {
@@ -35,28 +69,19 @@ Result<RunReport> run_up(EngineContext& ctx, const Catalog& catalog, const UpReq
   if (!dry_run) {
     if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
   }
-  // The tracking table is created (or adopted) only after the backup, so the
-  // backup holds the database exactly as it was before the run.
-  auto applied = ctx.driver.applied_migrations();
-  if (!applied) return tl::unexpected(applied.error());
-  auto plan = plan_up(catalog, *applied, request.plan);
-  if (!plan) return tl::unexpected(plan.error());
-  auto steps = load_steps(*plan, Direction::kUp, ctx.driver.dialect());
-  if (!steps) return tl::unexpected(steps.error());
-  if (request.transactions == Transactions::kAtomic) {
-    if (auto r = check_atomic_allowed(ctx.driver, *steps); !r) return tl::unexpected(r.error());
-  }
+  auto prepared = prepare_up(ctx.driver, catalog, request);
+  if (!prepared) return tl::unexpected(prepared.error());
   if (dry_run) {
-    describe_steps(*steps, Direction::kUp, report);
+    describe_steps(prepared->steps, Direction::kUp, report);
     return report;
   }
-  if (steps->empty()) return report;
+  if (prepared->steps.empty()) return report;
 
   auto backup = ctx.backups.before_change(fmt::format("pre-{}", command), ctx.driver);
   if (!backup) return tl::unexpected(backup.error());
   report.backup_id = *backup;
-  auto r = apply_steps(ctx.driver, *steps, request.transactions, next_batch(*applied),
-                       report.backup_id, report);
+  auto r = apply_steps(ctx.driver, prepared->steps, request.transactions,
+                       next_batch(prepared->applied), report.backup_id, report);
   if (!r) return tl::unexpected(r.error());
   return report;
 }
@@ -65,7 +90,7 @@ Result<RunReport> run_redo(EngineContext& ctx, const Catalog& catalog) {
   RunReport report{"redo", {}, std::nullopt, 0, Execution::kApply};
   RunnerLock lock(ctx.driver);
   if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
-  auto applied = prepare_tracking(ctx.driver);
+  auto applied = ctx.driver.applied_migrations();  // the table is adopted after the backup
   if (!applied) return tl::unexpected(applied.error());
   if (applied->empty()) {
     return fail(ErrorCode::kRefused, "nothing to redo: no migration is applied");

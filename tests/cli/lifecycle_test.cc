@@ -162,6 +162,9 @@ TEST_F(LifecycleTest, FreshDropsEverythingAndReappliesWithSeeds) {
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name LIKE 'stray%'"), "0");
   EXPECT_EQ(applied().size(), 3u);
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users"), "2");
+  // The seed file is reported as a seed, not counted as a fourth migration.
+  EXPECT_CONTAINS(r.out, "applied 3 migrations (batch 1)");
+  EXPECT_CONTAINS(r.out, "seeded 1 seed file\n");
 }
 
 TEST_F(LifecycleTest, SeedRunsFilesInNameOrderEachInATransaction) {

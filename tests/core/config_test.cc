@@ -134,9 +134,9 @@ TEST_F(ConfigTest, FlagBeatsEnvBeatsDotenvBeatsTomlBeatsDefault) {
        "f",
        "e",
        "d",
-       "\"ops.t\"",
+       "\"t\"",
        [](const Config& c) { return c.table; },
-       {"f", "e", "d", "ops.t", "schema_migrations"}},
+       {"f", "e", "d", "t", "schema_migrations"}},
       {"lock_timeout",
        "MIGRATE_LOCK_TIMEOUT",
        "1",
@@ -270,11 +270,30 @@ TEST_F(ConfigTest, BadValuesNameTheirSource) {
        "invalid value 'loud' for MIGRATE_LOG_LEVEL: expected debug, info, warn or error"},
       {BadValue::kFlag, "table", "1users",
        "invalid value '1users' for --table: expected letters, digits and underscores, not "
-       "starting with a digit, at most 63 characters, optionally qualified by a schema name"},
+       "starting with a digit, at most 63 characters (on PostgreSQL optionally qualified by a "
+       "schema name)"},
       {BadValue::kToml, "", "table = \"a.b.c\"\n",
        "invalid value 'a.b.c' for table in migrate.toml line 1: expected letters, digits and "
-       "underscores, not starting with a digit, at most 63 characters, optionally qualified by "
-       "a schema name"},
+       "underscores, not starting with a digit, at most 63 characters (on PostgreSQL optionally "
+       "qualified by a schema name)"},
+      {BadValue::kFlag, "table", "temp.sm",
+       "invalid value 'temp.sm' for --table: a schema-qualified table name is only supported on "
+       "PostgreSQL"},
+      {BadValue::kEnv, "MIGRATE_TABLE", "select",
+       "invalid value 'select' for MIGRATE_TABLE: 'select' is a reserved SQL word; choose "
+       "another name"},
+      {BadValue::kToml, "", "url = 'postgres://db/app'\ntable = \"ops.Order\"\n",
+       "invalid value 'ops.Order' for table in migrate.toml line 2: 'Order' is a reserved SQL "
+       "word; choose another name"},
+      {BadValue::kFlag, "table", "t\x1b[2J",
+       "invalid value 't\\x1b[2J' for --table: expected letters, digits and underscores, not "
+       "starting with a digit, at most 63 characters (on PostgreSQL optionally qualified by a "
+       "schema name)"},
+      {BadValue::kFlag, "lock_timeout", "postgres://app:s3cret@db/app",
+       "invalid value 'postgres://app:***@db/app' for --lock-timeout: " + kSeconds},
+      {BadValue::kFlag, "url", "postgres://app@db:99999/app?sslpassword=s3cret",
+       "--url: invalid database url 'postgres://app@db:99999/app?sslpassword=***': port '99999' "
+       "is out of range (1-65535)"},
       {BadValue::kFlag, "dir", "", "invalid value '' for --dir: expected a directory path"},
       {BadValue::kToml, "", "seeds_dir = ''\n",
        "invalid value '' for seeds_dir in migrate.toml line 1: expected a directory path"},
@@ -417,6 +436,27 @@ TEST_F(ConfigTest, UnknownFlagKeyIsAProgrammingError) {
 }
 
 using Values = std::map<std::string, std::string>;
+
+TEST_F(ConfigTest, SchemaQualifiedTableOnlyOnPostgres) {
+  flags_ = {{"table", "ops.schema_migrations"}, {"url", "postgres://app@db/app"}};
+  auto config = resolve();
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->table, "ops.schema_migrations");
+  for (const char* url : {"sqlite:app.db", "mysql://app@db/app"}) {
+    flags_["url"] = url;
+    auto refused = resolve();
+    ASSERT_FALSE(refused.has_value()) << url;
+    EXPECT_EQ(refused.error().code, ErrorCode::kUsage);
+  }
+}
+
+TEST_F(ConfigTest, TomlSectionErrorMasksAPastedUrl) {
+  write("migrate.toml", "[postgres://app:s3cret@db/app]\n");
+  auto config = resolve();
+  ASSERT_FALSE(config.has_value());
+  EXPECT_EQ(config.error().message.find("s3cret"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find("app:***@db"), std::string::npos) << config.error().message;
+}
 
 TEST(ParseDotenv, ReadsTheUsualForms) {
   const std::pair<std::string, Values> cases[] = {

@@ -142,6 +142,22 @@ TEST(PlanRollbackTest, BadToVersionIsAUsageError) {
   EXPECT_NE(plan.error().message.find("--to yesterday"), std::string::npos);
 }
 
+TEST(CheckOptionsTest, RefuseUsageErrorsWithoutAnyAppliedRows) {
+  EXPECT_TRUE(check_up_options(catalog_of({A}), {std::nullopt, std::string(A)}));
+  auto unknown = check_up_options(catalog_of({A}), {std::nullopt, std::string("\x1b[2J")});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kUsage);
+  EXPECT_EQ(unknown.error().message, "--to \\x1b[2J: no migration with that version");
+
+  EXPECT_TRUE(check_rollback_options({RollbackScope::kAfterVersion, 1, "0"}));
+  EXPECT_TRUE(check_rollback_options({RollbackScope::kAfterVersion, 1, A}));
+  EXPECT_TRUE(check_rollback_options({RollbackScope::kLastBatch, 1, "ignored"}));
+  auto bad = check_rollback_options({RollbackScope::kAfterVersion, 1, "nonsense"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kUsage);
+  EXPECT_EQ(bad.error().message, "--to nonsense: expected a 14-digit version (or 0 for all)");
+}
+
 TEST(PlanRollbackTest, NothingAppliedIsAnEmptyPlan) {
   auto plan = plan_rollback(catalog_of({A}), {}, {});
   ASSERT_TRUE(plan);

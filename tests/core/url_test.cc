@@ -228,6 +228,23 @@ TEST(ParseDatabaseUrl, RejectsBadUrlsWithoutShowingThePassword) {
            kSupported},
       {"sqlite:", "invalid database url 'sqlite:': missing the database file path"},
       {"sqlite://", "invalid database url 'sqlite://': missing the database file path"},
+      // Credentials in query parameters: masked like the password.
+      {"postgres://app@db/app?sslpassword=s3cret&sslmode=maybe",
+       "invalid database url 'postgres://app@db/app?sslpassword=***&sslmode=maybe': sslmode "
+       "'maybe' is not one of disable, allow, prefer, require, verify-ca, verify-full"},
+      {"mysql://app@db/app?password=s3cret&socket=x",
+       "invalid database url 'mysql://app@db/app?password=***&socket=x': ?socket= must be an "
+       "absolute unix socket path, got 'x'"},
+      {"sqlite:app.db?password=s3cret",
+       "invalid database url 'sqlite:app.db?password=***': query parameters are not supported in "
+       "sqlite urls"},
+      {"postgres://app:pw@db:0/app?Api-Key=s3cret&x=1&pass%77ord=s3cret",
+       "invalid database url 'postgres://app:***@db:0/app?Api-Key=***&x=1&pass%77ord=***': port "
+       "'0' is out of range (1-65535)"},
+      // Control characters are escaped, not echoed.
+      {"oracle\x1b[2J://db/app",
+       "invalid database url 'oracle\\x1b[2J://db/app': unsupported scheme 'oracle\\x1b[2J' " +
+           kSupported},
       {"sqlite:app.db?mode=ro",
        "invalid database url 'sqlite:app.db?mode=ro': query parameters are not supported in "
        "sqlite urls"},
@@ -279,6 +296,36 @@ TEST(DatabaseUrlMasked, ReplacesThePasswordOnly) {
     EXPECT_EQ(again->params, url->params);
     EXPECT_EQ(again->path, url->path);
   }
+}
+
+TEST(DatabaseUrlMasked, HidesCredentialQueryParameters) {
+  auto url = parse_database_url(
+      "postgres://app:pw@db/app?sslpassword=s3cret&sslmode=disable&token=s3cret&"
+      "ssl_key=s3cret&application_name=api");
+  ASSERT_TRUE(url.has_value()) << url.error().message;
+  EXPECT_EQ(url->params.at("sslpassword"), "s3cret");  // the driver still gets it
+  EXPECT_EQ(url->masked(),
+            "postgres://app:***@db/app?application_name=api&ssl_key=***&sslmode=disable&"
+            "sslpassword=***&token=***");
+}
+
+TEST(IsSecretParameter, MatchesCredentialNames) {
+  for (const char* name :
+       {"password", "sslpassword", "PASSWORD", "passwd", "pwd", "secret", "client_secret", "token",
+        "access-token", "key", "apikey", "api_key", "sslkey", "passphrase"}) {
+    EXPECT_TRUE(is_secret_parameter(name)) << name;
+  }
+  for (const char* name : {"sslmode", "host", "socket", "application_name", "user", "sslcert",
+                           "connect_timeout", "keepalives"}) {
+    EXPECT_FALSE(is_secret_parameter(name)) << name;
+  }
+}
+
+TEST(MaskUrlText, MasksUrlsInsideArguments) {
+  EXPECT_EQ(mask_url_text("--url=postgres://app:s3cret@db/app?token=t0k"),
+            "--url=postgres://app:***@db/app?token=***");
+  EXPECT_EQ(mask_url_text("20260101000000"), "20260101000000");
+  EXPECT_EQ(mask_url_text("a\nb"), "a\\x0ab");
 }
 
 }  // namespace

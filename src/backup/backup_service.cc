@@ -204,7 +204,7 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& sett
   Progress progress("restoring", settings.progress);
   ReadAheadSource decoded(*chain->output);
   ProgressSource counted(decoded, progress);
-  auto restored = driver.restore(counted, store->dir());
+  auto restored = driver.restore_verified(counted, store->dir(), manifest.fingerprint);
   progress.clear();
   if (!restored) return tl::unexpected(restored.error());
   log::debug(fmt::format("database replaced ({} ms)", elapsed_ms(started)));

@@ -461,7 +461,7 @@ class PostgresSnapshotTest : public ::testing::Test {
   }
   Result<void> restore(const std::string& dump) {
     StringSource source(dump);
-    return postgres::restore(conn_.get(), params_, source, dir_.path());
+    return postgres::restore(conn_.get(), params_, source, nullptr);
   }
 
   DatabaseUrl server_;
@@ -947,7 +947,7 @@ TEST_F(PostgresSnapshotTest, TheDatabaseOwnerWithoutSuperuserCanBackUpAndRestore
                  "REVOKE USAGE ON SCHEMA public FROM PUBLIC;"),
             "");
   StringSource source(sink.data);
-  auto restored = postgres::restore(conn->get(), owner, source, dir_.path());
+  auto restored = postgres::restore(conn->get(), owner, source, nullptr);
   ASSERT_TRUE(restored) << restored.error().message;
   auto after = postgres::fingerprint(conn->get());
   ASSERT_TRUE(after);

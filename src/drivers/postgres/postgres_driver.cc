@@ -1,6 +1,7 @@
 #include "drivers/postgres/postgres_driver.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <libpq-fe.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
@@ -13,6 +14,7 @@
 #include "drivers/postgres/postgres_conninfo.h"
 #include "drivers/postgres/postgres_errors.h"
 #include "drivers/postgres/postgres_lock.h"
+#include "drivers/postgres/postgres_scratch.h"
 #include "drivers/postgres/postgres_snapshot.h"
 #include "drivers/tracking_rows.h"
 #include "util/log.h"
@@ -130,8 +132,12 @@ class PostgresDriver final : public Driver {
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) override {
     return postgres::snapshot(conn_, connection_params(), sink, scratch_dir);
   }
-  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override {
-    return postgres::restore(conn_, connection_params(), source, scratch_dir);
+  Result<void> restore(ByteSource& source, const std::filesystem::path&) override {
+    return postgres::restore(conn_, connection_params(), source, nullptr);
+  }
+  Result<void> restore_verified(ByteSource& source, const std::filesystem::path&,
+                                const ContentFingerprint& expected) override {
+    return postgres::restore(conn_, connection_params(), source, &expected);
   }
   Result<ContentFingerprint> fingerprint() override { return postgres::fingerprint(conn_); }
   Result<ContentFingerprint> fingerprint_snapshot(
@@ -238,13 +244,20 @@ Result<void> PostgresDriver::record_applied_all(std::span<const AppliedMigration
 std::vector<Driver::Check> PostgresDriver::doctor_checks() {
   std::vector<Check> checks = {
       {"libpq", true, fmt::format("client library {}", postgres::version_text(PQlibVersion()))}};
-  // The tools backups run: present, and not older than the server.
-  for (const char* name : {"pg_dump", "psql"}) {
-    auto tool = postgres::find_tool(name, PQserverVersion(conn_));
-    checks.push_back(
-        tool ? Check{name, true, fmt::format("{} ({})", tool->path.string(), tool->version_line)}
-             : Check{name, false, tool.error().message});
-  }
+  // The tool backups run: present, and not older than the server. (Restores
+  // replay the dump over libpq: no psql.)
+  auto tool = postgres::find_tool("pg_dump", PQserverVersion(conn_));
+  checks.push_back(
+      tool ? Check{"pg_dump", true, fmt::format("{} ({})", tool->path.string(), tool->version_line)}
+           : Check{"pg_dump", false, tool.error().message});
+  auto leftovers = postgres::leftover_scratch_databases(conn_);
+  checks.push_back(leftovers.empty()
+                       ? Check{"scratch databases", true, "none left by verify --deep"}
+                       : Check{"scratch databases", false,
+                               fmt::format("left by an interrupted verify --deep: {} (drop them "
+                                           "with DROP DATABASE, or run verify --deep again on "
+                                           "the host that left them)",
+                                           fmt::join(leftovers, ", "))});
   return checks;
 }
 

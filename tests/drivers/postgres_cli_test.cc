@@ -89,7 +89,7 @@ class PostgresCliTest : public CliTest {
     return found;
   }
   std::string scratch_databases() {
-    return psql(server_, "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate_verify_%'");
+    return psql(server_, "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\\_scratch\\_%'");
   }
 
   // Exactly the state `schema` and `data` (dump_schema, dump_data) describe.
@@ -230,8 +230,8 @@ TEST_F(PostgresCliTest, DoctorReportsTheServerAndToolVersions) {
   EXPECT_EQ(doctor.exit_code, 0) << doctor.out << doctor.err;
   EXPECT_CONTAINS(doctor.out, "(PostgreSQL " + version + ")");
   EXPECT_CONTAINS(doctor.out, "pg_dump (PostgreSQL) ");
-  EXPECT_CONTAINS(doctor.out, "psql (PostgreSQL) ");
   EXPECT_CONTAINS(doctor.out, "client library ");
+  EXPECT_CONTAINS(doctor.out, "scratch databases");
 }
 
 // A directory for MIGRATE_PG_BINDIR: the real psql, and a pg_dump script.

@@ -113,8 +113,19 @@ class PostgresDriver final : public Driver {
 
   Result<void> ensure_tracking_table() override;
   Result<std::vector<AppliedMigration>> applied_migrations() override;
-  Result<void> record_applied(const AppliedMigration& row) override { return rows_.insert(row); }
-  Result<void> remove_applied(std::string_view version) override { return rows_.remove(version); }
+  // A migration's row is written once its file ran: the session's settings
+  // go back to the connection's own first, so that what one file SET
+  // (search_path emptied by a pg_dump-made file, a role, a timeout) never
+  // carries into the next. In a migration's transaction the reset commits
+  // with it.
+  Result<void> record_applied(const AppliedMigration& row) override {
+    if (auto r = run("RESET ALL"); !r) return r;
+    return rows_.insert(row);
+  }
+  Result<void> remove_applied(std::string_view version) override {
+    if (auto r = run("RESET ALL"); !r) return r;
+    return rows_.remove(version);
+  }
   Result<void> record_applied_all(std::span<const AppliedMigration> rows) override;
 
   Result<void> begin() override { return run("BEGIN"); }
@@ -253,7 +264,8 @@ std::vector<Driver::Check> PostgresDriver::doctor_checks() {
   auto leftovers = postgres::leftover_scratch_databases(conn_);
   checks.push_back(leftovers.empty()
                        ? Check{"scratch databases", true, "none left by verify --deep"}
-                       : Check{"scratch databases", false,
+                       // Reported, not failed: they cost disk, not correctness.
+                       : Check{"scratch databases", true,
                                fmt::format("left by an interrupted verify --deep: {} (drop them "
                                            "with DROP DATABASE, or run verify --deep again on "
                                            "the host that left them)",

@@ -271,7 +271,7 @@ class Sender {
 
   // Sends what is pending; the dump may not end inside a COPY.
   Result<void> finish() {
-    if (in_copy_) return fail(ErrorCode::kGeneral, "the dump ends inside a COPY");
+    if (in_copy_) return fail(ErrorCode::kGeneral, "the backup is incomplete: the dump ends inside a COPY");
     return send(false);
   }
 

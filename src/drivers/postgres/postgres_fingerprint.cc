@@ -1,7 +1,9 @@
 // The content fingerprint of a PostgreSQL database.
 //
 // The schema is a canonical description of every user object (schemas other
-// than pg_catalog, information_schema and pg_toast*): one line per object, with
+// than pg_catalog, information_schema and pg_toast*, and the database's
+// publications, subscriptions, foreign data wrappers, servers and user
+// mappings, default privileges and large objects): one line per object, with
 // its definition as the server deparses it (pg_get_indexdef, pg_get_viewdef,
 // pg_get_functiondef, ...), owner, privileges and comment, and the position of
 // every sequence; no OIDs and no column numbers, so a dump and its restore
@@ -11,9 +13,10 @@
 // text format, under the output settings pg_dump's session has. Each line is
 // hashed and the hashes are summed (RowSetHash), so the order rows happen to
 // be stored in does not matter; SHA-256 of "rows sum sum" is the hex digest
-// kept. A snapshot takes them from the dump's own COPY data as it streams
-// past, so they describe the very bytes stored; a live database is read with
-// COPY. Ordinary tables and partitions count; materialized views do not
+// kept. Rows are always read from the database with COPY (for a snapshot, in
+// the very snapshot pg_dump exported), never taken from the dump's text.
+// Only sequence positions come from a dump: they are outside transactions,
+// so no query can read where the dump's snapshot saw them. Ordinary tables and partitions count; materialized views do not
 // (pg_dump refreshes them from their query rather than copying them, so only
 // whether one is populated is part of the schema), nor do foreign tables.
 #include <fmt/format.h>
@@ -200,6 +203,36 @@ UNION ALL
                 n.nspname, d.defaclobjtype, d.defaclacl)
   FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
 UNION ALL
+  SELECT format('publication %I owner %I all-tables %s actions %s %s %s %s via-root %s tables %L comment %L',
+                p.pubname, pg_get_userbyid(p.pubowner), p.puballtables, p.pubinsert, p.pubupdate,
+                p.pubdelete, p.pubtruncate, p.pubviaroot,
+                (SELECT string_agg(format('%I.%I %s', t.schemaname, t.tablename, to_jsonb(t) - 'pubname'),
+                                   ', ' ORDER BY t.schemaname, t.tablename)
+                 FROM pg_publication_tables t WHERE t.pubname = p.pubname),
+                obj_description(p.oid, 'pg_publication'))
+  FROM pg_publication p
+UNION ALL
+  SELECT format('subscription %I owner %I publications %L comment %L', s.subname,
+                pg_get_userbyid(s.subowner), s.subpublications, shobj_description(s.oid, 'pg_subscription'))
+  FROM pg_subscription s
+  WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+UNION ALL
+  SELECT format('foreign-data-wrapper %I owner %I handler %L validator %L options %L acl %L comment %L',
+                w.fdwname, pg_get_userbyid(w.fdwowner), nullif(w.fdwhandler, 0)::regproc,
+                nullif(w.fdwvalidator, 0)::regproc, w.fdwoptions, w.fdwacl,
+                obj_description(w.oid, 'pg_foreign_data_wrapper'))
+  FROM pg_foreign_data_wrapper w
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_foreign_data_wrapper'::regclass AND m.objid = w.oid)
+UNION ALL
+  SELECT format('foreign-server %I wrapper %I owner %I type %L version %L options %L acl %L comment %L',
+                s.srvname, w.fdwname, pg_get_userbyid(s.srvowner), s.srvtype, s.srvversion,
+                s.srvoptions, s.srvacl, obj_description(s.oid, 'pg_foreign_server'))
+  FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+UNION ALL
+  SELECT format('user-mapping server %I user %s options %L', u.srvname,
+                CASE WHEN u.umuser = 0 THEN 'public' ELSE quote_ident(u.usename) END, u.umoptions)
+  FROM pg_user_mappings u
+UNION ALL
   SELECT format('large-object %s owner %I acl %L md5 %s', l.oid, pg_get_userbyid(l.lomowner),
                 l.lomacl, md5(lo_get(l.oid)))
   FROM pg_largeobject_metadata l
@@ -312,19 +345,13 @@ Result<ContentFingerprint> fingerprint_in_transaction(
 
   auto dump = dumped();
   if (!dump) return tl::unexpected(dump.error());
-  // Each table's rows: from the dump when there is one, else read now.
+  // Each table's rows, read from the database: never from the dump, so that
+  // a dump missing rows (or a scanner misreading it) cannot vouch for itself.
   const PGresult* t = tables->get();
   std::vector<const RowSetHash*> rows(static_cast<size_t>(PQntuples(t)), nullptr);
   std::vector<TableToRead> to_read;
   std::vector<size_t> read_into;
   for (int row = 0; row < PQntuples(t); ++row) {
-    if (*dump) {
-      auto it = (*dump)->tables().find({value(t, row, 0), value(t, row, 1)});
-      if (it != (*dump)->tables().end()) {
-        rows[static_cast<size_t>(row)] = &it->second;
-        continue;
-      }
-    }
     to_read.push_back(TableToRead{value(t, row, 2), value(t, row, 3),
                                   value(t, row, 0) + "." + value(t, row, 1),
                                   std::stoll(value(t, row, 4))});

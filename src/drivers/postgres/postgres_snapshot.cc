@@ -126,7 +126,7 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
                            Command::Stream::kPipe});
   if (!child) return tl::unexpected(child.error());
 
-  DumpScanner scanner(DumpScanner::Rows::kHash);
+  DumpScanner scanner(DumpScanner::Rows::kSkip);
   std::uint64_t size = 0;
   Result<void> dumped;
   std::thread streamer([&] {
@@ -147,8 +147,8 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
     }
   } join{streamer, **child};
 
-  auto fingerprint =
-      fingerprint_in_transaction(conn, Readers::kOne, [&]() -> Result<const DumpScanner*> {
+  auto fingerprint = fingerprint_in_transaction(
+      conn, Readers::kShareSnapshot, [&]() -> Result<const DumpScanner*> {
         streamer.join();
         if (!dumped) return tl::unexpected(dumped.error());
         if (!scanner.complete()) {

@@ -135,9 +135,8 @@ Result<ssize_t> read_available(int fd, std::string& buffer, std::string_view wha
 
 bool inherited_by_children(std::string_view name) {
   // The libpq settings are the ones our own connections follow too.
-  static constexpr std::string_view kNames[] = {"PATH",  "HOME",   "USER",
-                                                "LOGNAME", "LANG", "LANGUAGE",
-                                                "TZ",    "TMPDIR", "LD_LIBRARY_PATH"};
+  static constexpr std::string_view kNames[] = {
+      "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "LD_LIBRARY_PATH"};
   if (std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames)) return true;
   return name.starts_with("LC_") || name.starts_with("PG");
 }

@@ -89,7 +89,8 @@ class PostgresCliTest : public CliTest {
     return found;
   }
   std::string scratch_databases() {
-    return psql(server_, "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\\_scratch\\_%'");
+    return psql(server_,
+                "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\\_scratch\\_%'");
   }
 
   // Exactly the state `schema` and `data` (dump_schema, dump_data) describe.

@@ -100,8 +100,10 @@ TEST_F(PostgresRestoreCliTest, ABackupWhoseContentDiffersFromItsManifestIsRefuse
   // The artifact altered, and its checksum in the manifest made to match:
   // only the content fingerprint can tell.
   std::string a = shell_quote(artifact.string());
-  ASSERT_EQ(shell("zstd -qdc " + a + " | sed 's/^1\tuser1@example.com$/1\tintruder@example.com/' |"
-                  " zstd -q -1 -o " + a + ".new && mv " + a + ".new " + a + " && echo ok"),
+  ASSERT_EQ(shell("zstd -qdc " + a +
+                  " | sed 's/^1\tuser1@example.com$/1\tintruder@example.com/' |"
+                  " zstd -q -1 -o " +
+                  a + ".new && mv " + a + ".new " + a + " && echo ok"),
             "ok\n");
   std::string sha = shell("sha256sum " + a).substr(0, 64);
   std::string text = read_text(manifest);
@@ -147,8 +149,9 @@ TEST_F(PostgresRestoreCliTest, AKilledRestoreChangesNothing) {
     ASSERT_EQ(::kill(pid, signal), 0);
     EXPECT_NE(wait_cli(pid), 0) << read_text(dir_.path() / "restore.log");
     holder.reset();  // the restore's backend may go on now: to a rollback
-    wait_until("SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = current_database() "
-               "AND pid <> pg_backend_pid()");
+    wait_until(
+        "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()");
     EXPECT_EQ(dump_schema(url_), schema) << "signal " << signal;
     EXPECT_EQ(dump_data(url_), data) << "signal " << signal;
   }
@@ -159,10 +162,10 @@ TEST_F(PostgresRestoreCliTest, AKilledBackupLeavesNoPgDumpRunning) {
   migration("20260101000000", "schema", "CREATE TABLE items (id int PRIMARY KEY);\n");
   ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
   auto holder = hold("LOCK TABLE items IN ACCESS EXCLUSIVE MODE");
-  int pid = spawn_cli(dir_.path(), {"backup", "blocked", "--url", url_}, dir_.path() / "backup.log");
+  int pid =
+      spawn_cli(dir_.path(), {"backup", "blocked", "--url", url_}, dir_.path() / "backup.log");
   wait_until(others_waiting_on_a_lock());  // pg_dump, locking the tables
-  std::string children =
-      shell("cat /proc/" + std::to_string(pid) + "/task/*/children 2>/dev/null");
+  std::string children = shell("cat /proc/" + std::to_string(pid) + "/task/*/children 2>/dev/null");
   ASSERT_FALSE(children.empty());
   int pg_dump = std::stoi(children);
   ASSERT_NE(read_text("/proc/" + std::to_string(pg_dump) + "/comm").find("pg_dump"),

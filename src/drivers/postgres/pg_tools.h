@@ -33,13 +33,18 @@ namespace migrate::postgres {
 // apart from the connection string: PGPASSWORD for children, a parameter
 // for libpq.
 struct Target {
-  std::vector<std::pair<std::string, std::string>> options;  // libpq keywords, no password
+  std::vector<std::pair<std::string, std::string>> options;  // libpq keywords, no secret
   std::string password;
+  std::string ssl_password;  // sslpassword: a child reads it from a private file, never argv
 
   // Adds server options ("-c name=value ...") to the `options` keyword.
   void add_options(std::string_view server_options);
   std::string conninfo() const;  // "host='...' port='...' ...", for --dbname=
-  std::vector<std::pair<std::string, std::string>> environment() const;  // PGPASSWORD
+  std::vector<std::pair<std::string, std::string>> environment() const;  // PGPASSWORD, ...
+  // What a child must be given as its private file (Child::spawn): a
+  // service file holding sslpassword, which environment() points it at;
+  // empty when there is none.
+  std::string private_file() const;
 };
 
 // kUsage when params.conninfo is not a valid connection string. A password

@@ -16,9 +16,9 @@
 // kept. Rows are always read from the database with COPY (for a snapshot, in
 // the very snapshot pg_dump exported), never taken from the dump's text.
 // Only sequence positions come from a dump: they are outside transactions,
-// so no query can read where the dump's snapshot saw them. Ordinary tables and partitions count; materialized views do not
-// (pg_dump refreshes them from their query rather than copying them, so only
-// whether one is populated is part of the schema), nor do foreign tables.
+// so no query can read where the dump's snapshot saw them. Ordinary tables and partitions count;
+// materialized views do not (pg_dump refreshes them from their query rather than copying them, so
+// only whether one is populated is part of the schema), nor do foreign tables.
 #include <fmt/format.h>
 #include <libpq-fe.h>
 

@@ -29,8 +29,8 @@ constexpr std::string_view kNotChanged = "; the database was not changed";
 // and emptied object by object, its owner, privileges and comment reset to
 // what a new database has. Large objects, event triggers and foreign servers
 // live outside schemas and go too, as do foreign data wrappers, publications
-// and subscriptions; default privileges are reset to the built-in ones. Extensions the restoring role may not drop
-// stay; the dump's CREATE EXTENSION IF NOT EXISTS keeps them.
+// and subscriptions; default privileges are reset to the built-in ones. Extensions the restoring
+// role may not drop stay; the dump's CREATE EXTENSION IF NOT EXISTS keeps them.
 constexpr const char* kEmptyDatabase = R"sql(
 DO $migrate$
 DECLARE
@@ -271,7 +271,8 @@ class Sender {
 
   // Sends what is pending; the dump may not end inside a COPY.
   Result<void> finish() {
-    if (in_copy_) return fail(ErrorCode::kGeneral, "the backup is incomplete: the dump ends inside a COPY");
+    if (in_copy_)
+      return fail(ErrorCode::kGeneral, "the backup is incomplete: the dump ends inside a COPY");
     return send(false);
   }
 
@@ -288,8 +289,8 @@ class Sender {
       in_copy_ = true;
       return {};
     }
-    if (pending_.size() >= kSendAt && (line.starts_with("-- Name: ") ||
-                                       line.starts_with("-- Data for Name: "))) {
+    if (pending_.size() >= kSendAt &&
+        (line.starts_with("-- Name: ") || line.starts_with("-- Data for Name: "))) {
       if (auto r = send(false); !r) return r;
     }
     pending_.append(line);
@@ -305,9 +306,9 @@ class Sender {
                    : status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
                          status == PGRES_EMPTY_QUERY;
     if (!ok && copy && status == PGRES_COMMAND_OK) {
-      return fail(ErrorCode::kGeneral,
-                  fmt::format("the dump is damaged: the COPY at line {} did not start a copy",
-                              line_));
+      return fail(
+          ErrorCode::kGeneral,
+          fmt::format("the dump is damaged: the COPY at line {} did not start a copy", line_));
     }
     if (!ok) return failure(result.get());
     pending_.clear();
@@ -321,7 +322,8 @@ class Sender {
     std::string position = result ? error_field(result, PG_DIAG_STATEMENT_POSITION) : "";
     if (!in_copy_ && !position.empty()) {
       size_t offset = std::min(pending_.size(), static_cast<size_t>(std::stoull(position)));
-      at += static_cast<std::uint64_t>(std::count(pending_.begin(), pending_.begin() + offset, '\n'));
+      at +=
+          static_cast<std::uint64_t>(std::count(pending_.begin(), pending_.begin() + offset, '\n'));
     }
     std::string message =
         result ? describe_error(result, Statement{}) : trim_end(PQerrorMessage(conn_));
@@ -430,8 +432,9 @@ Result<ContentFingerprint> replay(
       std::string_view(PQcmdStatus(result.get())) == "COMMIT")
     return restored;
   if (PQstatus(conn->get()) != CONNECTION_BAD)
-    return fail(ErrorCode::kSql, fmt::format("cannot commit the restore: {}{}",
-                                             describe_error(result.get(), Statement{}), kNotChanged));
+    return fail(ErrorCode::kSql,
+                fmt::format("cannot commit the restore: {}{}",
+                            describe_error(result.get(), Statement{}), kNotChanged));
   return fail(ErrorCode::kConnection,
               fmt::format("lost the connection while committing the restore: {}; the restore may "
                           "or may not have been committed",

@@ -55,7 +55,8 @@ std::vector<std::string> scratch_databases(pg_conn* conn) {
                    &PQclear);
   std::vector<std::string> names;
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return names;
-  for (int i = 0; i < PQntuples(result.get()); ++i) names.emplace_back(PQgetvalue(result.get(), i, 0));
+  for (int i = 0; i < PQntuples(result.get()); ++i)
+    names.emplace_back(PQgetvalue(result.get(), i, 0));
   return names;
 }
 
@@ -63,12 +64,12 @@ void drop_database(pg_conn* conn, const std::string& name) {
   char* quoted = PQescapeIdentifier(conn, name.c_str(), name.size());
   if (!quoted) return;
   bool force = PQserverVersion(conn) >= 130000;
-  std::string sql = fmt::format("DROP DATABASE IF EXISTS {}{}", quoted, force ? " WITH (FORCE)" : "");
+  std::string sql =
+      fmt::format("DROP DATABASE IF EXISTS {}{}", quoted, force ? " WITH (FORCE)" : "");
   PQfreemem(quoted);
   ResultPtr result(PQexec(conn, sql.c_str()), &PQclear);
   if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
-    log::warn(fmt::format("cannot drop the scratch database '{}': {}", name,
-                          PQerrorMessage(conn)));
+    log::warn(fmt::format("cannot drop the scratch database '{}': {}", name, PQerrorMessage(conn)));
   }
 }
 

@@ -117,13 +117,15 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
   } end{conn};
   std::string snapshot_id = PQgetvalue(exported->get(), 0, 0);
 
+  std::string secrets = dump_target->private_file();
   auto child =
       Child::spawn(Command{pg_dump->path,
                            {"--format=plain", "--quote-all-identifiers", "--no-password",
                             "--snapshot=" + snapshot_id, "--dbname=" + dump_target->conninfo()},
                            dump_target->environment(),
                            Command::Stream::kNull,
-                           Command::Stream::kPipe});
+                           Command::Stream::kPipe},
+                   dump_target->ssl_password.empty() ? nullptr : &secrets);
   if (!child) return tl::unexpected(child.error());
 
   DumpScanner scanner(DumpScanner::Rows::kSkip);

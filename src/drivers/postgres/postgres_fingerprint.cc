@@ -280,53 +280,81 @@ std::string value(const PGresult* result, int row, int column) {
                      static_cast<size_t>(PQgetlength(result, row, column)));
 }
 
-// "sequence-position <name> <last_value> <t|f>" for every sequence: where
-// the dump set it when there is one (other sessions may draw from a sequence
-// while pg_dump runs, sequences being outside transactions, and the dump's
-// value is the one a restore gets), else where it stands.
-Result<std::vector<std::string>> sequence_lines(pg_conn* conn,
-                                                const DumpScanner::SequencePositions* dumped) {
+struct SequenceAt {
+  std::pair<std::string, std::string> key;  // (schema, name), as the dump names it
+  std::string name;                         // as regclass writes it
+  std::string position;                     // "<last_value> <t|f>"
+};
+
+// Where every sequence stands now.
+Result<std::vector<SequenceAt>> read_sequences(pg_conn* conn) {
   auto sequences = query(conn, std::string(kUserObjects) + kSequences, "list sequences");
   if (!sequences) return tl::unexpected(sequences.error());
   const PGresult* list = sequences->get();
-  std::vector<std::string> positions(static_cast<size_t>(PQntuples(list)));
-  std::vector<int> live;
-  for (int i = 0; i < PQntuples(list); ++i) {
-    if (dumped) {
-      auto it = dumped->find({value(list, i, 0), value(list, i, 1)});
-      if (it != dumped->end()) {
-        positions[static_cast<size_t>(i)] = it->second;
-        continue;
-      }
-    }
-    live.push_back(i);
-  }
-  for (size_t first = 0; first < live.size(); first += kSequencesPerQuery) {
+  std::vector<SequenceAt> result;
+  for (int i = 0; i < PQntuples(list); ++i)
+    result.push_back({{value(list, i, 0), value(list, i, 1)}, value(list, i, 2), ""});
+  for (size_t first = 0; first < result.size(); first += kSequencesPerQuery) {
     std::string sql;
-    for (size_t i = first; i < std::min(live.size(), first + kSequencesPerQuery); ++i) {
+    for (size_t i = first; i < std::min(result.size(), first + kSequencesPerQuery); ++i) {
       if (!sql.empty()) sql += " UNION ALL ";
-      sql += fmt::format("SELECT {}, last_value::text, is_called FROM {}", live[i],
-                         value(list, live[i], 2));
+      sql += fmt::format("SELECT {}, last_value::text, is_called FROM {}", i, result[i].name);
     }
     auto read = query(conn, sql, "read sequences");
     if (!read) return tl::unexpected(read.error());
     for (int row = 0; row < PQntuples(read->get()); ++row) {
-      auto index = static_cast<size_t>(std::stoi(value(read->get(), row, 0)));
-      positions[index] = value(read->get(), row, 1) + " " + value(read->get(), row, 2);
+      auto index = static_cast<size_t>(std::stoul(value(read->get(), row, 0)));
+      result[index].position = value(read->get(), row, 1) + " " + value(read->get(), row, 2);
     }
   }
+  return result;
+}
+
+// "sequence-position <name> <last_value> <t|f>" for every sequence, where
+// the database has it. Sequences are outside transactions: one drawn from
+// while pg_dump ran may stand further than the dump set it (and a restore
+// sets it back to the dump's position). So where the dump differs from the
+// database now, its position is taken if the database had it before the
+// dump began, or if the sequence moved meanwhile; a dump that disagrees
+// with a sequence nobody touched fails the snapshot.
+Result<std::vector<std::string>> sequence_lines(pg_conn* conn,
+                                                const DumpScanner::SequencePositions* dumped,
+                                                const DumpScanner::SequencePositions* before) {
+  auto now = read_sequences(conn);
+  if (!now) return tl::unexpected(now.error());
   std::vector<std::string> lines;
-  for (int i = 0; i < PQntuples(list); ++i) {
-    lines.push_back(fmt::format("sequence-position {} {}", value(list, i, 2),
-                                positions[static_cast<size_t>(i)]));
+  for (const auto& sequence : *now) {
+    std::string position = sequence.position;
+    auto in_dump = dumped ? dumped->find(sequence.key) : DumpScanner::SequencePositions::iterator();
+    if (dumped && in_dump != dumped->end() && in_dump->second != position) {
+      auto earlier = before ? before->find(sequence.key) : in_dump;
+      bool known = before && earlier != before->end();
+      if (!known || (earlier->second != in_dump->second && earlier->second == position)) {
+        return fail(ErrorCode::kGeneral,
+                    fmt::format("pg_dump wrote sequence {} at {}, but the database holds it at {}",
+                                sequence.name, in_dump->second, position));
+      }
+      position = in_dump->second;
+    }
+    lines.push_back(fmt::format("sequence-position {} {}", sequence.name, position));
   }
   return lines;
 }
 
 }  // namespace
 
+Result<DumpScanner::SequencePositions> sequence_positions(pg_conn* conn) {
+  if (auto r = query(conn, kSettings, "read sequences"); !r) return tl::unexpected(r.error());
+  auto sequences = read_sequences(conn);
+  if (!sequences) return tl::unexpected(sequences.error());
+  DumpScanner::SequencePositions positions;
+  for (auto& sequence : *sequences) positions[sequence.key] = std::move(sequence.position);
+  return positions;
+}
+
 Result<ContentFingerprint> fingerprint_in_transaction(
-    pg_conn* conn, Readers readers, const std::function<Result<const DumpScanner*>()>& dumped) {
+    pg_conn* conn, Readers readers, const std::function<Result<const DumpScanner*>()>& dumped,
+    const DumpScanner::SequencePositions* before) {
   if (PQserverVersion(conn) < kMinimumServer) {
     return fail(ErrorCode::kUnsupported,
                 fmt::format("PostgreSQL {} is too old for backups; 12 or newer is needed",
@@ -369,7 +397,7 @@ Result<ContentFingerprint> fingerprint_in_transaction(
   std::sort(result.tables.begin(), result.tables.end(),
             [](const TableSummary& a, const TableSummary& b) { return a.name < b.name; });
 
-  auto positions = sequence_lines(conn, *dump ? &(*dump)->sequences() : nullptr);
+  auto positions = sequence_lines(conn, *dump ? &(*dump)->sequences() : nullptr, before);
   if (!positions) return tl::unexpected(positions.error());
   lines.insert(lines.end(), positions->begin(), positions->end());
   std::sort(lines.begin(), lines.end());
@@ -394,7 +422,8 @@ Result<ContentFingerprint> fingerprint(pg_conn* conn) {
   if (auto r = query(conn, begin, "fingerprint the database"); !r) return tl::unexpected(r.error());
   // Helper connections can share only a transaction of our own.
   auto result = fingerprint_in_transaction(conn, nested ? Readers::kOne : Readers::kShareSnapshot,
-                                           []() -> Result<const DumpScanner*> { return nullptr; });
+                                           []() -> Result<const DumpScanner*> { return nullptr; },
+                                           nullptr);
   ResultPtr(PQexec(conn, end));
   return result;
 }

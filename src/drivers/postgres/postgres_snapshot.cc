@@ -117,6 +117,9 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
   } end{conn};
   std::string snapshot_id = PQgetvalue(exported->get(), 0, 0);
 
+  // Where the sequences stand as the dump begins (see sequence_lines()).
+  auto before = sequence_positions(conn);
+  if (!before) return tl::unexpected(before.error());
   std::string secrets = dump_target->private_file();
   auto child =
       Child::spawn(Command{pg_dump->path,
@@ -158,7 +161,8 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
                       "pg_dump exited without finishing the dump (no completion marker)");
         }
         return &scanner;
-      });
+      },
+      &*before);
   if (!fingerprint) return tl::unexpected(fingerprint.error());
   if (auto r = sink.finish(); !r) return tl::unexpected(r.error());
   return SnapshotInfo{size, std::move(*fingerprint)};

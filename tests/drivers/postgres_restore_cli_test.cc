@@ -182,15 +182,28 @@ TEST_F(PostgresRestoreCliTest, AKilledBackupLeavesNoPgDumpRunning) {
   SUCCEED();
 }
 
-TEST_F(PostgresRestoreCliTest, EachMigrationStartsFromTheConnectionsOwnSettings) {
+// A file made by pg_dump empties search_path for the session; the next file
+// of the run, unqualified, still finds its schema. Alone, in one run, or in
+// one --atomic transaction.
+class PostgresSettingsCliTest : public PostgresRestoreCliTest,
+                                public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(PostgresSettingsCliTest, EachMigrationStartsFromTheConnectionsOwnSettings) {
   migration("20260101000000", "dumped",
             "SELECT pg_catalog.set_config('search_path', '', false);\n"
+            "SET statement_timeout = 1;\n"
             "CREATE TABLE public.first (id int);\n");
-  migration("20260102000000", "plain", "CREATE TABLE second (id int);\n");
-  auto up = run({"up", "--no-backup"});
+  migration("20260102000000", "plain",
+            "CREATE TABLE second (id int);\n"
+            "SELECT pg_sleep(0.01);\n");
+  std::vector<std::string> args = {"up", "--no-backup"};
+  if (*GetParam()) args.push_back(GetParam());
+  auto up = run(args);
   EXPECT_EQ(up.exit_code, 0) << up.out << up.err;
   EXPECT_EQ(query("SELECT to_regclass('public.second') IS NOT NULL"), "t");
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, PostgresSettingsCliTest, ::testing::Values("", "--atomic"));
 
 }  // namespace
 }  // namespace migrate::testing

@@ -312,6 +312,40 @@ TEST_F(PostgresCliTest, APgDumpThatFailsOrStopsShortLeavesNoBackupAndRunsNothing
   }
 }
 
+// pg_dump gets only what a client needs: no migrate credentials in its
+// environment, and no secret on its command line (where `ps` shows it).
+TEST_F(PostgresCliTest, PgDumpSeesNoSecretsInItsEnvironmentOrArguments) {
+  migration("20260101000000", "a", "CREATE TABLE a (id int);");
+  std::string real =
+      "/usr/lib/postgresql/" + query("SHOW server_version_num").substr(0, 2) + "/bin/pg_dump";
+  auto seen = dir_.path() / "seen";
+  auto bindir = fake_bindir(
+      dir_, "if [ \"$1\" = --version ]; then exec " + real + " --version; fi\n" +
+                "env > " + shell_quote(seen.string() + ".env") + "\n" +
+                "printf '%s\\n' \"$@\" > " + shell_quote(seen.string() + ".args") + "\n" +
+                "cat \"$PGSERVICEFILE\" > " + shell_quote(seen.string() + ".service") + "\n" +
+                "exec " + real + " \"$@\"\n");
+  // sslmode=disable: libpq ignores sslpassword then, but it must not leak.
+  url_ += "&sslpassword=key-phrase-42";
+  auto backup = run({"backup", "env"}, {{"MIGRATE_PG_BINDIR", bindir.string()},
+                                        {"MIGRATE_BACKUP_KEY", "backup-key-42"},
+                                        {"AWS_SECRET_ACCESS_KEY", "aws-secret-42"},
+                                        {"PGAPPNAME", "kept"}});
+  ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
+  std::string env = read_text(seen.string() + ".env");
+  std::string args = read_text(seen.string() + ".args");
+  for (const char* secret : {"backup-key-42", "aws-secret-42", "DATABASE_URL", "MIGRATE_"})
+    EXPECT_EQ(env.find(secret), std::string::npos) << secret << " in\n" << env;
+  EXPECT_CONTAINS(env, "PGAPPNAME=kept");  // libpq's own settings are the parent's too
+  EXPECT_CONTAINS(env, "PATH=");
+  EXPECT_EQ(args.find("key-phrase-42"), std::string::npos) << args;
+  EXPECT_EQ(args.find("password="), std::string::npos) << args;
+  // It reaches pg_dump through a file only pg_dump can read.
+  EXPECT_CONTAINS(read_text(seen.string() + ".service"), "sslpassword=key-phrase-42");
+  EXPECT_EQ(backup.err.find("key-phrase-42"), std::string::npos);
+  EXPECT_EQ(backup.out.find("key-phrase-42"), std::string::npos);
+}
+
 TEST_F(PostgresCliTest, SslModeIsHonouredByEveryConnectionAndTool) {
   auto ssl = postgres_ssl_test_url();
   REQUIRE_SERVER(ssl);

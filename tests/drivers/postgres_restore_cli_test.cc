@@ -4,6 +4,7 @@
 // leaking from one migration into the next. Real binary, real server.
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -180,6 +181,42 @@ TEST_F(PostgresRestoreCliTest, AKilledBackupLeavesNoPgDumpRunning) {
   };
   while (alive()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   SUCCEED();
+}
+
+// A verify --deep killed before dropping its scratch database leaves it
+// behind: doctor names it, and the next verify --deep on this host drops
+// it. Another host's cannot be told dead: reported, never dropped.
+TEST_F(PostgresRestoreCliTest, ScratchDatabasesOfAKilledVerifyAreReportedAndDropped) {
+  migration("20260101000000", "schema", "CREATE TABLE items (id int PRIMARY KEY);\n");
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  ASSERT_EQ(run({"backup", "checked"}).exit_code, 0);
+  std::string host = shell("printf %s \"$(hostname)\" | sha256sum").substr(0, 8);
+  pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  ASSERT_GT(gone, 0);
+  wait_cli(gone);  // reaped: no process has this pid now
+  std::string ours = "migrate_scratch_" + host + "_" + std::to_string(gone) + "_0badcafe";
+  std::string theirs = "migrate_scratch_00000000_1_" + std::to_string(gone);
+  for (const auto& name : {ours, theirs}) ASSERT_EQ(psql(server_, "CREATE DATABASE " + name), "");
+  struct Drop {
+    std::string server, name;
+    ~Drop() { psql(server, "DROP DATABASE IF EXISTS " + name); }
+  } drop_ours{server_, ours}, drop_theirs{server_, theirs};
+
+  auto doctor = run({"doctor"});
+  EXPECT_EQ(doctor.exit_code, 0) << doctor.out << doctor.err;
+  EXPECT_CONTAINS(doctor.out, "left by an interrupted verify --deep");
+  EXPECT_CONTAINS(doctor.out, ours);
+  EXPECT_CONTAINS(doctor.out, theirs);
+
+  auto verify = run({"verify", "--deep"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  auto exists = [&](const std::string& name) {
+    return psql(server_, "SELECT count(*) FROM pg_database WHERE datname = '" + name + "'");
+  };
+  EXPECT_EQ(exists(ours), "0");
+  EXPECT_EQ(exists(theirs), "1");
+  EXPECT_EQ(run({"doctor"}).out.find(ours), std::string::npos);
 }
 
 // A file made by pg_dump empties search_path for the session; the next file

@@ -224,7 +224,7 @@ Error PostgresDriver::statement_failure(const PGresult* result, const Statement&
   if (PQstatus(conn_) == CONNECTION_BAD) {
     return {ErrorCode::kConnection,
             fmt::format("lost the connection to '{}': {}", url_.masked(),
-                        postgres::connection_message(PQerrorMessage(conn_), url_.password)),
+                        postgres::connection_message(PQerrorMessage(conn_), url_)),
             {}};
   }
   if (!result) return {ErrorCode::kSql, postgres::trim_end(PQerrorMessage(conn_)), {}};
@@ -415,7 +415,7 @@ Result<std::unique_ptr<Driver>> open_postgres_driver(const DatabaseUrl& url,
     constexpr std::string_view kSociPrefix = "Cannot establish connection to the database.";
     if (message.starts_with(kSociPrefix)) message = message.substr(kSociPrefix.size());
     while (!message.empty() && message.front() == '\n') message.erase(0, 1);
-    message = postgres::connection_message(message, url.password);
+    message = postgres::connection_message(message, url);
     return fail(ErrorCode::kConnection,
                 fmt::format("cannot connect to '{}': {}", url.masked(), message),
                 connection_hint(message));

@@ -1013,6 +1013,31 @@ TEST_F(PostgresSnapshotTest, HelperReadersSeeExactlyTheCallersSnapshot) {
       << failed.error().message;
 }
 
+// Objects outside schemas are part of the fingerprint: a restore that left
+// one behind (or missed one) cannot verify.
+TEST_F(PostgresSnapshotTest, TheFingerprintCoversObjectsOutsideSchemas) {
+  ASSERT_EQ(sql("CREATE TABLE items (id int PRIMARY KEY)"), "");
+  const char* added[] = {
+      "SET client_min_messages = error; CREATE PUBLICATION p FOR TABLE items",
+      "SET client_min_messages = error; CREATE SUBSCRIPTION s CONNECTION 'dbname=none' "
+      "PUBLICATION p WITH (connect = false)",
+      "CREATE FOREIGN DATA WRAPPER w",
+      "CREATE SERVER srv FOREIGN DATA WRAPPER w",
+      "CREATE USER MAPPING FOR PUBLIC SERVER srv OPTIONS (user 'x')",
+      "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC",
+      "ALTER PUBLICATION p ADD TABLE items2",
+  };
+  ASSERT_EQ(sql("CREATE TABLE items2 (id int PRIMARY KEY)"), "");
+  for (const char* statement : added) {
+    auto before = fingerprint();
+    ASSERT_EQ(sql(statement), "") << statement;
+    EXPECT_NE(fingerprint().schema_sha256, before.schema_sha256) << statement;
+  }
+  // Subscriptions live in a shared catalog: gone with the database, but
+  // only if they are dropped first (a database cannot be dropped with one).
+  ASSERT_EQ(sql("ALTER SUBSCRIPTION s SET (slot_name = NONE); DROP SUBSCRIPTION s"), "");
+}
+
 // The size bounds the free-space check. The server's own figure moves on
 // its own (autovacuum, free space maps), so the test asks only what the
 // check relies on: every byte of a table is counted, and not much more.

@@ -42,12 +42,15 @@ constexpr size_t kSequencesPerQuery = 200;
 // them by snapshot()), so that COPY here writes each row as in the dump;
 // quote_all_identifiers matches --quote-all-identifiers, which reg* values
 // follow. The client encoding is set to the server's below, as pg_dump does.
+// JIT is off: the schema query's estimates (pg_publication_tables above all)
+// can pass jit_above_cost, and compiling it took seconds to save nothing.
 constexpr const char* kSettings =
     "SET LOCAL search_path = pg_catalog; SET LOCAL DateStyle = ISO; "
     "SET LOCAL IntervalStyle = postgres; SET LOCAL TimeZone = 'UTC'; "
     "SET LOCAL extra_float_digits = 3; SET LOCAL bytea_output = hex; "
     "SET LOCAL quote_all_identifiers = on; SET LOCAL row_security = off; "
     "SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0; "
+    "SET LOCAL jit = off; "
     "SELECT pg_catalog.set_config('client_encoding', "
     "pg_catalog.current_setting('server_encoding'), true)";
 

@@ -10,7 +10,9 @@
 // for stdin. A child the caller stops early is terminated (SIGTERM, then
 // SIGKILL) and reaped before the call returns; a child whose parent dies
 // (killed, even with SIGKILL) is killed by the kernel (PR_SET_PDEATHSIG), so
-// no client program outlives migrate and carries on unsupervised.
+// no client program outlives migrate and carries on unsupervised. (The
+// kernel ties that to the thread that spawned the child: spawn from a thread
+// that outlives it, as the drivers do from the calling thread.)
 #pragma once
 
 #include <sys/types.h>

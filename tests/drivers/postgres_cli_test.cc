@@ -320,11 +320,10 @@ TEST_F(PostgresCliTest, PgDumpSeesNoSecretsInItsEnvironmentOrArguments) {
       "/usr/lib/postgresql/" + query("SHOW server_version_num").substr(0, 2) + "/bin/pg_dump";
   auto seen = dir_.path() / "seen";
   auto bindir = fake_bindir(
-      dir_, "if [ \"$1\" = --version ]; then exec " + real + " --version; fi\n" +
-                "env > " + shell_quote(seen.string() + ".env") + "\n" +
-                "printf '%s\\n' \"$@\" > " + shell_quote(seen.string() + ".args") + "\n" +
-                "cat \"$PGSERVICEFILE\" > " + shell_quote(seen.string() + ".service") + "\n" +
-                "exec " + real + " \"$@\"\n");
+      dir_, "if [ \"$1\" = --version ]; then exec " + real + " --version; fi\n" + "env > " +
+                shell_quote(seen.string() + ".env") + "\n" + "printf '%s\\n' \"$@\" > " +
+                shell_quote(seen.string() + ".args") + "\n" + "cat \"$PGSERVICEFILE\" > " +
+                shell_quote(seen.string() + ".service") + "\n" + "exec " + real + " \"$@\"\n");
   // sslmode=disable: libpq ignores sslpassword then, but it must not leak.
   url_ += "&sslpassword=key-phrase-42";
   auto backup = run({"backup", "env"}, {{"MIGRATE_PG_BINDIR", bindir.string()},

@@ -74,7 +74,9 @@ Result<Target> make_target(const ConnectionParams& params, const std::string* da
     }
     if (keyword == "sslpassword") {
       target.ssl_password = option->val;
-      continue;
+      if (target.ssl_password.find('\n') == std::string::npos) continue;
+      PQconninfoFree(parsed);  // a service file holds it one line long
+      return fail(ErrorCode::kUsage, "sslpassword may not contain a line break");
     }
     if (keyword == "dbname") {
       has_database = true;

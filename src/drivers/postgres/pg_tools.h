@@ -95,16 +95,14 @@ using migrate::RowSetHash;
 using migrate::siphash24;
 
 // What a backup needs to know about pg_dump's plain output, learnt while the
-// bytes stream past: that it is a whole dump, where its sequences stood, and
-// (on request) each table's rows. Lines are tracked across chunks; COPY data
-// is told apart from statements, so no row can pass for one.
+// bytes stream past: that it is a whole dump, and where its sequences stood.
+// Lines are tracked across chunks; COPY data is told apart from statements,
+// so no row can pass for one. (No row is hashed from a dump: fingerprints
+// read the database, postgres_fingerprint.cc.)
 class DumpScanner {
  public:
   // (schema, name) -> "<last_value> <t|f>", as the dump's setval() sets it.
   using SequencePositions = std::map<std::pair<std::string, std::string>, std::string>;
-  // (schema, table) -> its COPY data.
-  using TableRows = std::map<std::pair<std::string, std::string>, RowSetHash>;
-  enum class Rows { kSkip, kHash };
   // kTuned changes the filtered output, line for line (psql's line numbers
   // stay the dump's), for a faster replay of the same content: the COPY of a
   // table the dump itself created gets WITH (FREEZE) (a table it did not
@@ -115,8 +113,7 @@ class DumpScanner {
   // or changes, never a line inside a routine's body.
   enum class Replay { kAsDumped, kTuned };
 
-  explicit DumpScanner(Rows rows = Rows::kSkip, Replay replay = Replay::kAsDumped)
-      : hash_rows_(rows == Rows::kHash), tuned_(replay == Replay::kTuned) {}
+  explicit DumpScanner(Replay replay = Replay::kAsDumped) : tuned_(replay == Replay::kTuned) {}
 
   // Reads `chunk`. With `filtered`, appends the chunk to it minus the
   // BEGIN/COMMIT that pg_dump wraps large objects in: a restore replays the
@@ -132,12 +129,10 @@ class DumpScanner {
   // Whether pg_dump's completion marker ended the stream.
   bool complete() const { return complete_; }
   const SequencePositions& sequences() const { return sequences_; }
-  const TableRows& tables() const { return tables_; }
 
  private:
   void line(std::string_view text, std::string* filtered);
 
-  bool hash_rows_;
   bool tuned_;
   std::set<std::pair<std::string, std::string>> created_;  // tables CREATEd so far
   enum class Header { kNone, kForeignKey, kTableData, kOther };
@@ -147,12 +142,10 @@ class DumpScanner {
   std::uint64_t lines_ = 0;
   bool header_ok_ = false;
   bool in_copy_ = false;
-  RowSetHash* copy_rows_ = nullptr;  // where the current COPY's rows go
-  bool blobs_next_ = false;          // a large objects section header was read
+  bool blobs_next_ = false;  // a large objects section header was read
   bool in_blobs_ = false;
   bool complete_ = false;
   SequencePositions sequences_;
-  TableRows tables_;
 };
 
 }  // namespace migrate::postgres

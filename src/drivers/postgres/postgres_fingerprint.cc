@@ -424,9 +424,9 @@ Result<ContentFingerprint> fingerprint(pg_conn* conn) {
                         : "ROLLBACK";
   if (auto r = query(conn, begin, "fingerprint the database"); !r) return tl::unexpected(r.error());
   // Helper connections can share only a transaction of our own.
-  auto result = fingerprint_in_transaction(conn, nested ? Readers::kOne : Readers::kShareSnapshot,
-                                           []() -> Result<const DumpScanner*> { return nullptr; },
-                                           nullptr);
+  auto result = fingerprint_in_transaction(
+      conn, nested ? Readers::kOne : Readers::kShareSnapshot,
+      []() -> Result<const DumpScanner*> { return nullptr; }, nullptr);
   ResultPtr(PQexec(conn, end));
   return result;
 }

@@ -394,7 +394,7 @@ Result<ContentFingerprint> replay(
     const Target& target, ByteSource& source, AfterReplay after,
     const std::function<Result<void>(const ContentFingerprint&)>& accept) {
   // Nothing runs until the source is known to hold a plain dump.
-  DumpScanner scanner(DumpScanner::Rows::kSkip, DumpScanner::Replay::kTuned);
+  DumpScanner scanner(DumpScanner::Replay::kTuned);
   std::string ready;
   std::vector<char> buffer(kChunk);
   bool at_end = false;

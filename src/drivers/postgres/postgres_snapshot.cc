@@ -131,7 +131,7 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
                    dump_target->ssl_password.empty() ? nullptr : &secrets);
   if (!child) return tl::unexpected(child.error());
 
-  DumpScanner scanner(DumpScanner::Rows::kSkip);
+  DumpScanner scanner;
   std::uint64_t size = 0;
   Result<void> dumped;
   std::thread streamer([&] {
@@ -153,7 +153,8 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
   } join{streamer, **child};
 
   auto fingerprint = fingerprint_in_transaction(
-      conn, Readers::kShareSnapshot, [&]() -> Result<const DumpScanner*> {
+      conn, Readers::kShareSnapshot,
+      [&]() -> Result<const DumpScanner*> {
         streamer.join();
         if (!dumped) return tl::unexpected(dumped.error());
         if (!scanner.complete()) {

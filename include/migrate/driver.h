@@ -113,18 +113,12 @@ class Driver {
   virtual Result<SnapshotInfo> snapshot(ByteSink& sink,
                                         const std::filesystem::path& scratch_dir) = 0;
   // Replaces the database with the snapshot read from `source`: afterwards it
-  // holds exactly the snapshot's state. Nothing changes if reading fails.
-  virtual Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) = 0;
-  // restore(), given the fingerprint the restored state must have (the
-  // manifest's). A driver that can checks it before the restore commits and
-  // fails, the database unchanged, on a difference; the default restores,
-  // and the caller's check after it is the only one.
-  virtual Result<void> restore_verified(ByteSource& source,
-                                        const std::filesystem::path& scratch_dir,
-                                        const ContentFingerprint& expected) {
-    (void)expected;
-    return restore(source, scratch_dir);
-  }
+  // holds exactly the snapshot's state. Nothing changes if reading fails, nor
+  // when `expected` (the backup manifest's fingerprint; null: no check) does
+  // not match what was read: that is checked before the live database is
+  // replaced (a kRefused error naming the first difference).
+  virtual Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir,
+                               const ContentFingerprint* expected) = 0;
   // How restore() uses its source. kStagedFirst: the whole snapshot is read
   // and set aside before the database is touched, so the artifact's checksum
   // can be checked as it streams instead of in a pass of its own.

@@ -112,12 +112,13 @@ bool is_atomic_temporary(std::string_view file_name) {
   return atomic_temporary_pid(file_name) != 0;
 }
 
-Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::filesystem::path& final_path) {
+Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::filesystem::path& final_path,
+                                                       std::string_view prefix) {
   if (!final_path.has_filename())
     return fail(ErrorCode::kIo,
                 fmt::format("cannot create '{}': not a file name", final_path.string()));
   auto temporary = directory_of(final_path) /
-                   fmt::format(".{}.tmp-{}", final_path.filename().string(), ::getpid());
+                   fmt::format(".{}{}.tmp-{}", prefix, final_path.filename().string(), ::getpid());
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST)
@@ -227,8 +228,9 @@ Result<void> AtomicFile::commit(Existing existing) {
   return sync_directory(directory_of(final_path_));
 }
 
-Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content) {
-  auto file = AtomicFile::create(path);
+Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                                   std::string_view prefix) {
+  auto file = AtomicFile::create(path, prefix);
   if (!file) return tl::unexpected(file.error());
   if (auto written = (*file)->write(content); !written) return written;
   return (*file)->commit();

@@ -1,8 +1,10 @@
 // Crash-safe file creation, the way leveldb replaces CURRENT and ccache's
 // AtomicFile writes cache entries.
 //
-// Bytes go to a temporary file beside the final one (".<final-name>.tmp-<pid>",
-// created exclusively, mode 0600). Only commit() makes the file appear under
+// Bytes go to a temporary file beside the final one
+// (".<prefix><final-name>.tmp-<pid>", created exclusively, mode 0600; the
+// backup store passes a prefix of its own so that it only ever cleans up its
+// own temporaries). Only commit() makes the file appear under
 // its final name: it syncs the data, renames without ever replacing an
 // existing file, and syncs the directory, so after a crash the final name
 // either holds the complete content or does not exist. An AtomicFile that is
@@ -28,7 +30,8 @@ class AtomicFile final : public ByteSink {
   // Creates the temporary for `final_path`. Fails (kIo) when the directory is
   // not writable or the temporary already exists (a crashed run with the same
   // pid); it does not look at `final_path` itself, commit() does.
-  static Result<std::unique_ptr<AtomicFile>> create(const std::filesystem::path& final_path);
+  static Result<std::unique_ptr<AtomicFile>> create(const std::filesystem::path& final_path,
+                                                    std::string_view prefix = {});
 
   // Removes the temporary unless commit() succeeded.
   ~AtomicFile() override;
@@ -92,9 +95,10 @@ long temporary_owner(std::string_view file_name);
 // whose owner is gone is a crashed run's leftover.
 bool process_alive(long pid);
 
-// Writes `content` to `path` crash-safely (one AtomicFile, committed); fails
-// if `path` exists.
-Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content);
+// Writes `content` to `path` crash-safely (one AtomicFile with temporary
+// name prefix `prefix`, committed); fails if `path` exists.
+Result<void> write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                                   std::string_view prefix = {});
 
 // Low-level pieces, shared with the store and exposed so that tests can drive
 // the error paths with a descriptor on /dev/full.

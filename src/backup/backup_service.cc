@@ -17,9 +17,10 @@ namespace {
 
 constexpr std::string_view kEncryption = "aes-256-gcm";
 
-std::string artifact_name(const std::string& id, const Driver& driver, const BackupSettings& s) {
+// What follows the id in the artifact's file name: ".sqlite.zst.enc".
+std::string artifact_suffix(const Driver& driver, const BackupSettings& s) {
   std::string format = driver.snapshot_format();
-  std::string name = id + "." + format.substr(0, format.find('-'));
+  std::string name = "." + format.substr(0, format.find('-'));
   if (s.compression == Compression::kZstd) name += ".zst";
   if (s.compression == Compression::kGzip) name += ".gz";
   if (s.key) name += ".enc";
@@ -100,23 +101,44 @@ Result<void> read_schema_version(Driver& driver, Manifest& manifest) {
   return {};
 }
 
+// Checks the artifact before the database is touched; the error says so.
+Result<void> untouched_unless_intact(const BackupStore& store, const Manifest& manifest) {
+  auto checked = check_artifact(store, manifest);
+  if (!checked) checked.error().message += "; the database was not touched";
+  return checked;
+}
+
+Result<void> restore_stream(Driver& driver, const BackupStore& store,
+                            const BackupSettings& settings, const Manifest& manifest,
+                            ChecksumPass checksum, const std::filesystem::path& scratch) {
+  auto chain = open_artifact(store, settings, manifest, checksum);
+  if (!chain) return tl::unexpected(chain.error());
+  Progress progress("restoring", settings.progress);
+  ReadAheadSource decoded(*chain->output);
+  ProgressSource counted(decoded, progress);
+  auto restored = driver.restore(counted, scratch, &manifest.fingerprint);
+  progress.clear();
+  return restored;
+}
+
 }  // namespace
 
-Result<Manifest> take_backup(Driver& driver, const BackupSettings& settings, std::string_view label,
+Result<Manifest> take_backup(Driver& driver, const BackupStore& store,
+                             const BackupSettings& settings, std::string_view label,
                              std::string_view reason) {
   auto started = std::chrono::steady_clock::now();
-  auto store = BackupStore::open(settings.store_dir);
-  if (!store) return tl::unexpected(store.error());
-  auto writing = StoreWriteLock::acquire(store->dir());
-  if (!writing) return tl::unexpected(writing.error());
   auto size = driver.database_size();
   if (!size) return tl::unexpected(size.error());
   // Room for an incompressible artifact and, for WAL databases, a scratch copy.
-  if (auto r = store->check_free_space(2 * *size + (1 << 20)); !r) return tl::unexpected(r.error());
+  if (auto r = store.check_free_space(2 * *size + (1 << 20)); !r) return tl::unexpected(r.error());
+  auto scratch = store.scratch_dir();
+  if (!scratch) return tl::unexpected(scratch.error());
 
-  Manifest manifest;
   auto now = std::chrono::system_clock::now();
-  manifest.id = store->new_id(now, label);
+  auto pending = store.begin_backup(now, label, artifact_suffix(driver, settings));
+  if (!pending) return tl::unexpected(pending.error());
+  Manifest manifest;
+  manifest.id = pending->id();
   manifest.label = std::string(label);
   manifest.reason = std::string(reason);
   manifest.created_at = format_iso8601_utc(now);
@@ -127,10 +149,10 @@ Result<Manifest> take_backup(Driver& driver, const BackupSettings& settings, std
   manifest.format = driver.snapshot_format();
   manifest.compression = compression_name(settings.compression);
   manifest.encryption = settings.key ? std::string(kEncryption) : "none";
-  manifest.artifact = artifact_name(manifest.id, driver, settings);
+  manifest.artifact = pending->artifact();
   if (auto r = read_schema_version(driver, manifest); !r) return tl::unexpected(r.error());
 
-  auto file = AtomicFile::create(store->artifact_path(manifest));
+  auto file = AtomicFile::create(pending->artifact_path(), kStoreFilePrefix);
   if (!file) return tl::unexpected(file.error());
   HashingSink hashed(**file);
   std::unique_ptr<ByteSink> encrypted;
@@ -148,7 +170,7 @@ Result<Manifest> take_backup(Driver& driver, const BackupSettings& settings, std
   Progress progress("backing up", settings.progress);
   ProgressSink counted(*compressed, progress);
 
-  auto snapshot = driver.snapshot(counted, store->dir());
+  auto snapshot = driver.snapshot(counted, scratch->path());
   progress.clear();
   if (!snapshot) return tl::unexpected(snapshot.error());
   if (auto r = (*file)->commit(); !r) return tl::unexpected(r.error());
@@ -157,7 +179,7 @@ Result<Manifest> take_backup(Driver& driver, const BackupSettings& settings, std
   manifest.artifact_size = hashed.bytes();
   manifest.artifact_sha256 = hashed.sha256();
   manifest.duration_ms = elapsed_ms(started);
-  if (auto r = store->commit_manifest(manifest); !r) return tl::unexpected(r.error());
+  if (auto r = pending->commit(manifest); !r) return tl::unexpected(r.error());
   log::info(fmt::format("backup {} written ({}, {} ms)", manifest.id,
                         human_size(manifest.artifact_size), manifest.duration_ms));
   return manifest;
@@ -174,11 +196,10 @@ Result<void> check_artifact(const BackupStore& store, const Manifest& manifest) 
   return {};
 }
 
-Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& settings,
-                                      const Manifest& manifest, PreRestoreBackup pre_restore) {
+Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
+                                      const BackupSettings& settings, const Manifest& manifest,
+                                      PreRestoreBackup pre_restore) {
   auto started = std::chrono::steady_clock::now();
-  auto store = BackupStore::open(settings.store_dir);
-  if (!store) return tl::unexpected(store.error());
   // A pre-restore backup is only worth taking for a good artifact, so then
   // the checksum comes first; otherwise a driver that stages the snapshot
   // checks it while decoding.
@@ -187,26 +208,29 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& sett
                       ? ChecksumPass::kWhileDecoding
                       : ChecksumPass::kBefore;
   if (checksum == ChecksumPass::kBefore) {
-    if (auto r = check_artifact(*store, manifest); !r) {
-      r.error().message += "; the database was not touched";
-      return tl::unexpected(r.error());
-    }
+    if (auto r = untouched_unless_intact(store, manifest); !r) return tl::unexpected(r.error());
     log::debug(fmt::format("artifact of '{}' verified ({} ms)", manifest.id, elapsed_ms(started)));
   }
   RestoreOutcome outcome{manifest, std::nullopt, "", 0};
   if (pre_restore == PreRestoreBackup::kTake) {
-    auto before = take_backup(driver, settings, "pre-restore", "restore");
+    auto before = take_backup(driver, store, settings, "pre-restore", "restore");
     if (!before) return tl::unexpected(before.error());
     outcome.pre_restore_backup = before->id;
   }
-  auto chain = open_artifact(*store, settings, manifest, checksum);
-  if (!chain) return tl::unexpected(chain.error());
-  Progress progress("restoring", settings.progress);
-  ReadAheadSource decoded(*chain->output);
-  ProgressSource counted(decoded, progress);
-  auto restored = driver.restore_verified(counted, store->dir(), manifest.fingerprint);
-  progress.clear();
-  if (!restored) return tl::unexpected(restored.error());
+  auto scratch = store.scratch_dir();
+  if (!scratch) return tl::unexpected(scratch.error());
+  auto restored = restore_stream(driver, store, settings, manifest, checksum, scratch->path());
+  // A driver that stages the whole snapshot first fails before touching the
+  // database; when the artifact is damaged, that is the news, not whatever
+  // its decoder stumbled over first.
+  if (!restored && checksum == ChecksumPass::kWhileDecoding) {
+    if (auto r = untouched_unless_intact(store, manifest); !r) return tl::unexpected(r.error());
+  }
+  if (!restored) {
+    restored.error().message =
+        fmt::format("cannot restore backup '{}': {}", manifest.id, restored.error().message);
+    return tl::unexpected(restored.error());
+  }
   log::debug(fmt::format("database replaced ({} ms)", elapsed_ms(started)));
   auto now = driver.fingerprint();
   if (!now) return tl::unexpected(now.error());
@@ -216,20 +240,26 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& sett
   return outcome;
 }
 
-Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupSettings& settings,
+Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupStore& store,
+                                            const BackupSettings& settings,
                                             const Manifest& manifest) {
-  auto store = BackupStore::open(settings.store_dir);
-  if (!store) return tl::unexpected(store.error());
-  auto chain = open_artifact(*store, settings, manifest);
+  auto chain = open_artifact(store, settings, manifest);
   if (!chain) return tl::unexpected(chain.error());
+  auto scratch = store.scratch_dir();
+  if (!scratch) return tl::unexpected(scratch.error());
   ReadAheadSource decoded(*chain->output);
-  return driver.fingerprint_snapshot(decoded, store->dir());
+  return driver.fingerprint_snapshot(decoded, scratch->path());
 }
 
 Result<std::optional<std::string>> StoreBackupHook::before_change(std::string_view label,
                                                                   Driver& driver) {
   std::string_view reason = label.starts_with("pre-") ? label.substr(4) : label;
-  auto manifest = take_backup(driver, settings_, label, reason);
+  if (!store_) {
+    auto opened = BackupStore::open(settings_.store_dir);
+    if (!opened) return tl::unexpected(opened.error());
+    store_.emplace(std::move(*opened));
+  }
+  auto manifest = take_backup(driver, *store_, settings_, label, reason);
   if (!manifest) return tl::unexpected(manifest.error());
   taken_ = *manifest;
   return std::optional<std::string>(manifest->id);

@@ -6,6 +6,7 @@
 //   fingerprint
 //
 // Nothing is restored from an artifact whose SHA-256 differs from its manifest.
+// A command opens the store once and passes it to every step.
 #pragma once
 
 #include <filesystem>
@@ -23,16 +24,17 @@
 namespace migrate {
 
 struct BackupSettings {
-  std::filesystem::path store_dir;
+  std::filesystem::path store_dir;  // for commands and the hook to open
   Compression compression = Compression::kZstd;
   std::optional<BackupKey> key;  // encrypt new backups, decrypt encrypted ones
-  std::string database;          // the masked URL, for manifests
+  std::string database;          // manifest_database_url(), for manifests
   std::string driver_name;       // "sqlite", "postgres", "mysql"
   bool progress = false;         // draw progress on stderr
 };
 
 // Takes a backup of the database the driver is connected to.
-Result<Manifest> take_backup(Driver& driver, const BackupSettings& settings, std::string_view label,
+Result<Manifest> take_backup(Driver& driver, const BackupStore& store,
+                             const BackupSettings& settings, std::string_view label,
                              std::string_view reason);
 
 // Checks that the artifact exists and matches the manifest's size and SHA-256.
@@ -47,18 +49,23 @@ struct RestoreOutcome {
 
 // Verifies `manifest`'s artifact, then replaces the database with it and
 // compares fingerprints. With `pre_restore` a backup of the current state is
-// taken first (after the artifact checked out).
+// taken first (after the artifact checked out). A damaged artifact fails
+// with an error naming the backup and saying the database was not touched.
 enum class PreRestoreBackup { kTake, kSkip };
-Result<RestoreOutcome> restore_backup(Driver& driver, const BackupSettings& settings,
-                                      const Manifest& manifest, PreRestoreBackup pre_restore);
+Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
+                                      const BackupSettings& settings, const Manifest& manifest,
+                                      PreRestoreBackup pre_restore);
 
 // Decodes the artifact into a scratch database and returns its fingerprint
 // (`verify --deep`).
-Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupSettings& settings,
+Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupStore& store,
+                                            const BackupSettings& settings,
                                             const Manifest& manifest);
 
 // The BackupHook of every mutating command: a backup labelled
-// "pre-<command>" before the first change.
+// "pre-<command>" before the first change. The store (settings.store_dir) is
+// opened at the first backup, so a command with nothing to do never touches
+// it, and only once.
 class StoreBackupHook final : public BackupHook {
  public:
   explicit StoreBackupHook(BackupSettings settings) : settings_(std::move(settings)) {}
@@ -67,6 +74,7 @@ class StoreBackupHook final : public BackupHook {
 
  private:
   BackupSettings settings_;
+  std::optional<BackupStore> store_;
   std::optional<Manifest> taken_;
 };
 

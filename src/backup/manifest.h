@@ -33,7 +33,8 @@ struct Manifest {
   std::string tool_version;  // migrate's version
   std::string driver;        // "sqlite", "postgres", "mysql"
   std::string server_version;
-  std::string database;     // password-free (masked) URL
+  std::string database;     // password-free (masked) URL; a SQLite path absolute
+                            // (database_identity.h: whose backup it is)
   std::string format;       // artifact format, e.g. "sqlite-database"
   std::string compression;  // "zstd" | "gzip" | "none"
   std::string encryption;   // "none" | "aes-256-gcm"

@@ -1,6 +1,7 @@
 // The backup commands: backup, backups, restore, verify, prune and safe.
 #include <fmt/format.h>
 
+#include "backup/database_identity.h"
 #include "backup/retention.h"
 #include "cli/backup_settings.h"
 #include "cli/commands.h"
@@ -8,6 +9,7 @@
 #include "engine/safe.h"
 #include "migrate/catalog.h"
 #include "util/clock.h"
+#include "util/log.h"
 
 namespace migrate::cli {
 namespace {
@@ -29,6 +31,12 @@ json manifest_json(const BackupStore& store, const Manifest& m) {
           {"duration_ms", m.duration_ms}};
 }
 
+// Another database's backup is only picked by its full id, and never quietly.
+std::string other_database(const Manifest& m, const Config& c) {
+  if (database_identity(m.database) == current_database(c)) return "";
+  return fmt::format("backup '{}' is of another database, {}", m.id, m.database);
+}
+
 Result<Output> backup_command(const Config& c, const CommandFlags& f) {
   std::string label = f.label.empty() ? "manual" : f.label;
   if (!is_valid_label(label)) {
@@ -36,16 +44,16 @@ Result<Output> backup_command(const Config& c, const CommandFlags& f) {
         ErrorCode::kUsage,
         fmt::format(
             "invalid backup label '{}': use 1-64 lowercase letters, digits, '.', '_' or '-'",
-            label));
+            escape_control(label)));
   }
   auto settings = backup_settings(c, f);
   if (!settings) return tl::unexpected(settings.error());
   auto driver = connect(c);
   if (!driver) return tl::unexpected(driver.error());
-  auto manifest = take_backup(**driver, *settings, label, "backup");
-  if (!manifest) return tl::unexpected(manifest.error());
   auto store = BackupStore::open(settings->store_dir);
   if (!store) return tl::unexpected(store.error());
+  auto manifest = take_backup(**driver, *store, *settings, label, "backup");
+  if (!manifest) return tl::unexpected(manifest.error());
   Output out;
   out.json = manifest_json(*store, *manifest);
   out.text = fmt::format("backup {}\n  path    {}\n  size    {}\n  sha256  {}\n  took    {} ms\n",
@@ -55,28 +63,43 @@ Result<Output> backup_command(const Config& c, const CommandFlags& f) {
   return out;
 }
 
-Result<Output> list_command(const Config& c) {
-  auto store = BackupStore::open(c.backup_dir);
+Result<Output> list_command(const Config& c, bool all) {
+  auto store = BackupStore::open(c.backup_dir, StoreAccess::kReadOnly);
   if (!store) return tl::unexpected(store.error());
-  auto listing = store->list();
+  auto listing = store->list(all ? "" : current_database(c));
   if (!listing) return tl::unexpected(listing.error());
+  size_t database_width = 10;
+  for (const auto& m : listing->backups)
+    database_width = std::max(database_width, m.database.size() + 2);
+  auto row = [&](std::string_view id, std::string_view created, std::string_view label,
+                 std::string_view reason, std::string_view database, std::string_view size,
+                 std::string_view schema) {
+    return fmt::format("{:<40}{:<26}{:<14}{:<10}{:<{}}{:>10}  {}\n", id, created, label, reason,
+                       database, database_width, size, schema);
+  };
   Output out;
   json backups = json::array(), damaged = json::array();
-  out.text = fmt::format("{:<40}{:<26}{:<14}{:<10}{:>10}  {}\n", "ID", "CREATED", "LABEL", "REASON",
-                         "SIZE", "SCHEMA VERSION");
+  out.text = row("ID", "CREATED", "LABEL", "REASON", "DATABASE", "SIZE", "SCHEMA VERSION");
   for (const auto& m : listing->backups) {
     backups.push_back(manifest_json(*store, m));
-    out.text +=
-        fmt::format("{:<40}{:<26}{:<14}{:<10}{:>10}  {}\n", m.id, m.created_at, m.label, m.reason,
-                    human_size(m.artifact_size), m.schema_version.empty() ? "-" : m.schema_version);
+    out.text += row(m.id, m.created_at, m.label, m.reason, m.database, human_size(m.artifact_size),
+                    m.schema_version.empty() ? "-" : m.schema_version);
   }
   for (const auto& e : listing->damaged) {
     damaged.push_back(e.message);
     out.text += fmt::format("warning: {}\n", e.message);
   }
   if (listing->backups.empty())
-    out.text += fmt::format("no backups in '{}'\n", c.backup_dir.string());
-  out.json = {{"backup_dir", c.backup_dir.string()}, {"backups", backups}, {"damaged", damaged}};
+    out.text += fmt::format("no backups{} in '{}'\n", all ? "" : " of this database",
+                            c.backup_dir.string());
+  if (listing->other_databases > 0)
+    out.text += fmt::format("{} backup(s) of other databases not shown (--all lists them)\n",
+                            listing->other_databases);
+  out.json = {{"backup_dir", c.backup_dir.string()},
+              {"database", manifest_database_url(c.url)},
+              {"backups", backups},
+              {"damaged", damaged},
+              {"other_databases", listing->other_databases}};
   return out;
 }
 
@@ -85,16 +108,20 @@ Result<Output> restore_command(const Config& c, const CommandFlags& f) {
   if (!settings) return tl::unexpected(settings.error());
   auto store = BackupStore::open(settings->store_dir);
   if (!store) return tl::unexpected(store.error());
-  auto manifest = store->resolve(f.refs.front());
+  auto manifest = store->resolve(f.refs.front(), current_database(c));
   if (!manifest) return tl::unexpected(manifest.error());
+  std::string other = other_database(*manifest, c);
+  if (!other.empty()) log::warn(fmt::format("{}; restoring it into {}", other, settings->database));
   auto confirmed = confirm_destructive(
-      c, "restore", fmt::format("replaces the database with backup '{}'", manifest->id));
+      c, "restore",
+      fmt::format("replaces the database with backup '{}'{}", manifest->id,
+                  other.empty() ? "" : fmt::format(" (of {})", manifest->database)));
   if (!confirmed) return tl::unexpected(confirmed.error());
   auto driver = connect(c);
   if (!driver) return tl::unexpected(driver.error());
   auto lock = (*driver)->acquire_lock(std::chrono::seconds(c.lock_timeout_seconds));
   if (!lock) return tl::unexpected(lock.error());
-  auto outcome = restore_backup(**driver, *settings, *manifest,
+  auto outcome = restore_backup(**driver, *store, *settings, *manifest,
                                 f.no_backup ? PreRestoreBackup::kSkip : PreRestoreBackup::kTake);
   (*driver)->release_lock();
   if (!outcome) return tl::unexpected(outcome.error());
@@ -119,19 +146,20 @@ Result<Output> restore_command(const Config& c, const CommandFlags& f) {
 Result<Output> verify_command(const Config& c, const CommandFlags& f) {
   auto settings = backup_settings(c, f);
   if (!settings) return tl::unexpected(settings.error());
-  auto store = BackupStore::open(settings->store_dir);
+  auto store = BackupStore::open(settings->store_dir, StoreAccess::kReadOnly);
   if (!store) return tl::unexpected(store.error());
   std::vector<Manifest> targets;
   std::vector<std::string> failures;
   if (f.refs.empty()) {
-    auto listing = store->list();
+    auto listing = store->list(current_database(c));
     if (!listing) return tl::unexpected(listing.error());
     targets = listing->backups;
     for (const auto& e : listing->damaged) failures.push_back(e.message);
   } else {
     for (const auto& ref : f.refs) {
-      auto m = store->resolve(ref);
+      auto m = store->resolve(ref, current_database(c));
       if (!m) return tl::unexpected(m.error());
+      if (auto other = other_database(*m, c); !other.empty()) log::warn(other);
       targets.push_back(*m);
     }
   }
@@ -152,7 +180,7 @@ Result<Output> verify_command(const Config& c, const CommandFlags& f) {
     auto checked = check_artifact(*store, m);
     std::string problem = checked ? "" : checked.error().message;
     if (checked && driver) {
-      auto fp = deep_fingerprint(*driver, *settings, m);
+      auto fp = deep_fingerprint(*driver, *store, *settings, m);
       if (!fp)
         problem = fmt::format("backup '{}' does not restore: {}", m.id, fp.error().message);
       else if (auto diff = describe_difference(m.fingerprint, *fp); !diff.empty())
@@ -190,7 +218,8 @@ Result<Output> prune_command(const Config& c, const CommandFlags& f) {
   if (!policy) return tl::unexpected(policy.error());
   auto store = BackupStore::open(c.backup_dir);
   if (!store) return tl::unexpected(store.error());
-  auto listing = store->list();
+  // Only this database's backups: another's newest is not this one's to judge.
+  auto listing = store->list(current_database(c));
   if (!listing) return tl::unexpected(listing.error());
   // The backup taken before the latest applied batch stays: it undoes what is live now.
   std::set<std::string> protected_ids;
@@ -233,6 +262,8 @@ Result<Output> safe_command(const Config& c, const CommandFlags& f) {
   if (!settings) return tl::unexpected(settings.error());
   auto driver = connect(c);
   if (!driver) return tl::unexpected(driver.error());
+  auto store = BackupStore::open(settings->store_dir);
+  if (!store) return tl::unexpected(store.error());
   NoBackup unused;  // safe takes its own backup
   EngineContext ctx{**driver, unused, std::chrono::seconds(c.lock_timeout_seconds)};
   UpRequest request{
@@ -240,7 +271,7 @@ Result<Output> safe_command(const Config& c, const CommandFlags& f) {
       f.atomic ? Transactions::kAtomic : Transactions::kPerMigration,
       Execution::kApply};
   auto started = std::chrono::steady_clock::now();
-  auto report = run_safe(ctx, *catalog, request, *settings);
+  auto report = run_safe(ctx, *catalog, request, *store, *settings);
   if (!report) return tl::unexpected(report.error());
   report->elapsed_ms = elapsed_ms(started);
   return render_run(*report, c.url);
@@ -262,8 +293,10 @@ void add_backup_commands(CLI::App& app, Action& action) {
   add_backup_flags(backup, f);
   backup->callback([&] { action = [](const Config& c) { return backup_command(c, f); }; });
 
-  auto* backups = app.add_subcommand("backups", "list backups, newest first");
-  backups->callback([&] { action = [](const Config& c) { return list_command(c); }; });
+  auto* backups = app.add_subcommand("backups", "list this database's backups, newest first");
+  static bool all = false;
+  backups->add_flag("--all", all, "list the backups of every database in the directory");
+  backups->callback([&] { action = [](const Config& c) { return list_command(c, all); }; });
 
   auto* restore =
       app.add_subcommand("restore", "restore a backup (id, label, prefix, file name or latest)");

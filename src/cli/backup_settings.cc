@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "backup/database_identity.h"
 #include "backup/progress.h"
 #include "util/files.h"
 
@@ -21,11 +22,17 @@ std::optional<std::string> environment_or_dotenv(const std::string& name) {
 Result<BackupSettings> backup_settings(const Config& config, const CommandFlags& flags) {
   BackupSettings settings;
   settings.store_dir = config.backup_dir;
-  settings.database = config.url.masked();
+  settings.database = manifest_database_url(config.url);
   switch (config.url.kind) {
-    case DatabaseKind::kSqlite: settings.driver_name = "sqlite"; break;
-    case DatabaseKind::kPostgres: settings.driver_name = "postgres"; break;
-    case DatabaseKind::kMysql: settings.driver_name = "mysql"; break;
+    case DatabaseKind::kSqlite:
+      settings.driver_name = "sqlite";
+      break;
+    case DatabaseKind::kPostgres:
+      settings.driver_name = "postgres";
+      break;
+    case DatabaseKind::kMysql:
+      settings.driver_name = "mysql";
+      break;
   }
   if (flags.compression) {
     auto compression = parse_compression(*flags.compression);
@@ -42,6 +49,10 @@ Result<BackupSettings> backup_settings(const Config& config, const CommandFlags&
   settings.progress = progress_wanted() && config.log_level != LogLevel::kWarn &&
                       config.log_level != LogLevel::kError;
   return settings;
+}
+
+std::string current_database(const Config& config) {
+  return database_identity(manifest_database_url(config.url));
 }
 
 }  // namespace migrate::cli

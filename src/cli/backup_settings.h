@@ -10,6 +10,10 @@ namespace migrate::cli {
 
 Result<BackupSettings> backup_settings(const Config& config, const CommandFlags& flags);
 
+// The database_identity() of the configured database: whose backups the
+// backup commands pick by default.
+std::string current_database(const Config& config);
+
 // A value from the environment, else from .env in the working directory.
 std::optional<std::string> environment_or_dotenv(const std::string& name);
 

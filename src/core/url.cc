@@ -3,7 +3,8 @@
 // A URL usually arrives through an environment variable and its errors end up
 // in deploy logs, so this file is built around one rule: the password leaves
 // it only through DatabaseUrl::password. Error messages show the URL through
-// mask_text(), and no error reason quotes text from the user-info part.
+// mask_text(), and no error reason quotes text from the user-info part or a
+// secret query parameter (is_secret_param()).
 
 #include "migrate/url.h"
 
@@ -60,6 +61,37 @@ size_t userinfo_end(std::string_view rest) {
   return at;
 }
 
+// Whether a query parameter holds a secret (libpq accepts ?password=, and
+// users try ?password= or ?key= on sqlite: urls too): its value is shown as ***.
+bool is_secret_param(std::string_view key) {
+  std::string lower;
+  for (char c : key) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  for (std::string_view word : {"password", "passwd", "pwd", "secret", "token", "key"}) {
+    if (lower.find(word) != npos) return true;
+  }
+  return false;
+}
+
+// `text` with the values of secret query parameters replaced by ***.
+std::string mask_query(std::string_view text) {
+  size_t q = text.find('?');
+  if (q == npos) return std::string(text);
+  std::string out(text.substr(0, q + 1));
+  std::string_view query = text.substr(q + 1);
+  for (;;) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t eq = pair.find('=');
+    out += eq != npos && is_secret_param(pair.substr(0, eq))
+               ? std::string(pair.substr(0, eq)) + "=***"
+               : std::string(pair);
+    if (amp == npos) break;
+    out += '&';
+    query = query.substr(amp + 1);
+  }
+  return out;
+}
+
 // The text with any password replaced by ***, for errors about a URL that
 // did not parse (so there is no DatabaseUrl to call masked() on). Without a
 // "://" (a missing scheme, "postgres:user:pw@db") everything from the first
@@ -70,8 +102,8 @@ std::string mask_text(std::string_view text) {
   std::string_view rest = text.substr(start);
   size_t at = userinfo_end(rest);
   size_t colon = at == npos ? npos : rest.substr(0, at).find(':');
-  if (colon == npos) return std::string(text);
-  return std::string(text.substr(0, start + colon + 1)) + "***" + std::string(rest.substr(at));
+  if (colon == npos) return mask_query(text);
+  return std::string(text.substr(0, start + colon + 1)) + "***" + mask_query(rest.substr(at));
 }
 
 std::optional<std::string> percent_decode(std::string_view s) {
@@ -310,7 +342,8 @@ std::string DatabaseUrl::masked() const {
   out += "/" + percent_encode(database);
   char separator = '?';
   for (const auto& [key, value] : params) {
-    out += separator + percent_encode(key) + "=" + percent_encode(value, "/:");
+    out += separator + percent_encode(key) + "=" +
+           (is_secret_param(key) ? "***" : percent_encode(value, "/:"));
     separator = '&';
   }
   return out;

@@ -27,7 +27,7 @@ Error restored_after(const Error& failure, const Manifest& backup, const Restore
 }  // namespace
 
 Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
-                           const BackupSettings& settings) {
+                           const BackupStore& store, const BackupSettings& settings) {
   RunReport report{"safe", {}, std::nullopt, 0, Execution::kApply};
   RunnerLock lock(ctx.driver);
   if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
@@ -39,11 +39,9 @@ Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpR
   if (!steps) return tl::unexpected(steps.error());
 
   // safe never skips the backup, and proves it readable before relying on it.
-  auto backup = take_backup(ctx.driver, settings, "pre-safe", "safe");
+  auto backup = take_backup(ctx.driver, store, settings, "pre-safe", "safe");
   if (!backup) return tl::unexpected(backup.error());
-  auto store = BackupStore::open(settings.store_dir);
-  if (!store) return tl::unexpected(store.error());
-  if (auto r = check_artifact(*store, *backup); !r) {
+  if (auto r = check_artifact(store, *backup); !r) {
     r.error().message += "; no migration was applied";
     return tl::unexpected(r.error());
   }
@@ -55,13 +53,13 @@ Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpR
 
   log::error(applied_run.error().message);
   log::warn(fmt::format("safe: restoring backup '{}'", backup->id));
-  auto outcome = restore_backup(ctx.driver, settings, *backup, PreRestoreBackup::kSkip);
+  auto outcome = restore_backup(ctx.driver, store, settings, *backup, PreRestoreBackup::kSkip);
   if (!outcome) {
     return fail(ErrorCode::kGeneral,
                 fmt::format("{}\nsafe: restoring backup '{}' FAILED: {}", applied_run.error().message, backup->id,
                             outcome.error().message),
                 fmt::format("the backup is at '{}'; try `migrate restore {}`",
-                            store->artifact_path(*backup).string(), backup->id));
+                            store.artifact_path(*backup).string(), backup->id));
   }
   return tl::unexpected(restored_after(applied_run.error(), *backup, *outcome));
 }

@@ -8,6 +8,6 @@
 namespace migrate {
 
 Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
-                           const BackupSettings& settings);
+                           const BackupStore& store, const BackupSettings& settings);
 
 }  // namespace migrate

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backup/checksum.h"
+#include "backup/database_identity.h"
 
 namespace migrate {
 namespace {
@@ -64,7 +65,8 @@ class BackupStoreTest : public ::testing::Test {
   std::vector<std::string> files() const {
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(dir_))
-      if (e.path().filename() != ".lock") names.push_back(e.path().filename());  // the store's own lock
+      if (e.path().filename() != ".lock")
+        names.push_back(e.path().filename());  // the store's own lock
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -94,11 +96,55 @@ TEST_F(BackupStoreTest, OpenCreatesAPrivateDirectory) {
   EXPECT_TRUE(store->removed_leftovers().empty());
 }
 
-TEST_F(BackupStoreTest, OpenTightensAnExistingDirectory) {
+TEST_F(BackupStoreTest, OpenRefusesADirectoryOtherUsersCanEnterAndLeavesItsModeAlone) {
   fs::create_directory(dir_);
-  ::chmod(dir_.c_str(), 0755);
-  ASSERT_TRUE(BackupStore::open(dir_));
-  EXPECT_EQ(mode_of(dir_), 0700u);
+  for (unsigned mode : {0755u, 01777u, 0710u}) {
+    ::chmod(dir_.c_str(), mode);
+    for (auto access : {StoreAccess::kReadOnly, StoreAccess::kReadWrite}) {
+      auto store = BackupStore::open(dir_, access);
+      ASSERT_FALSE(store) << std::oct << mode;
+      EXPECT_EQ(store.error().code, ErrorCode::kRefused);
+      EXPECT_EQ(store.error().message,
+                fmt::format("backup directory '{}' is open to other users (mode {:04o})",
+                            dir_.string(), mode));
+      EXPECT_NE(store.error().hint.find("chmod 700 " + dir_.string()), std::string::npos);
+      EXPECT_EQ(mode_of(dir_), mode);
+    }
+  }
+  ::chmod(dir_.c_str(), 01700);  // only its owner can enter: fine, sticky or not
+  EXPECT_TRUE(BackupStore::open(dir_));
+  EXPECT_EQ(mode_of(dir_), 01700u);
+}
+
+TEST_F(BackupStoreTest, OpenRefusesAnotherUsersDirectory) {
+  fs::create_directory(dir_, root_);
+  ::chmod(dir_.c_str(), 0700);
+  ASSERT_EQ(::chown(dir_.c_str(), 65534, 65534), 0) << "the tests run as root";
+  auto store = BackupStore::open(dir_, StoreAccess::kReadOnly);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, ErrorCode::kRefused);
+  EXPECT_NE(store.error().message.find("backup directory '" + dir_.string() + "' is owned by "),
+            std::string::npos)
+      << store.error().message;
+  EXPECT_NE(store.error().message.find("(uid 65534), not by you"), std::string::npos);
+}
+
+TEST_F(BackupStoreTest, ReadOnlyOpenCreatesAndDeletesNothing) {
+  auto missing = BackupStore::open(dir_, StoreAccess::kReadOnly);
+  ASSERT_TRUE(missing) << missing.error().message;
+  EXPECT_FALSE(fs::exists(dir_));
+  auto listing = missing->list();
+  ASSERT_TRUE(listing);
+  EXPECT_TRUE(listing->backups.empty());
+  EXPECT_EQ(missing->resolve("latest").error().message, "no backup matches 'latest'");
+
+  fs::create_directory(dir_);
+  ::chmod(dir_.c_str(), 0700);
+  write(".migrate-20260102T000000Z_x.sqlite.tmp-99999999", "x");
+  auto store = BackupStore::open(dir_, StoreAccess::kReadOnly);
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->removed_leftovers().empty());
+  EXPECT_EQ(files(), std::vector<std::string>{".migrate-20260102T000000Z_x.sqlite.tmp-99999999"});
 }
 
 TEST_F(BackupStoreTest, OpenRefusesAFile) {
@@ -109,7 +155,7 @@ TEST_F(BackupStoreTest, OpenRefusesAFile) {
   EXPECT_NE(store.error().message.find("is not a directory"), std::string::npos);
 }
 
-TEST_F(BackupStoreTest, OpenRemovesLeftoversAndNothingElse) {
+TEST_F(BackupStoreTest, OpenRemovesItsOwnLeftoversAndNothingElse) {
   {
     auto store = BackupStore::open(dir_);
     ASSERT_TRUE(store);
@@ -118,58 +164,143 @@ TEST_F(BackupStoreTest, OpenRemovesLeftoversAndNothingElse) {
   // No pid reaches 99999999 (pid_max is at most 2^22); pid 1 always runs.
   const std::string dead = "99999999";
   const std::vector<std::string> leftovers = {
-      ".20260102T000000Z_x.sqlite.tmp-" + dead,                    // crashed artifact write
-      fmt::format(".20260102T000000Z_y.json.tmp-{}", ::getpid()),  // same pid, earlier run
-      ".restore.sqlite.tmp-" + dead + "-journal",                  // SQLite scratch companion
-      "20260103T000000Z_orphan.sqlite.zst",                        // artifact, no manifest
-      "20260103T000000Z_v1.2.sqlite",
-      ".big.tmp-9999999999",  // beyond any pid_t                              // id with a dot, no
-                              // manifest
+      ".migrate-20260102T000000Z_x.sqlite.tmp-" + dead,                    // crashed artifact write
+      fmt::format(".migrate-20260102T000000Z_y.json.tmp-{}", ::getpid()),  // same pid, earlier run
+      ".migrate-20260103T000000Z_v1.2.pending",  // marker of a crashed backup ...
+      "20260103T000000Z_v1.2.sqlite.zst",        // ... and the artifact it names
+      ".migrate-20260101T000000Z_kept.pending",  // a completed backup's marker
   };
+  write(".migrate-20260103T000000Z_v1.2.pending", dead + " 20260103T000000Z_v1.2.sqlite.zst\n");
+  write(".migrate-20260101T000000Z_kept.pending", dead + " 20260101T000000Z_kept.sqlite\n");
   const std::vector<std::string> unrelated = {
-      "notes.txt",
-      "README.json",
-      ".hidden",
-      "20260103T000000Z",
-      "20260103T000000Z_x.",
-      ".live.tmp-1",  // a running writer's
+      "notes.txt", "README.json", ".hidden", "20260103T000000Z", "20260103T000000Z_x.",
+      // Files named like the store's, but without its marks: another
+      // program's, or an older migrate's; never deleted.
+      "20260103T000000Z_orphan.sqlite.zst", ".20260102T000000Z_x.sqlite.tmp-" + dead,
+      ".app.db.tmp-" + dead, ".big.tmp-9999999999",
+      ".migrate-notes.txt.tmp-" + dead,               // not a backup's file
+      ".migrate-20260104T000000Z_live.sqlite.tmp-1",  // a running writer's
+      ".migrate-20260105T000000Z_live.pending",       // ... and its marker
+      "20260105T000000Z_live.sqlite",
+      ".migrate-20260106T000000Z_odd.pending",  // names no artifact of its id
       "20260104T000000Z_damaged.json",
       "20260104T000000Z_damaged.sqlite",  // damaged backup
-      "20260105T000000Z_next.json",
-      "20260105T000000Z_next.dump.zst",  // a newer format's backup
+      "20260107T000000Z_next.json",
+      "20260107T000000Z_next.dump.zst",  // a newer format's backup
   };
-  for (const auto& name : leftovers) write(name, "x");
+  for (const auto& name : leftovers)
+    if (!fs::exists(dir_ / name)) write(name, "x");
   for (const auto& name : unrelated) write(name, "{not json");
+  write(".migrate-20260105T000000Z_live.pending", "1 20260105T000000Z_live.sqlite\n");
+  write(".migrate-20260106T000000Z_odd.pending", dead + " notes.txt\n");
   fs::create_directory(dir_ / "20260106T000000Z_dir.sqlite");
 
   auto store = BackupStore::open(dir_);
   ASSERT_TRUE(store) << store.error().message;
+  // The marker that names no artifact of its id goes, the file it names stays.
   auto removed = leftovers;
+  removed.push_back(".migrate-20260106T000000Z_odd.pending");
   std::sort(removed.begin(), removed.end());
   EXPECT_EQ(store->removed_leftovers(), removed);
   std::vector<std::string> expected = unrelated;
+  std::erase(expected, ".migrate-20260106T000000Z_odd.pending");
   expected.insert(expected.end(), {"20260101T000000Z_kept.json", "20260101T000000Z_kept.sqlite",
                                    "20260106T000000Z_dir.sqlite"});
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(files(), expected);
 }
 
+TEST_F(BackupStoreTest, AnotherUsersFilesAreNeverLeftovers) {
+  ASSERT_TRUE(BackupStore::open(dir_));
+  // Named with the store's marks, but planted by another user.
+  write(".migrate-20260101T000000Z_x.pending", "99999999 20260101T000000Z_x.sqlite\n");
+  write(".migrate-20260101T000000Z_y.sqlite.tmp-99999999", "x");
+  for (const char* name :
+       {".migrate-20260101T000000Z_x.pending", ".migrate-20260101T000000Z_y.sqlite.tmp-99999999"})
+    ASSERT_EQ(::chown((dir_ / name).c_str(), 65534, 65534), 0);
+  write("20260101T000000Z_x.sqlite", "mine");
+  auto store = BackupStore::open(dir_);
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->removed_leftovers().empty());
+  EXPECT_EQ(files(), (std::vector<std::string>{".migrate-20260101T000000Z_x.pending",
+                                               ".migrate-20260101T000000Z_y.sqlite.tmp-99999999",
+                                               "20260101T000000Z_x.sqlite"}));
+}
+
+TEST_F(BackupStoreTest, ScratchDirectoriesOfGoneProcessesAreLeftovers) {
+  auto store = BackupStore::open(dir_);
+  ASSERT_TRUE(store);
+  {
+    auto scratch = store->scratch_dir();
+    ASSERT_TRUE(scratch) << scratch.error().message;
+    EXPECT_EQ(scratch->path(), dir_ / fmt::format(".migrate-scratch-{}", ::getpid()));
+    EXPECT_EQ(mode_of(scratch->path()), 0700u);
+  }
+  EXPECT_TRUE(files().empty());  // left empty, so removed
+  EXPECT_FALSE(fs::exists(dir_ / fmt::format(".migrate-scratch-{}", ::getpid())));
+
+  // A killed process's scratch directory, and a running one's (pid 1).
+  fs::create_directories(dir_ / ".migrate-scratch-99999999");
+  fs::create_directories(dir_ / ".migrate-scratch-1");
+  std::ofstream(dir_ / ".migrate-scratch-99999999/.restore.sqlite.tmp-99999999-journal") << "x";
+  std::ofstream(dir_ / ".migrate-scratch-1/.restore.sqlite.tmp-1") << "x";
+  fs::create_directories(dir_ / ".migrate-scratch-99999998");
+  std::ofstream(dir_ / ".migrate-scratch-99999998/notes.txt") << "not a scratch file";
+  auto again = BackupStore::open(dir_);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(
+      again->removed_leftovers(),
+      (std::vector<std::string>{".migrate-scratch-99999999",
+                                ".migrate-scratch-99999999/.restore.sqlite.tmp-99999999-journal"}));
+  EXPECT_TRUE(fs::exists(dir_ / ".migrate-scratch-1/.restore.sqlite.tmp-1"));
+  EXPECT_TRUE(fs::exists(dir_ / ".migrate-scratch-99999998/notes.txt"));
+}
+
 TEST_F(BackupStoreTest, LeavesEverythingAloneWhileAWriterHoldsTheStore) {
   ASSERT_TRUE(BackupStore::open(dir_));
+  write(".migrate-20260103T000000Z_in-progress.pending",
+        "99999999 20260103T000000Z_in-progress.sqlite.zst\n");
   write("20260103T000000Z_in-progress.sqlite.zst", "artifact whose manifest is being written");
+  const std::vector<std::string> in_progress = {".migrate-20260103T000000Z_in-progress.pending",
+                                                "20260103T000000Z_in-progress.sqlite.zst"};
   {
     auto writing = StoreWriteLock::acquire(dir_);
     ASSERT_TRUE(writing) << writing.error().message;
     auto store = BackupStore::open(dir_);
     ASSERT_TRUE(store);
     EXPECT_TRUE(store->removed_leftovers().empty());
-    EXPECT_EQ(files(), std::vector<std::string>{"20260103T000000Z_in-progress.sqlite.zst"});
+    EXPECT_EQ(files(), in_progress);
   }
   // Once no one writes, it is a leftover like any other.
   auto store = BackupStore::open(dir_);
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->removed_leftovers(), std::vector<std::string>{"20260103T000000Z_in-progress.sqlite.zst"});
+  EXPECT_EQ(store->removed_leftovers(), in_progress);
   EXPECT_TRUE(files().empty());
+}
+
+TEST_F(BackupStoreTest, BeginBackupReservesDistinctIdsAndCleansUpUncommitted) {
+  auto store = BackupStore::open(dir_);
+  ASSERT_TRUE(store);
+  auto now = sys_days{2026y / November / 22} + 14h + 30min + 52s;
+  auto first = store->begin_backup(now, "nightly", ".sqlite");
+  ASSERT_TRUE(first) << first.error().message;
+  // A second runner in the same second, before the first wrote anything else.
+  auto second = store->begin_backup(now, "nightly", ".sqlite");
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(first->id(), "20261122T143052Z_nightly");
+  EXPECT_EQ(second->id(), "20261122T143052Z_nightly-2");
+  EXPECT_EQ(second->artifact(), "20261122T143052Z_nightly-2.sqlite");
+  EXPECT_TRUE(fs::exists(dir_ / ".migrate-20261122T143052Z_nightly.pending"));
+
+  {
+    auto third = store->begin_backup(now, "nightly", ".sqlite");
+    ASSERT_TRUE(third);
+    EXPECT_EQ(third->id(), "20261122T143052Z_nightly-3");
+    std::ofstream(third->artifact_path()) << "half";
+  }  // dropped uncommitted: its artifact and marker go
+  EXPECT_FALSE(fs::exists(dir_ / "20261122T143052Z_nightly-3.sqlite"));
+  EXPECT_FALSE(fs::exists(dir_ / ".migrate-20261122T143052Z_nightly-3.pending"));
+  EXPECT_TRUE(fs::exists(dir_ / ".migrate-20261122T143052Z_nightly-2.pending"));
 }
 
 TEST_F(BackupStoreTest, ListsNewestFirstAndReportsDamageSeparately) {
@@ -214,6 +345,78 @@ TEST_F(BackupStoreTest, ManifestWhoseIdDiffersFromItsFileNameIsDamaged) {
   EXPECT_TRUE(listing->backups.empty());
   ASSERT_EQ(listing->damaged.size(), 1u);
   EXPECT_NE(listing->damaged[0].message.find("does not match the file name"), std::string::npos);
+}
+
+TEST_F(BackupStoreTest, AnotherUsersFilesAreNotTrusted) {
+  auto store = BackupStore::open(dir_);
+  ASSERT_TRUE(store);
+  Manifest planted = add_backup(*store, "20260101T000000Z_planted");
+  Manifest swapped = add_backup(*store, "20260102T000000Z_swapped");
+  ASSERT_EQ(::chown(store->manifest_path(planted.id).c_str(), 65534, 65534), 0);
+  ASSERT_EQ(::chown(store->artifact_path(swapped).c_str(), 65534, 65534), 0);
+  auto listing = store->list();
+  ASSERT_TRUE(listing);
+  EXPECT_TRUE(listing->backups.empty());
+  ASSERT_EQ(listing->damaged.size(), 2u);
+  EXPECT_NE(listing->damaged[0].message.find("backup file '20260101T000000Z_planted.json' is "
+                                             "owned by "),
+            std::string::npos)
+      << listing->damaged[0].message;
+  EXPECT_NE(
+      listing->damaged[1].message.find("artifact '20260102T000000Z_swapped.sqlite' is owned by"),
+      std::string::npos)
+      << listing->damaged[1].message;
+  for (const char* ref : {"20260101T000000Z_planted", "latest", "planted"})
+    EXPECT_FALSE(store->resolve(ref)) << ref;
+  EXPECT_NE(store->resolve("20260101T000000Z_planted").error().message.find("uid 65534"),
+            std::string::npos);
+}
+
+TEST_F(BackupStoreTest, ListsAndResolvesOneDatabasesBackups) {
+  auto store = BackupStore::open(dir_);
+  ASSERT_TRUE(store);
+  auto add = [&](const std::string& id, const std::string& database) {
+    Manifest m = add_backup(*store, id);
+    m.database = database;
+    fs::remove(store->manifest_path(id));
+    EXPECT_TRUE(store->commit_manifest(m));
+  };
+  add("20260101T000000Z_nightly", "sqlite:///srv/one.db");
+  add("20260102T000000Z_nightly", "postgres://app:***@DB:5432/one?sslmode=disable");
+  add("20260103T000000Z_other", "sqlite:///srv/two.db");
+  const std::string one = database_identity("sqlite:///srv/one.db");
+  const std::string pg = database_identity("postgres://admin@db/one");
+  EXPECT_EQ(pg, "postgres://db:5432/one");
+
+  auto listing = store->list(one);
+  ASSERT_TRUE(listing);
+  EXPECT_EQ(ids_of(listing->backups), std::vector<std::string>{"20260101T000000Z_nightly"});
+  EXPECT_EQ(listing->other_databases, 2u);
+  EXPECT_EQ(store->list(pg)->backups.size(), 1u);
+  EXPECT_EQ(store->list()->backups.size(), 3u);
+
+  EXPECT_EQ(store->resolve("latest", one)->id, "20260101T000000Z_nightly");
+  EXPECT_EQ(store->resolve("nightly", one)->id, "20260101T000000Z_nightly");
+  EXPECT_EQ(store->resolve("latest", pg)->id, "20260102T000000Z_nightly");
+  // Another database's backup: only by its full id or file name.
+  auto by_label = store->resolve("other", one);
+  ASSERT_FALSE(by_label);
+  EXPECT_EQ(by_label.error().message, "no backup matches 'other'");
+  EXPECT_NE(by_label.error().hint.find("20260103T000000Z_other"), std::string::npos);
+  EXPECT_EQ(store->resolve("20260103T000000Z_other", one)->id, "20260103T000000Z_other");
+  auto none = store->resolve("latest", database_identity("sqlite:///srv/three.db"));
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().hint.find("other databases"), std::string::npos);
+}
+
+TEST_F(BackupStoreTest, ControlCharactersOfARefAreEscaped) {
+  auto store = BackupStore::open(dir_);
+  ASSERT_TRUE(store);
+  auto found = store->resolve("a\x1b[31mred\n");
+  ASSERT_FALSE(found);
+  EXPECT_EQ(found.error().message, "no backup matches 'a\\x1b[31mred\\x0a'");
+  EXPECT_NE(store->resolve("../\r").error().message.find("'../\\x0d'"), std::string::npos);
+  EXPECT_EQ(escape_control("plain-ref é"), "plain-ref é");
 }
 
 struct ResolveCase {

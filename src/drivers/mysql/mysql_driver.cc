@@ -119,7 +119,8 @@ class MysqlDriver final : public Driver {
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path&) override {
     return mysql::snapshot(conn_, params_, sink);
   }
-  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override {
+  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir,
+                       const ContentFingerprint* /*expected*/) override {
     return mysql::restore(conn_, params_, source, scratch_dir);
   }
   Result<ContentFingerprint> fingerprint() override { return mysql::fingerprint(conn_, params_); }

@@ -143,12 +143,9 @@ class PostgresDriver final : public Driver {
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) override {
     return postgres::snapshot(conn_, connection_params(), sink, scratch_dir);
   }
-  Result<void> restore(ByteSource& source, const std::filesystem::path&) override {
-    return postgres::restore(conn_, connection_params(), source, nullptr);
-  }
-  Result<void> restore_verified(ByteSource& source, const std::filesystem::path&,
-                                const ContentFingerprint& expected) override {
-    return postgres::restore(conn_, connection_params(), source, &expected);
+  Result<void> restore(ByteSource& source, const std::filesystem::path&,
+                       const ContentFingerprint* expected) override {
+    return postgres::restore(conn_, connection_params(), source, expected);
   }
   Result<ContentFingerprint> fingerprint() override { return postgres::fingerprint(conn_); }
   Result<ContentFingerprint> fingerprint_snapshot(

@@ -180,7 +180,7 @@ Result<void> restore(pg_conn* conn, const ConnectionParams& params, ByteSource& 
     if (!expected) return {};
     std::string difference = describe_difference(*expected, restored);
     if (difference.empty()) return {};
-    return fail(ErrorCode::kGeneral,
+    return fail(ErrorCode::kRefused,
                 fmt::format("the restored database does not match the backup's fingerprint "
                             "({}), so it was rolled back",
                             difference),

@@ -1,24 +1,22 @@
+// The SQLite driver's connection, runner lock, restore and fingerprint
+// (sqlite_driver_impl.h); the tracking table and dropping objects are in
+// sqlite_schema.cc.
 #include "drivers/sqlite/sqlite_driver.h"
 
-// SOCI's header wraps <sqlite3.h> in namespace sqlite_api; it must come
-// first so the C API is declared there, and be the only include of it.
 #include <fmt/format.h>
-#include <soci/soci.h>
-#include <soci/sqlite3/soci-sqlite3.h>
+#include <unistd.h>
 
-#include <map>
-#include <optional>
-#include <set>
+#include <random>
 #include <thread>
 
+#include "drivers/sqlite/sqlite_driver_impl.h"
 #include "drivers/sqlite/sqlite_restore.h"
 #include "drivers/sqlite/sqlite_snapshot.h"
-#include "drivers/tracking_rows.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/open_files.h"
 
-namespace migrate {
+namespace migrate::sqlite {
 namespace {
 
 using namespace sqlite_api;
@@ -30,13 +28,15 @@ sqlite3* native_handle(soci::session& session) {
   return static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_;
 }
 
+constexpr int kBusyTimeoutMs = 5000;
+
 Result<std::unique_ptr<soci::session>> connect(const std::string& path) {
   try {
     auto session =
         std::make_unique<soci::session>(*soci::factory_sqlite3(), fmt::format("db=\"{}\"", path));
     // Other connections (the application) may hold short locks; wait for them
     // rather than failing a read. The runner lock has its own timeout.
-    sqlite3_busy_timeout(native_handle(*session), 5000);
+    sqlite3_busy_timeout(native_handle(*session), kBusyTimeoutMs);
     return session;
   } catch (const std::exception& e) {
     return fail(ErrorCode::kConnection,
@@ -44,87 +44,67 @@ Result<std::unique_ptr<soci::session>> connect(const std::string& path) {
   }
 }
 
-std::string quote_identifier(const std::string& name) {
-  std::string quoted = "\"";
-  for (char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
+// Whether `path` names a database file that is not there yet. In-memory and
+// URI names never are.
+bool file_missing(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return false;
+  std::error_code ec;
+  return !std::filesystem::exists(path, ec) && !ec;
 }
 
-class SqliteDriver final : public Driver {
- public:
-  SqliteDriver(std::unique_ptr<soci::session> session, std::string path, DriverOptions options)
-      : session_(std::move(session)),
-        db_(native_handle(*session_)),
-        path_(std::move(path)),
-        options_(std::move(options)),
-        rows_(std::make_unique<TrackingRows>(*session_, options_.table)) {}
+}  // namespace
 
-  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
-  bool transactional_ddl() const override { return true; }
-  std::string server_version() override { return fmt::format("SQLite {}", sqlite3_libversion()); }
+Result<void> SqliteDriver::open() {
+  missing_ = file_missing(path_);
+  if (!missing_) return reopen(path_);
+  // A file that could never be created is a connection failure, as before.
+  auto dir = std::filesystem::path(path_).parent_path();
+  std::error_code ec;
+  if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
+    return fail(ErrorCode::kConnection,
+                fmt::format("cannot open SQLite database '{}': directory '{}' does not exist",
+                            path_, dir.string()));
+  }
+  return reopen(":memory:");
+}
 
-  Result<void> acquire_lock(std::chrono::milliseconds timeout) override;
-  void release_lock() override;
-  Result<void> ensure_tracking_table() override;
-  Result<std::vector<AppliedMigration>> applied_migrations() override;
-  Result<void> record_applied(const AppliedMigration& row) override {
-    restored_fingerprint_.reset();
-    return rows_->insert(row);
+Result<void> SqliteDriver::reopen(const std::string& target) {
+  rows_.reset();
+  session_.reset();
+  db_ = nullptr;
+  auto session = connect(target);
+  Result<void> result;
+  if (!session) {
+    // An empty stand-in keeps the driver usable, so later calls fail cleanly.
+    result = tl::unexpected(session.error());
+    missing_ = true;
+    session = connect(":memory:");
+    if (!session) return result;
   }
-  Result<void> remove_applied(std::string_view version) override {
-    restored_fingerprint_.reset();
-    return rows_->remove(version);
-  }
-  Result<void> begin() override { return exec_native("BEGIN"); }
-  Result<void> commit() override { return exec_native("COMMIT"); }
-  Result<void> rollback() override;
-  Result<void> execute(const Statement& statement) override;
-  Result<void> drop_all_objects() override;
+  session_ = std::move(*session);
+  db_ = native_handle(*session_);
+  rows_ = std::make_unique<TrackingRows>(*session_, options_.table);
+  return result;
+}
 
-  std::string snapshot_format() const override { return "sqlite-database"; }
-  std::vector<Check> doctor_checks() override {
-    return {
-        {"sqlite library", true,
-         fmt::format("{} (snapshots read pages under SQLite's lock; no external dump tool needed)",
-                     sqlite3_libversion())}};
-  }
-  Result<std::uint64_t> database_size() override { return sqlite::database_size(db_); }
-  Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) override {
-    return sqlite::snapshot(db_, sink, scratch_dir);
-  }
-  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir) override;
-  // Both ways of restoring (sqlite_restore.h, restore_in_place) read the
-  // whole snapshot into a file of their own before touching the database.
-  RestoreInput restore_input() const override { return RestoreInput::kStagedFirst; }
-  Result<ContentFingerprint> fingerprint() override;
-  Result<ContentFingerprint> fingerprint_snapshot(
-      ByteSource& source, const std::filesystem::path& scratch_dir) override {
-    return sqlite::fingerprint_snapshot(source, scratch_dir);
-  }
+Result<void> SqliteDriver::ready(Need need) {
+  if (!missing_ || (need == Need::kRead && !deferred_lock_)) return {};
+  if (auto r = reopen(path_); !r) return r;
+  missing_ = false;
+  if (!deferred_lock_) return {};
+  auto [timeout, deadline] = *deferred_lock_;
+  deferred_lock_.reset();
+  locked_ = false;
+  return take_lock(timeout, deadline);
+}
 
- private:
-  Result<void> exec_native(const std::string& sql);
-  // Whether restore() replaces the database file (see sqlite_restore.h)
-  // rather than copying into the connection (databases without a file).
-  bool replaces_file() const {
-    return !path_.empty() && path_ != ":memory:" && !path_.starts_with("file:");
-  }
-  // Connects again to path_ after its file was replaced, taking the runner
-  // lock back from `guard`, which holds it on the new file meanwhile.
-  Result<void> reconnect(sqlite::Connection& guard);
-  Result<std::set<std::string>> tracking_columns();
-  Result<std::vector<std::pair<std::string, std::string>>> schema_objects();
-
-  std::unique_ptr<soci::session> session_;
-  sqlite3* db_;  // owned by session_
-  std::string path_;
-  DriverOptions options_;
-  std::unique_ptr<TrackingRows> rows_;  // bound to session_
-  // The fingerprint of the file restore() put in place, taken from that file
-  // under the lock held ever since; dropped at the first change.
-  std::optional<ContentFingerprint> restored_fingerprint_;
-  bool locked_ = false;
-};
+Result<void> SqliteDriver::ready_to_back_up() {
+  if (auto r = ready(Need::kRead); !r || !missing_) return r;
+  return fail(ErrorCode::kRefused,
+              fmt::format("SQLite database file '{}' does not exist; nothing to back up", path_),
+              "check --url or DATABASE_URL; `migrate up` creates the database (and backs up "
+              "the empty database before it)");
+}
 
 Result<void> SqliteDriver::exec_native(const std::string& sql) {
   return execute(Statement{sql, 0});
@@ -132,6 +112,7 @@ Result<void> SqliteDriver::exec_native(const std::string& sql) {
 
 Result<void> SqliteDriver::execute(const Statement& statement) {
   restored_fingerprint_.reset();
+  if (auto r = ready(Need::kWrite); !r) return r;
   // Step through every statement of the text, as the sqlite3 shell does, so
   // that a text holding more than one statement still runs completely.
   const char* tail = statement.text.c_str();
@@ -158,100 +139,81 @@ Result<void> SqliteDriver::rollback() {
 }
 
 Result<void> SqliteDriver::acquire_lock(std::chrono::milliseconds timeout) {
-  // Poll BEGIN EXCLUSIVE in normal locking mode: a failed attempt then drops
-  // every lock, so waiters never hold a shared lock that would block the
-  // holder's successor. Once we have the exclusive lock, exclusive locking
-  // mode keeps it past COMMIT until the connection closes or release_lock().
-  sqlite3_busy_timeout(db_, 0);
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (missing_) {
+    // Creating the file just to lock it would leave one behind for `doctor`;
+    // whatever comes next under the lock creates and locks it (ready()).
+    deferred_lock_.emplace(timeout, deadline);
+    locked_ = true;
+    return {};
+  }
+  return take_lock(timeout, deadline);
+}
+
+Result<void> SqliteDriver::take_lock(std::chrono::milliseconds timeout,
+                                     std::chrono::steady_clock::time_point deadline) {
+  // Exclusive locking mode keeps the lock past COMMIT until the connection
+  // closes. In a WAL database this is the lock on the database file itself,
+  // which every open connection shares: so a failed attempt closes the
+  // connection, and waiters never hold a shared lock that would keep the
+  // holder (or the holder's successor) from taking it.
   bool announced = false;
+  std::minstd_rand jitter(static_cast<unsigned>(::getpid()));
   for (;;) {
-    int rc = sqlite3_exec(db_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
-    if (rc == SQLITE_OK) break;
-    if (rc != SQLITE_BUSY) return fail(ErrorCode::kLock, sqlite3_errmsg(db_));
+    sqlite3_busy_timeout(db_, 0);
+    int rc = sqlite3_exec(db_, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;", nullptr,
+                          nullptr, nullptr);
+    if (rc == SQLITE_OK) {
+      sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+      locked_ = true;
+      return {};
+    }
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+      return fail(ErrorCode::kLock,
+                  fmt::format("cannot take the exclusive lock on SQLite database '{}': {}", path_,
+                              sqlite3_errmsg(db_)));
+    }
+    if (auto r = reopen(path_); !r) return r;
     if (!announced) {
       log::info(fmt::format("another runner holds the exclusive lock on '{}'; waiting up to {} s",
                             path_,
                             std::chrono::duration_cast<std::chrono::seconds>(timeout).count()));
       announced = true;
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return fail(
-          ErrorCode::kLock,
-          fmt::format("timed out after {} s waiting for the exclusive lock on SQLite "
-                      "database '{}': another runner holds it",
-                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), path_),
-          "wait for the other runner to finish, or raise --lock-timeout");
-    }
-    std::this_thread::sleep_for(kLockPollInterval);
+    if (std::chrono::steady_clock::now() >= deadline) return tl::unexpected(lock_timeout(timeout));
+    // Runners that collided retry at different times.
+    std::this_thread::sleep_for(kLockPollInterval + std::chrono::milliseconds(jitter() % 50));
   }
-  if (auto r = exec_native("PRAGMA locking_mode = EXCLUSIVE"); !r) return r;
-  if (auto r = exec_native("COMMIT"); !r) return r;
-  locked_ = true;
-  return {};
+}
+
+Error SqliteDriver::lock_timeout(std::chrono::milliseconds timeout) const {
+  return Error{
+      ErrorCode::kLock,
+      fmt::format("timed out after {} s waiting for the exclusive lock on SQLite database '{}': "
+                  "another runner holds it, or another connection has the database open in WAL "
+                  "mode",
+                  std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), path_),
+      "wait for the other runner to finish, or raise --lock-timeout; a WAL database can be "
+      "locked only while no other connection has it open"};
 }
 
 void SqliteDriver::release_lock() {
   if (!locked_) return;
-  // Leaving exclusive mode releases the lock at the next access.
-  sqlite3_exec(db_, "PRAGMA locking_mode = NORMAL; SELECT 1 FROM sqlite_master LIMIT 1;", nullptr,
-               nullptr, nullptr);
   locked_ = false;
+  if (deferred_lock_) {
+    deferred_lock_.reset();
+    return;
+  }
+  // Closing the connection releases the lock in every journal mode (a WAL
+  // database cannot leave exclusive locking mode once it has used it).
+  (void)reopen(path_);
 }
 
-Result<std::set<std::string>> SqliteDriver::tracking_columns() {
-  std::set<std::string> columns;
-  try {
-    std::string name;
-    soci::statement st = (session_->prepare << "SELECT name FROM pragma_table_info(:t)",
-                          soci::use(options_.table), soci::into(name));
-    st.execute();
-    while (st.fetch()) columns.insert(name);
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::kSql,
-                fmt::format("cannot inspect table '{}': {}", options_.table, e.what()));
-  }
-  return columns;
-}
-
-Result<void> SqliteDriver::ensure_tracking_table() {
-  auto columns = tracking_columns();
-  if (!columns) return tl::unexpected(columns.error());
-  if (columns->empty()) {
-    return exec_native(fmt::format(
-        "CREATE TABLE {} (version TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL DEFAULT '', "
-        "checksum TEXT NOT NULL DEFAULT '', batch INTEGER NOT NULL DEFAULT 0, applied_at TEXT "
-        "NOT NULL DEFAULT '', duration_ms INTEGER NOT NULL DEFAULT 0, backup_id TEXT)",
-        options_.table));
-  }
-  if (!columns->count("version")) {
-    return fail(ErrorCode::kRefused,
-                fmt::format("table '{}' exists but has no 'version' column", options_.table),
-                "choose another tracking table with --table");
-  }
-  // Adopting a dbmate/Rails table: add what is missing, keep the rows.
-  static const std::map<std::string, std::string> kAddedColumns = {
-      {"name", "TEXT NOT NULL DEFAULT ''"},          {"checksum", "TEXT NOT NULL DEFAULT ''"},
-      {"batch", "INTEGER NOT NULL DEFAULT 0"},       {"applied_at", "TEXT NOT NULL DEFAULT ''"},
-      {"duration_ms", "INTEGER NOT NULL DEFAULT 0"}, {"backup_id", "TEXT"}};
-  for (const auto& [column, type] : kAddedColumns) {
-    if (columns->count(column)) continue;
-    auto r =
-        exec_native(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", options_.table, column, type));
-    if (!r) return r;
-  }
-  return {};
-}
-
-Result<std::vector<AppliedMigration>> SqliteDriver::applied_migrations() {
-  auto columns = tracking_columns();
-  if (!columns) return tl::unexpected(columns.error());
-  if (columns->empty()) return std::vector<AppliedMigration>{};
-  return rows_->read(*columns);
-}
-
-Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::path& scratch_dir) {
-  if (!replaces_file()) return sqlite::restore_in_place(db_, source, scratch_dir);
+Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::path& scratch_dir,
+                                   const ContentFingerprint* expected) {
+  if (auto r = ready(Need::kWrite); !r) return r;
+  restored_fingerprint_.reset();
+  if (!replaces_file()) return sqlite::restore_in_place(db_, source, scratch_dir, expected);
   // Another process (the application) holding the file would keep the old
   // one after a rename; copying in place is slower but it sees the result.
   if (auto holders = other_processes_with_open(path_); !holders.empty()) {
@@ -259,9 +221,12 @@ Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::pa
         fmt::format("process {} has '{}' open: restoring in place so that it sees the restored "
                     "database (slower than replacing the file)",
                     holders.front(), path_));
-    return sqlite::restore_in_place(db_, source, scratch_dir);
+    return sqlite::restore_in_place(db_, source, scratch_dir, expected);
   }
-  restored_fingerprint_.reset();
+  return replace_file(source, expected);
+}
+
+Result<void> SqliteDriver::replace_file(ByteSource& source, const ContentFingerprint* expected) {
   auto started = std::chrono::steady_clock::now();
   auto staged = sqlite::stage_snapshot(source, path_);
   if (!staged) return tl::unexpected(staged.error());
@@ -281,6 +246,8 @@ Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::pa
   syncer.join();
   if (!synced) return synced;
   if (!restored) return tl::unexpected(restored.error());
+  // A backup whose content is not what its manifest says never goes live.
+  if (auto r = sqlite::check_fingerprint(*restored, expected); !r) return r;
   log::debug(fmt::format("staged snapshot synced ({} ms)", elapsed_ms(started)));
   if (auto r = sqlite::swap_in(db_, **staged, path_); !r) return r;
   if (auto r = reconnect(guard); !r) return r;
@@ -294,76 +261,43 @@ Result<ContentFingerprint> SqliteDriver::fingerprint() {
     restored_fingerprint_.reset();
     return fp;
   }
+  if (auto r = ready(Need::kRead); !r) return tl::unexpected(r.error());
   return sqlite::fingerprint(db_);
 }
 
 Result<void> SqliteDriver::reconnect(sqlite::Connection& guard) {
   bool was_locked = locked_;
   locked_ = false;
-  // The old connection goes first: closing it removes its files by name.
-  rows_.reset();
-  session_.reset();
-  db_ = nullptr;
-  auto session = connect(path_);
-  if (!session) return tl::unexpected(session.error());
-  session_ = std::move(*session);
-  db_ = native_handle(*session_);
-  rows_ = std::make_unique<TrackingRows>(*session_, options_.table);
+  if (auto r = reopen(path_); !r) return r;
   sqlite3_close_v2(guard.db);
   guard.db = nullptr;
   if (!was_locked) return {};
   return acquire_lock(kRelockTimeout);
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> SqliteDriver::schema_objects() {
-  std::vector<std::pair<std::string, std::string>> objects;
-  try {
-    std::string type, name;
-    soci::statement st = (session_->prepare << "SELECT type, name FROM sqlite_master WHERE type IN "
-                                               "('view', 'trigger', 'table') AND name NOT LIKE "
-                                               "'sqlite_%' ORDER BY type = 'table', name",
-                          soci::into(type), soci::into(name));
-    st.execute();
-    while (st.fetch()) objects.emplace_back(type, name);
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::kSql, fmt::format("cannot list schema objects: {}", e.what()));
+std::vector<Driver::Check> SqliteDriver::doctor_checks() {
+  std::vector<Check> checks{
+      {"sqlite library", true,
+       fmt::format("{} (snapshots read pages under SQLite's lock; no external dump tool needed)",
+                   sqlite3_libversion())}};
+  if (missing_) {
+    checks.push_back({"database file", true,
+                      fmt::format("'{}' does not exist yet; the first command that changes the "
+                                  "database creates it",
+                                  path_)});
   }
-  return objects;
+  return checks;
 }
 
-Result<void> SqliteDriver::drop_all_objects() {
-  auto objects = schema_objects();
-  if (!objects) return tl::unexpected(objects.error());
-  // Foreign keys would make the drop order matter. The pragma is a no-op
-  // inside a transaction, so it is switched off around it and put back.
-  int foreign_keys = 0;
-  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &foreign_keys);
-  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, 0, nullptr);
-  auto result = begin();
-  for (size_t i = 0; result && i < objects->size(); ++i) {
-    const auto& [type, name] = (*objects)[i];
-    result = exec_native(fmt::format("DROP {} IF EXISTS {}", type, quote_identifier(name)));
-    if (!result) {
-      result = fail(ErrorCode::kSql,
-                    fmt::format("cannot drop {} '{}': {}", type, name, result.error().message));
-    }
-  }
-  if (result)
-    result = commit();
-  else
-    (void)rollback();
-  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_FKEY, foreign_keys, nullptr);
-  return result;
-}
+}  // namespace migrate::sqlite
 
-}  // namespace
+namespace migrate {
 
 Result<std::unique_ptr<Driver>> open_sqlite_driver(const DatabaseUrl& url,
                                                    const DriverOptions& options) {
-  auto session = connect(url.path);
-  if (!session) return tl::unexpected(session.error());
-  return std::unique_ptr<Driver>(
-      std::make_unique<SqliteDriver>(std::move(*session), url.path, options));
+  auto driver = std::make_unique<sqlite::SqliteDriver>(url.path, options);
+  if (auto r = driver->open(); !r) return tl::unexpected(r.error());
+  return std::unique_ptr<Driver>(std::move(driver));
 }
 
 }  // namespace migrate

@@ -4,12 +4,14 @@
 #include <fmt/format.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "backup/atomic_file.h"
@@ -23,10 +25,32 @@ constexpr size_t kChunk = 1 << 20;
 constexpr std::uint64_t kMmapLimit = 2147418112;  // SQLITE_MAX_MMAP_SIZE of Debian's build
 constexpr auto kBusyRetry = std::chrono::milliseconds(20);
 constexpr auto kBusyLimit = std::chrono::seconds(60);
+constexpr std::string_view kMagic{"SQLite format 3\0", 16};
+constexpr size_t kHeaderSize = 100;
 
 tl::unexpected<Error> io_failure(std::string_view what, const std::filesystem::path& path) {
   return fail(ErrorCode::kIo,
               fmt::format("cannot {} '{}': {}", what, path.string(), os_error_text(errno)));
+}
+
+// The first kHeaderSize bytes of `path` (fewer if it is shorter) and its size.
+Result<std::pair<std::string, std::uint64_t>> read_header(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_failure("read", path);
+  std::string header(kHeaderSize, '\0');
+  ssize_t n;
+  while ((n = ::pread(fd, header.data(), header.size(), 0)) < 0 && errno == EINTR) {
+  }
+  struct stat st;
+  bool stat_ok = n >= 0 && ::fstat(fd, &st) == 0;
+  int error = errno;
+  ::close(fd);
+  if (!stat_ok) {
+    errno = error;
+    return io_failure("read", path);
+  }
+  header.resize(static_cast<size_t>(n));
+  return std::pair{std::move(header), static_cast<std::uint64_t>(st.st_size)};
 }
 
 }  // namespace
@@ -90,7 +114,28 @@ void release_mapped(FileMap map, std::uint64_t offset, std::uint64_t length) {
   ::madvise(const_cast<char*>(map.base + offset), length, MADV_DONTNEED);
 }
 
+Result<void> check_database_file(std::string_view header, std::uint64_t size) {
+  auto refuse = [](std::string_view why) {
+    return fail(ErrorCode::kIo,
+                fmt::format("the backup does not hold a whole SQLite database: {}", why),
+                "the database was not touched");
+  };
+  if (size == 0) return {};  // the empty database
+  if (header.size() < kHeaderSize || header.substr(0, kMagic.size()) != kMagic)
+    return refuse("no SQLite header");
+  std::uint32_t page_size =
+      (static_cast<unsigned char>(header[16]) << 8) | static_cast<unsigned char>(header[17]);
+  if (page_size == 1) page_size = 65536;
+  if (page_size < 512 || (page_size & (page_size - 1)) != 0) return refuse("a bad page size");
+  if (size % page_size != 0)
+    return refuse(fmt::format("{} bytes is not a whole number of pages", size));
+  return {};
+}
+
 Result<void> open_snapshot(const std::filesystem::path& path, Connection& c) {
+  auto header = read_header(path);
+  if (!header) return tl::unexpected(header.error());
+  if (auto r = check_database_file(header->first, header->second); !r) return r;
   if (auto r = open_connection(path, SQLITE_OPEN_READWRITE, c); !r) return r;
   // A scratch copy is one file: no WAL beside it.
   if (sqlite3_exec(c.db, "PRAGMA journal_mode = DELETE; SELECT count(*) FROM sqlite_master;",

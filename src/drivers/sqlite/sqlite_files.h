@@ -81,7 +81,18 @@ class MapTrimmer {
 // MapTrimmer does, for a reader that goes through the file once in order.
 void release_mapped(FileMap map, std::uint64_t offset, std::uint64_t length);
 
-// Opens a snapshot file, refusing anything that is not a SQLite database.
+// Whether a snapshot of `size` bytes starting with `header` (its first 100
+// bytes, or all of it when shorter) is a whole SQLite database file: the
+// magic string, a page size that is a power of two from 512 to 65536, and a
+// size that is a number of pages. Zero bytes is the empty database (a
+// zero-length database file, as `touch` makes, is one by SQLite's rules).
+// Refuses (kIo) "the backup does not hold a whole SQLite database: <why>".
+// Restore and `verify --deep` both check with it, so that a backup one
+// refuses never passes the other.
+Result<void> check_database_file(std::string_view header, std::uint64_t size);
+
+// Opens a snapshot file, refusing anything that is not a whole SQLite
+// database (check_database_file()).
 Result<void> open_snapshot(const std::filesystem::path& path, Connection& c);
 
 // Copies every page of `from` into `to` with the online backup API, retrying

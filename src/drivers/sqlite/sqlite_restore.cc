@@ -14,7 +14,6 @@ namespace {
 using namespace sqlite_api;
 
 constexpr size_t kChunk = 1 << 20;
-constexpr std::string_view kMagic{"SQLite format 3\0", 16};
 
 // Removes ".<database>.tmp-<pid>" files (and their SQLite companions) whose
 // restore died with its process.
@@ -31,25 +30,6 @@ void remove_crashed_restores(const std::filesystem::path& database) {
   }
 }
 
-// What a whole database file looks like: the magic string, a page size that
-// is a power of two from 512 to 65536, and a size that is a number of pages.
-Result<void> check_database_file(std::string_view header, std::uint64_t size) {
-  auto refuse = [](std::string_view why) {
-    return fail(ErrorCode::kIo,
-                fmt::format("the backup does not hold a whole SQLite database: {}", why),
-                "the database was not touched");
-  };
-  if (header.size() < 100 || header.substr(0, kMagic.size()) != kMagic)
-    return refuse("no SQLite header");
-  std::uint32_t page_size =
-      (static_cast<unsigned char>(header[16]) << 8) | static_cast<unsigned char>(header[17]);
-  if (page_size == 1) page_size = 65536;
-  if (page_size < 512 || (page_size & (page_size - 1)) != 0) return refuse("a bad page size");
-  if (size % page_size != 0)
-    return refuse(fmt::format("{} bytes is not a whole number of pages", size));
-  return {};
-}
-
 // The restored file takes the place of the old one: same permissions, and
 // the same owner when we may set it (as root).
 void copy_mode_and_owner(const std::filesystem::path& from, const std::filesystem::path& to) {
@@ -57,6 +37,19 @@ void copy_mode_and_owner(const std::filesystem::path& from, const std::filesyste
   if (::stat(from.c_str(), &st) != 0) return;
   ::chmod(to.c_str(), st.st_mode & 07777);
   if (::geteuid() == 0) (void)::chown(to.c_str(), st.st_uid, st.st_gid);
+}
+
+// Gives a zero-length staged file (the empty database's snapshot) the one
+// page SQLite writes when it first locks a new database. Taking the runner
+// lock would write it anyway, after the staged file was synced; written now,
+// it is synced with the rest. No journal: a crash leaves only a temporary.
+Result<void> write_empty_database(const std::filesystem::path& path) {
+  Connection db;
+  if (auto r = open_connection(path, SQLITE_OPEN_READWRITE, db); !r) return r;
+  if (sqlite3_exec(db.db, "PRAGMA journal_mode = OFF; BEGIN EXCLUSIVE; COMMIT;", nullptr, nullptr,
+                   nullptr) != SQLITE_OK)
+    return sqlite_failure("cannot write the empty database", db.db);
+  return {};
 }
 
 }  // namespace
@@ -80,6 +73,10 @@ Result<std::unique_ptr<AtomicFile>> stage_snapshot(ByteSource& source,
   if (auto r = check_database_file(header, (*staged)->bytes_written()); !r)
     return tl::unexpected(r.error());
   if (auto r = (*staged)->write_out(); !r) return tl::unexpected(r.error());
+  if ((*staged)->bytes_written() == 0) {
+    if (auto r = write_empty_database((*staged)->temporary_path()); !r)
+      return tl::unexpected(r.error());
+  }
   copy_mode_and_owner(database, (*staged)->temporary_path());
   return staged;
 }
@@ -92,6 +89,20 @@ Result<void> lock_exclusively(const std::filesystem::path& path, Connection& gua
     return sqlite_failure(fmt::format("cannot lock the restored database '{}'", path.string()),
                           guard.db);
   return {};
+}
+
+Result<void> check_fingerprint(const ContentFingerprint& restored,
+                               const ContentFingerprint* expected) {
+  // A backup of another migrate version hashes tables differently: it cannot
+  // be checked here, and restore_backup() reports that after the restore.
+  if (!expected || expected->table_hash != restored.table_hash) return {};
+  std::string difference = describe_difference(*expected, restored);
+  if (difference.empty()) return {};
+  return fail(ErrorCode::kRefused,
+              fmt::format("its content does not match the fingerprint in its manifest ({}); the "
+                          "database was not touched",
+                          difference),
+              "the backup is damaged or its manifest was edited: restore another backup");
 }
 
 Result<void> swap_in(sqlite3* live, AtomicFile& staged, const std::filesystem::path& database) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "drivers/sqlite/sqlite_files.h"
+#include "drivers/sqlite/sqlite_restore.h"
 
 namespace migrate::sqlite {
 namespace {
@@ -120,11 +121,17 @@ Result<SnapshotInfo> snapshot(sqlite3* db, ByteSink& sink,
 }
 
 Result<void> restore_in_place(sqlite3* db, ByteSource& source,
-                              const std::filesystem::path& scratch_dir) {
+                              const std::filesystem::path& scratch_dir,
+                              const ContentFingerprint* expected) {
   ScratchFile copy(scratch_dir, "restore.sqlite");
   if (auto n = source_to_file(source, copy.path()); !n) return tl::unexpected(n.error());
   Connection snapshot_db;
   if (auto r = open_snapshot(copy.path(), snapshot_db); !r) return r;
+  if (expected) {
+    auto fp = fingerprint(snapshot_db.db);
+    if (!fp) return tl::unexpected(fp.error());
+    if (auto r = check_fingerprint(*fp, expected); !r) return r;
+  }
   // Into the live connection: its journal makes the replacement atomic, and
   // objects created after the backup disappear with the pages that held them.
   if (auto r = copy_database(snapshot_db.db, db, "cannot restore the database"); !r) return r;

@@ -23,8 +23,11 @@ Result<SnapshotInfo> snapshot(sqlite_api::sqlite3* db, ByteSink& sink,
                               const std::filesystem::path& scratch_dir);
 // Copies the snapshot into the live connection with the online backup API
 // (journaled, so atomic, but the database is written several times).
+// Refuses a snapshot whose fingerprint is not `expected` (null: no check)
+// before the live database is touched.
 Result<void> restore_in_place(sqlite_api::sqlite3* db, ByteSource& source,
-                              const std::filesystem::path& scratch_dir);
+                              const std::filesystem::path& scratch_dir,
+                              const ContentFingerprint* expected);
 Result<ContentFingerprint> fingerprint_snapshot(ByteSource& source,
                                                 const std::filesystem::path& scratch_dir);
 

@@ -1,0 +1,90 @@
+#include "backup/store_files.h"
+
+#include <fmt/format.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "backup/atomic_file.h"
+#include "backup/store.h"
+
+namespace migrate::store_files {
+
+namespace fs = std::filesystem;
+
+std::string_view manifest_id(std::string_view file_name) {
+  if (!file_name.ends_with(kManifestSuffix)) return {};
+  auto id = file_name.substr(0, file_name.size() - kManifestSuffix.size());
+  return is_valid_backup_id(id) ? id : std::string_view{};
+}
+
+Result<std::vector<std::string>> regular_files(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::error_code status_ec;
+    if (it->symlink_status(status_ec).type() == fs::file_type::regular)
+      names.push_back(it->path().filename().string());
+  }
+  if (ec)
+    return fail(ErrorCode::kIo, fmt::format("cannot read directory '{}': {}", dir.string(),
+                                            os_error_text(ec.value())));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+namespace {
+
+std::string user_name(uid_t uid) {
+  struct passwd entry, *found = nullptr;
+  char buffer[4096];
+  if (::getpwuid_r(uid, &entry, buffer, sizeof buffer, &found) == 0 && found)
+    return fmt::format("{} (uid {})", entry.pw_name, uid);
+  return fmt::format("uid {}", uid);
+}
+
+}  // namespace
+
+std::string foreign_owner(const struct stat& st) {
+  uid_t self = ::geteuid();
+  if (st.st_uid == self) return "";
+  return fmt::format("owned by {}, not by you ({})", user_name(st.st_uid), user_name(self));
+}
+
+bool is_backup_file_name(std::string_view name) {
+  for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1))
+    if (dot + 1 < name.size() && is_valid_backup_id(name.substr(0, dot))) return true;
+  return false;
+}
+
+bool id_taken(const std::vector<std::string>& names, std::string_view id) {
+  std::string file = std::string(id) + ".";
+  std::string temporary = fmt::format(".{}", file);
+  std::string own = fmt::format(".{}{}", kStoreFilePrefix, file);
+  // The manifest, an artifact, a marker or a temporary of a backup in progress.
+  return std::any_of(names.begin(), names.end(), [&](const std::string& name) {
+    return name.starts_with(file) || name.starts_with(temporary) || name.starts_with(own);
+  });
+}
+
+// Why the artifact of `m` cannot be the one the manifest describes, or "".
+std::string artifact_problem(const fs::path& path, const Manifest& m) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0)
+    return errno == ENOENT
+               ? fmt::format("artifact '{}' is missing", m.artifact)
+               : fmt::format("cannot stat artifact '{}': {}", m.artifact, os_error_text(errno));
+  if (!S_ISREG(st.st_mode)) return fmt::format("artifact '{}' is not a regular file", m.artifact);
+  if (auto owner = foreign_owner(st); !owner.empty())
+    return fmt::format("artifact '{}' is {}; it is not trusted", m.artifact, owner);
+  if (static_cast<std::uint64_t>(st.st_size) != m.artifact_size)
+    return fmt::format("artifact '{}' has {} bytes, the manifest says {}", m.artifact, st.st_size,
+                       m.artifact_size);
+  return "";
+}
+
+}  // namespace migrate::store_files

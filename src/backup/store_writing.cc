@@ -1,0 +1,329 @@
+// The writing half of the backup store: the write lock, reserving ids for
+// backups in progress, committing and removing backups, and removing what
+// crashed runs of the store left.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+
+#include "backup/atomic_file.h"
+#include "backup/store.h"
+#include "backup/store_files.h"
+
+namespace migrate {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace store_files;
+
+constexpr const char* kLockFile = ".lock";
+
+int open_lock_file(const fs::path& dir) {
+  return ::open((dir / kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+std::string marker_name(std::string_view id) {
+  return fmt::format(".{}{}{}", kStoreFilePrefix, id, kPendingSuffix);
+}
+
+// The id of a pending marker ".migrate-<id>.pending", or "".
+std::string_view marker_id(std::string_view name) {
+  std::string prefix = fmt::format(".{}", kStoreFilePrefix);
+  if (!name.starts_with(prefix) || !name.ends_with(kPendingSuffix)) return {};
+  auto id = name.substr(prefix.size(), name.size() - prefix.size() - kPendingSuffix.size());
+  return is_valid_backup_id(id) ? id : std::string_view{};
+}
+
+// Whether `name` is a temporary the store wrote: ".migrate-<file of a
+// backup>.tmp-<pid>".
+bool is_store_temporary(std::string_view name) {
+  std::string prefix = fmt::format(".{}", kStoreFilePrefix);
+  if (!name.starts_with(prefix) || atomic_temporary_pid(name) == 0) return false;
+  auto inner = name.substr(prefix.size(), name.rfind(".tmp-") - prefix.size());
+  return is_backup_file_name(inner);
+}
+
+// A writer that is gone, or this process's pid left by an earlier run (the
+// store is cleaned before this process writes anything; pids repeat in
+// containers).
+bool writer_gone(long pid) {
+  return pid == ::getpid() || !process_alive(pid);
+}
+
+// What a marker records: "<pid> <artifact file name>\n".
+struct MarkerContent {
+  bool own = false;  // written by this user
+  long pid = 0;
+  std::string artifact;
+};
+
+MarkerContent read_marker(const fs::path& path) {
+  MarkerContent content;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return content;
+  struct stat st;
+  content.own = ::fstat(fd, &st) == 0 && foreign_owner(st).empty();
+  char buffer[512];
+  ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
+  ::close(fd);
+  if (n <= 0) return content;
+  std::string_view text(buffer, static_cast<size_t>(n));
+  size_t space = text.find(' ');
+  size_t end = text.find('\n');
+  if (space == std::string_view::npos || end == std::string_view::npos || end < space)
+    return content;
+  std::from_chars(text.data(), text.data() + space, content.pid);
+  content.artifact = std::string(text.substr(space + 1, end - space - 1));
+  return content;
+}
+
+// Creates the marker exclusively: false when it exists (another runner's).
+Result<bool> write_marker(const fs::path& path, std::string_view artifact) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) return false;
+  if (fd < 0)
+    return fail(ErrorCode::kIo,
+                fmt::format("cannot create '{}': {}", path.string(), os_error_text(errno)));
+  std::string text = fmt::format("{} {}\n", ::getpid(), artifact);
+  auto written = write_all(fd, text, path);
+  // Synced, so that after a crash the marker still names the artifact.
+  if (written && ::fsync(fd) != 0)
+    written = fail(ErrorCode::kIo,
+                   fmt::format("cannot sync '{}': {}", path.string(), os_error_text(errno)));
+  ::close(fd);
+  if (!written) {
+    ::unlink(path.c_str());
+    return tl::unexpected(written.error());
+  }
+  return true;
+}
+
+// Removes a file of this user's; another user's file is never the store's
+// own, however it is named.
+bool remove_own_file(const fs::path& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0 || !foreign_owner(st).empty()) return false;
+  return ::unlink(path.c_str()) == 0;
+}
+
+// The pid of a scratch directory name ".migrate-scratch-<pid>", or 0.
+long scratch_owner(std::string_view name) {
+  if (!name.starts_with(kScratchDir)) return 0;
+  auto digits = name.substr(kScratchDir.size());
+  long pid = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+  return ec == std::errc() && end == digits.data() + digits.size() && pid > 0 ? pid : 0;
+}
+
+// Scratch directories of gone processes: their scratch files (named with
+// that pid), then the directory if nothing else is in it.
+void remove_scratch_leftovers(const fs::path& dir, std::vector<std::string>& removed) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    long pid = scratch_owner(name);
+    struct stat st;
+    if (pid == 0 || !writer_gone(pid) || ::lstat(it->path().c_str(), &st) != 0 ||
+        !S_ISDIR(st.st_mode) || !foreign_owner(st).empty())
+      continue;
+    auto files = regular_files(it->path());
+    for (const auto& file : files ? *files : std::vector<std::string>{})
+      if (temporary_owner(file) == pid && remove_own_file(it->path() / file))
+        removed.push_back(name + "/" + file);
+    if (::rmdir(it->path().c_str()) == 0) removed.push_back(name);
+  }
+}
+
+}  // namespace
+
+Result<StoreWriteLock> StoreWriteLock::acquire(const fs::path& dir) {
+  int fd = open_lock_file(dir);
+  if (fd < 0 || ::flock(fd, LOCK_SH) != 0) {
+    int saved = errno;
+    if (fd >= 0) ::close(fd);
+    return fail(ErrorCode::kIo, fmt::format("cannot lock backup directory '{}': {}", dir.string(),
+                                            os_error_text(saved)));
+  }
+  return StoreWriteLock(fd);
+}
+
+StoreWriteLock::~StoreWriteLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<void> BackupStore::remove_leftovers() {
+  // Another process is writing a backup: what looks like a leftover may be
+  // its work in progress. The next run cleans up.
+  int lock = open_lock_file(dir_);
+  if (lock < 0) return {};
+  struct CloseLock {
+    int fd;
+    ~CloseLock() { ::close(fd); }
+  } close_lock{lock};
+  if (::flock(lock, LOCK_EX | LOCK_NB) != 0) return {};
+  auto names = regular_files(dir_);
+  if (!names) return tl::unexpected(names.error());
+  auto remove = [&](const fs::path& dir, const std::string& name) {
+    // Best effort: a file that cannot be removed (read-only media) must not
+    // stop anyone from listing or restoring backups.
+    if (remove_own_file(dir / name)) removed_leftovers_.push_back(name);
+  };
+  for (const auto& name : *names) {
+    if (is_store_temporary(name) && writer_gone(atomic_temporary_pid(name))) remove(dir_, name);
+    auto id = marker_id(name);
+    if (id.empty()) continue;
+    MarkerContent marker = read_marker(dir_ / name);
+    if (!marker.own || (marker.pid != 0 && !writer_gone(marker.pid))) continue;
+    // Without a manifest the backup never completed; the artifact the marker
+    // names is this store's own half-finished work.
+    bool complete = fs::exists(manifest_path(id));
+    if (!complete && marker.artifact.starts_with(std::string(id) + ".") &&
+        marker.artifact.find('/') == std::string::npos && manifest_id(marker.artifact).empty())
+      remove(dir_, marker.artifact);
+    remove(dir_, name);
+  }
+  remove_scratch_leftovers(dir_, removed_leftovers_);
+  std::sort(removed_leftovers_.begin(), removed_leftovers_.end());
+  if (!removed_leftovers_.empty()) (void)sync_directory(dir_);
+  return {};
+}
+
+ScratchDir::~ScratchDir() {
+  if (!path_.empty()) ::rmdir(path_.c_str());
+}
+
+Result<ScratchDir> BackupStore::scratch_dir() const {
+  fs::path scratch = dir_ / fmt::format("{}{}", kScratchDir, ::getpid());
+  if (::mkdir(scratch.c_str(), 0700) != 0 && errno != EEXIST)
+    return fail(ErrorCode::kIo, fmt::format("cannot create scratch directory '{}': {}",
+                                            scratch.string(), os_error_text(errno)));
+  struct stat st;
+  if (::lstat(scratch.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !foreign_owner(st).empty() ||
+      (st.st_mode & 077) != 0)
+    return fail(
+        ErrorCode::kRefused,
+        fmt::format("scratch directory '{}' is not a private directory of yours", scratch.string()),
+        "remove it; migrate creates it again");
+  return ScratchDir(scratch);
+}
+
+Result<PendingBackup> BackupStore::begin_backup(std::chrono::system_clock::time_point now,
+                                                std::string_view label,
+                                                std::string_view artifact_suffix) const {
+  auto lock = StoreWriteLock::acquire(dir_);
+  if (!lock) return tl::unexpected(lock.error());
+  std::string base = new_id(now, label);
+  // new_id() saw the files of that moment; a runner starting in the same
+  // second may reserve the id first. The exclusive marker decides, and the
+  // check after it catches a backup that completed in between.
+  for (int n = 1;; ++n) {
+    std::string id = n == 1 ? base : fmt::format("{}-{}", base, n);
+    auto before = regular_files(dir_);
+    if (!before) return tl::unexpected(before.error());
+    if (id_taken(*before, id)) continue;
+    fs::path marker = dir_ / marker_name(id);
+    std::string artifact = id + std::string(artifact_suffix);
+    auto created = write_marker(marker, artifact);
+    if (!created) return tl::unexpected(created.error());
+    if (!*created) continue;
+    auto after = regular_files(dir_);
+    if (!after) {
+      ::unlink(marker.c_str());
+      return tl::unexpected(after.error());
+    }
+    std::erase(*after, marker.filename().string());
+    if (!id_taken(*after, id)) return PendingBackup(*this, std::move(*lock), id, artifact);
+    ::unlink(marker.c_str());
+  }
+}
+
+PendingBackup::PendingBackup(PendingBackup&& other) noexcept
+    : store_(other.store_),
+      lock_(std::move(other.lock_)),
+      id_(std::move(other.id_)),
+      artifact_(std::move(other.artifact_)),
+      done_(std::exchange(other.done_, true)) {}
+
+Result<void> PendingBackup::commit(const Manifest& m) {
+  if (m.id != id_ || m.artifact != artifact_)
+    return fail(ErrorCode::kGeneral,
+                fmt::format("cannot commit backup '{}': it was begun as '{}'", m.id, id_));
+  if (auto r = store_->commit_manifest(m); !r) return r;
+  done_ = true;
+  // The manifest is synced; a marker that outlives a crash here only goes.
+  ::unlink((store_->dir() / marker_name(id_)).c_str());
+  return {};
+}
+
+PendingBackup::~PendingBackup() {
+  if (done_) return;
+  // A manifest renamed into place whose directory sync then failed still
+  // names the artifact.
+  if (!fs::exists(store_->manifest_path(id_))) ::unlink(artifact_path().c_str());
+  ::unlink((store_->dir() / marker_name(id_)).c_str());
+}
+
+namespace {
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+Result<void> BackupStore::check_free_space(std::uint64_t bytes) const {
+  struct statvfs st;
+  if (::statvfs(dir_.c_str(), &st) != 0)
+    return fail(ErrorCode::kIo, fmt::format("cannot check free space in '{}': {}", dir_.string(),
+                                            os_error_text(errno)));
+  // f_bavail: what an unprivileged writer may use, not the root reserve.
+  unsigned __int128 available = static_cast<unsigned __int128>(st.f_bavail) * st.f_frsize;
+  if (available >= bytes) return {};
+  return fail(ErrorCode::kIo,
+              fmt::format("not enough free space in '{}': need {}, have {}", dir_.string(),
+                          human_size(bytes), human_size(static_cast<std::uint64_t>(available))),
+              "free some space, or remove old backups with `migrate prune`");
+}
+
+Result<void> BackupStore::remove(const Manifest& m) const {
+  // Only what the store itself would have named: never a path given by accident.
+  if (!is_valid_backup_id(m.id) || !starts_with(m.artifact, m.id + ".") ||
+      m.artifact.find('/') != std::string::npos)
+    return fail(ErrorCode::kGeneral, fmt::format("refusing to remove backup '{}' with artifact "
+                                                 "'{}': not a name of this store",
+                                                 m.id, m.artifact));
+  auto unlink = [](const fs::path& path) -> Result<void> {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return fail(ErrorCode::kIo,
+                  fmt::format("cannot remove '{}': {}", path.string(), os_error_text(errno)));
+    return {};
+  };
+  if (auto r = unlink(manifest_path(m.id)); !r) return r;
+  if (auto r = sync_directory(dir_); !r) return r;
+  if (auto r = unlink(artifact_path(m)); !r) return r;
+  return sync_directory(dir_);
+}
+
+Result<void> BackupStore::commit_manifest(const Manifest& m) const {
+  // A manifest this store would call damaged is a bug in the writer; refuse it
+  // here rather than publish a backup that never lists.
+  std::string file_name = m.id + std::string(kManifestSuffix);
+  std::string text = manifest_to_json(m);
+  if (auto parsed = parse_manifest(text, file_name); !parsed) {
+    std::string what = parsed.error().message;
+    std::string prefix = fmt::format("damaged manifest '{}': ", file_name);
+    if (starts_with(what, prefix)) what.erase(0, prefix.size());
+    return fail(ErrorCode::kGeneral,
+                fmt::format("cannot commit backup '{}': invalid manifest: {}", m.id, what));
+  }
+  if (auto problem = artifact_problem(artifact_path(m), m); !problem.empty())
+    return fail(ErrorCode::kIo, fmt::format("cannot commit backup '{}': {}", m.id, problem));
+  return write_file_atomically(manifest_path(m.id), text, kStoreFilePrefix);
+}
+
+}  // namespace migrate

@@ -90,7 +90,9 @@ class PostgresCliTest : public CliTest {
   }
   std::string scratch_databases() {
     return psql(server_,
-                "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\\_scratch\\_%'");
+                "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\\_scratch\\_%' "
+                "AND datname NOT LIKE '%" +
+                    std::string(kPlantedScratch) + "'");
   }
 
   // Exactly the state `schema` and `data` (dump_schema, dump_data) describe.
@@ -150,7 +152,7 @@ TEST_F(PostgresCliTest, RestoreUndoesADestructiveMigrationExactly) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   EXPECT_CONTAINS(verify.out, "ok      " + backup_id + " (deep)");
   EXPECT_TRUE(seen) << "no scratch database was seen while verify --deep ran";
-  EXPECT_EQ(scratch_databases(), "0");
+  EXPECT_EQ(abandoned_scratch_databases(server_), std::vector<std::string>{});
   EXPECT_EQ(dump_schema(url_), schema);  // the live database was not touched
 }
 
@@ -191,7 +193,7 @@ TEST_F(PostgresCliTest, VerifyDeepFailsWhenTheRestoredCopyDiffersFromTheManifest
   auto deep = run({"verify", "--deep"});
   EXPECT_EQ(deep.exit_code, 1) << deep.out;
   EXPECT_CONTAINS(deep.out + deep.err, "public.customers");
-  EXPECT_EQ(scratch_databases(), "0");
+  EXPECT_EQ(abandoned_scratch_databases(server_), std::vector<std::string>{});
 }
 
 TEST_F(PostgresCliTest, SafeRestoresTheStateBeforeAFailureInsideANoTransactionFile) {

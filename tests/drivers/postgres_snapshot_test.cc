@@ -671,8 +671,8 @@ TEST_F(PostgresSnapshotTest, FingerprintSnapshotMatchesAndLeavesNoDatabase) {
   EXPECT_EQ(failed.error().code, ErrorCode::kSql);
   EXPECT_NE(failed.error().message.find("syntax error"), std::string::npos)
       << failed.error().message;
-  EXPECT_EQ(psql(admin_, "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate_verify_" +
-                             std::to_string(::getpid()) + "_%'"),
+  EXPECT_EQ(psql(admin_, "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate_scratch_" +
+                             scratch_host_tag() + "_" + std::to_string(::getpid()) + "_%'"),
             "0");
 }
 

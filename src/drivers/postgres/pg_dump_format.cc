@@ -134,7 +134,7 @@ constexpr std::string_view kObjectHeader = "-- Name: ";
 constexpr std::string_view kDataHeader = "-- Data for Name: ";
 constexpr std::string_view kForeignKeyType = "; Type: FK CONSTRAINT;";
 constexpr std::string_view kTableDataType = "; Type: TABLE DATA;";
-// Put in front of a statement, on its line: psql's line numbers stay the dump's.
+// Put in front of a statement, on its line: line numbers in errors stay the dump's.
 constexpr std::string_view kHashJoinsOff = "SET LOCAL enable_hashjoin = off; ";
 constexpr std::string_view kHashJoinsBack = "SET LOCAL enable_hashjoin TO DEFAULT; ";
 constexpr std::string_view kCreateTable = "CREATE TABLE ";

@@ -1,5 +1,5 @@
 // Reaching the server and its tools: libpq targets and connections, and
-// finding a pg_dump/psql that suits the server.
+// finding a pg_dump that suits the server.
 #include "drivers/postgres/pg_tools.h"
 
 #include <fmt/format.h>

@@ -1,9 +1,11 @@
-// The PostgreSQL client programs behind backups: finding the pg_dump and
-// psql that suit the server, pointing them (and new connections) at a
-// database, running them without a shell (drivers/child_process.h), and
-// reading the parts of pg_dump's plain output that a backup must check.
+// The PostgreSQL client programs behind backups: finding the pg_dump that
+// suits the server, pointing it (and new connections) at a database, running
+// it without a shell (drivers/child_process.h), and reading the parts of
+// pg_dump's plain output that a backup must check.
 //
-// A child gets its password only through PGPASSWORD in its own environment.
+// A child gets its password only through PGPASSWORD in its own environment,
+// and sslpassword through a private in-memory service file: no secret is
+// ever on its command line.
 #pragma once
 
 #include <sys/types.h>
@@ -103,7 +105,7 @@ class DumpScanner {
  public:
   // (schema, name) -> "<last_value> <t|f>", as the dump's setval() sets it.
   using SequencePositions = std::map<std::pair<std::string, std::string>, std::string>;
-  // kTuned changes the filtered output, line for line (psql's line numbers
+  // kTuned changes the filtered output, line for line (the line numbers
   // stay the dump's), for a faster replay of the same content: the COPY of a
   // table the dump itself created gets WITH (FREEZE) (a table it did not
   // create, an extension's that was kept, is loaded as dumped), and foreign

@@ -2,7 +2,7 @@
 // restore is meant to bring back the exact state, and replaying as the same
 // role (or a superuser) into the same cluster always accepts them. Restoring
 // as a role that may not take on the dump's owners fails, atomically, with
-// psql's message. Identifiers are all quoted, so the dump reads the same to a
+// the server's message. Identifiers are all quoted, so the dump reads the same to a
 // newer server whose keywords differ.
 #include "drivers/postgres/postgres_snapshot.h"
 

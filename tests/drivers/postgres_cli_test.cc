@@ -345,6 +345,11 @@ TEST_F(PostgresCliTest, PgDumpSeesNoSecretsInItsEnvironmentOrArguments) {
   EXPECT_CONTAINS(read_text(seen.string() + ".service"), "sslpassword=key-phrase-42");
   EXPECT_EQ(backup.err.find("key-phrase-42"), std::string::npos);
   EXPECT_EQ(backup.out.find("key-phrase-42"), std::string::npos);
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() / "backups")) {
+    if (entry.path().extension() != ".json") continue;
+    std::string manifest = read_text(entry.path());
+    EXPECT_EQ(manifest.find("key-phrase-42"), std::string::npos) << manifest;
+  }
 }
 
 TEST_F(PostgresCliTest, SslModeIsHonouredByEveryConnectionAndTool) {

@@ -147,6 +147,8 @@ TEST_F(PostgresRestoreCliTest, AKilledRestoreChangesNothing) {
     int pid = spawn_cli(dir_.path(), {"restore", "latest", "--yes", "--no-backup", "--url", url_},
                         dir_.path() / "restore.log");
     wait_until(others_waiting_on_a_lock());  // the restore, emptying the database
+    // The restore is migrate's own connection: no client program to outlive it.
+    EXPECT_EQ(shell("cat /proc/" + std::to_string(pid) + "/task/*/children"), "");
     ASSERT_EQ(::kill(pid, signal), 0);
     EXPECT_NE(wait_cli(pid), 0) << read_text(dir_.path() / "restore.log");
     holder.reset();  // the restore's backend may go on now: to a rollback

@@ -232,11 +232,12 @@ class PostgresSettingsCliTest : public PostgresRestoreCliTest,
 TEST_P(PostgresSettingsCliTest, EachMigrationStartsFromTheConnectionsOwnSettings) {
   migration("20260101000000", "dumped",
             "SELECT pg_catalog.set_config('search_path', '', false);\n"
-            "SET statement_timeout = 1;\n"
+            "SET lock_timeout = '17s';\n"
             "CREATE TABLE public.first (id int);\n");
   migration("20260102000000", "plain",
             "CREATE TABLE second (id int);\n"
-            "SELECT pg_sleep(0.01);\n");
+            "DO $$ BEGIN IF current_setting('lock_timeout') = '17s' THEN "
+            "RAISE EXCEPTION 'lock_timeout leaked from the previous file'; END IF; END $$;\n");
   std::vector<std::string> args = {"up", "--no-backup"};
   if (*GetParam()) args.push_back(GetParam());
   auto up = run(args);

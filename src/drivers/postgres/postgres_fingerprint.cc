@@ -374,32 +374,29 @@ Result<ContentFingerprint> fingerprint_in_transaction(
   auto tables = query(conn, std::string(kUserObjects) + kTables, "list tables");
   if (!tables) return tl::unexpected(tables.error());
 
-  auto dump = dumped();
-  if (!dump) return tl::unexpected(dump.error());
-  // Each table's rows, read from the database: never from the dump, so that
-  // a dump missing rows (or a scanner misreading it) cannot vouch for itself.
+  // Each table's rows, read from the database (while a dump still streams):
+  // never from the dump, so that a dump missing rows (or a scanner misreading
+  // it) cannot vouch for itself.
   const PGresult* t = tables->get();
-  std::vector<const RowSetHash*> rows(static_cast<size_t>(PQntuples(t)), nullptr);
   std::vector<TableToRead> to_read;
-  std::vector<size_t> read_into;
   for (int row = 0; row < PQntuples(t); ++row) {
     to_read.push_back(TableToRead{value(t, row, 2), value(t, row, 3),
                                   value(t, row, 0) + "." + value(t, row, 1),
                                   std::stoll(value(t, row, 4))});
-    read_into.push_back(static_cast<size_t>(row));
   }
   auto read = read_tables(conn, to_read, readers, kSettings);
   if (!read) return tl::unexpected(read.error());
-  for (size_t i = 0; i < read_into.size(); ++i) rows[read_into[i]] = &(*read)[i];
   ContentFingerprint result;
   for (int row = 0; row < PQntuples(t); ++row) {
-    const RowSetHash& hash = *rows[static_cast<size_t>(row)];
+    const RowSetHash& hash = (*read)[static_cast<size_t>(row)];
     result.tables.push_back(TableSummary{value(t, row, 0) + "." + value(t, row, 1), hash.rows(),
                                          sha256_hex(hash.text())});
   }
   std::sort(result.tables.begin(), result.tables.end(),
             [](const TableSummary& a, const TableSummary& b) { return a.name < b.name; });
 
+  auto dump = dumped();
+  if (!dump) return tl::unexpected(dump.error());
   auto positions = sequence_lines(conn, *dump ? &(*dump)->sequences() : nullptr, before);
   if (!positions) return tl::unexpected(positions.error());
   lines.insert(lines.end(), positions->begin(), positions->end());

@@ -44,7 +44,7 @@ Result<std::vector<RowSetHash>> read_tables(pg_conn* conn, const std::vector<Tab
 
 // Defined in postgres_fingerprint.cc: the fingerprint read in the transaction
 // `conn` has open, from the database (rows by `readers`). `dumped` is
-// called once, after the schema was read; when it gives a dump, a sequence
+// called once, after the schema and the rows were read; when it gives a dump, a sequence
 // whose position the dump set differently from the database's is taken at
 // the dump's position only when `before` (sequence_positions() taken before
 // the dump began) shows that it moved while pg_dump ran.

@@ -4,7 +4,8 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,7 +49,8 @@ tl::unexpected<Error> errno_failure(std::string_view what) {
   return fail(ErrorCode::kIo, fmt::format("{}: {}", what, std::strerror(errno)));
 }
 
-// The child's environment: ours, with `overrides` set or replaced.
+// The child's environment: the part of ours a client program needs, with
+// `overrides` set or replaced.
 std::vector<std::string> child_environment(
     const std::vector<std::pair<std::string, std::string>>& overrides) {
   std::vector<std::string> env;
@@ -57,10 +59,52 @@ std::vector<std::string> child_environment(
     auto name = item.substr(0, item.find('='));
     bool replaced = std::any_of(overrides.begin(), overrides.end(),
                                 [&](const auto& o) { return o.first == name; });
-    if (!replaced) env.emplace_back(item);
+    if (!replaced && inherited_by_children(name)) env.emplace_back(item);
   }
   for (const auto& [name, value] : overrides) env.push_back(name + "=" + value);
   return env;
+}
+
+// An anonymous in-memory file holding `contents`, for Command::private_file.
+Result<int> memory_file(const std::string& contents) {
+  int fd = ::memfd_create("migrate-private", MFD_CLOEXEC);
+  if (fd < 0) return errno_failure("cannot create a private file");
+  for (size_t done = 0; done < contents.size();) {
+    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return errno_failure("cannot write a private file");
+    }
+    done += static_cast<size_t>(n);
+  }
+  return fd;
+}
+
+// What a child does between fork and exec: only async-signal-safe calls,
+// the parent having other threads. Dies with the parent; starts with default
+// signal handling whatever the parent ignores or blocks (SIGPIPE in
+// particular); an exec failure's errno goes back through `report`.
+[[noreturn]] void exec_child(pid_t parent, const int (&streams)[3], int private_fd, int report,
+                             const char* program, char* const* argv, char* const* envp) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
+  struct sigaction fallback {};
+  fallback.sa_handler = SIG_DFL;
+  for (int signal = 1; signal < NSIG; ++signal) ::sigaction(signal, &fallback, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int target = 0; target < 3; ++target) {
+    int fd = streams[target];
+    if (fd < 0) fd = ::open("/dev/null", (target == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
+    if (fd < 0 || ::dup2(fd, target) < 0) break;
+  }
+  if (private_fd >= 0 && ::dup2(private_fd, 3) < 0) private_fd = -2;
+  if (private_fd == 3) ::fcntl(3, F_SETFD, 0);
+  if (private_fd != -2) ::execve(program, argv, envp);
+  int error = errno;
+  [[maybe_unused]] auto n = ::write(report, &error, sizeof error);
+  ::_exit(127);
 }
 
 std::vector<char*> pointers(std::vector<std::string>& strings) {
@@ -89,7 +133,16 @@ Result<ssize_t> read_available(int fd, std::string& buffer, std::string_view wha
 
 }  // namespace
 
-Result<std::unique_ptr<Child>> Child::spawn(const Command& command) {
+bool inherited_by_children(std::string_view name) {
+  // The libpq settings are the ones our own connections follow too.
+  static constexpr std::string_view kNames[] = {
+      "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "LD_LIBRARY_PATH"};
+  if (std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames)) return true;
+  return name.starts_with("LC_") || name.starts_with("PG");
+}
+
+Result<std::unique_ptr<Child>> Child::spawn(const Command& command,
+                                            const std::string* private_file_contents) {
   std::unique_ptr<Child> child(new Child);
   child->name_ = command.program.filename().string();
   Fd child_in, child_out, child_err;
@@ -115,43 +168,40 @@ Result<std::unique_ptr<Child>> Child::spawn(const Command& command) {
   child->cancel_read_ = fds[0];
   child->cancel_write_ = fds[1];
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (child_in.fd >= 0)
-    posix_spawn_file_actions_adddup2(&actions, child_in.fd, 0);
-  else
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (child_out.fd >= 0)
-    posix_spawn_file_actions_adddup2(&actions, child_out.fd, 1);
-  else
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, child_err.fd, 2);
-  // The child starts with default signal handling whatever this process
-  // ignores or blocks (SIGPIPE in particular).
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t signals;
-  sigemptyset(&signals);
-  posix_spawnattr_setsigmask(&attributes, &signals);
-  sigfillset(&signals);
-  sigdelset(&signals, SIGKILL);
-  sigdelset(&signals, SIGSTOP);
-  posix_spawnattr_setsigdefault(&attributes, &signals);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  Fd private_file, report_read, report_write;
+  if (private_file_contents) {
+    auto fd = memory_file(*private_file_contents);
+    if (!fd) return tl::unexpected(fd.error());
+    private_file.fd = *fd;
+  }
+  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_failure("cannot create a pipe");
+  report_read.fd = fds[0];
+  report_write.fd = fds[1];
 
   std::vector<std::string> argv{command.program.string()};
   argv.insert(argv.end(), command.args.begin(), command.args.end());
   auto envp = child_environment(command.environment);
   auto argv_pointers = pointers(argv);
   auto envp_pointers = pointers(envp);
-  int rc = ::posix_spawn(&child->pid_, command.program.c_str(), &actions, &attributes,
-                         argv_pointers.data(), envp_pointers.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
-  if (rc != 0) {
+  const int streams[3] = {child_in.fd, child_out.fd, child_err.fd};
+  pid_t parent = ::getpid();
+  child->pid_ = ::fork();
+  if (child->pid_ < 0) return errno_failure(fmt::format("cannot run '{}'", argv[0]));
+  if (child->pid_ == 0) {
+    exec_child(parent, streams, private_file.fd, report_write.fd, argv[0].c_str(),
+               argv_pointers.data(), envp_pointers.data());
+  }
+  close_fd(report_write.fd);
+  int exec_error = 0;
+  ssize_t n;
+  while ((n = ::read(report_read.fd, &exec_error, sizeof exec_error)) < 0 && errno == EINTR) {
+  }
+  if (n > 0) {  // exec failed: the child has exited already
+    while (::waitpid(child->pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
     child->pid_ = -1;
-    return fail(ErrorCode::kIo,
-                fmt::format("cannot run '{}': {}", command.program.string(), std::strerror(rc)));
+    return fail(ErrorCode::kIo, fmt::format("cannot run '{}': {}", command.program.string(),
+                                            std::strerror(exec_error)));
   }
   for (int fd : {child->in_, child->out_, child->err_, child->cancel_read_})
     if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);

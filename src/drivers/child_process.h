@@ -2,10 +2,17 @@
 // a child process with pipes, no shell.
 //
 // A child gets an argv (never a command line) and secrets only through its
-// own environment. Its pipes are pumped by one poll loop, so a child blocked
-// writing stderr can never deadlock one waiting for stdin. A child the caller
-// stops early is terminated (SIGTERM, then SIGKILL) and reaped before the
-// call returns.
+// own environment or a private file. Its environment is not ours: only what
+// a client program needs (PATH, HOME, locale, TMPDIR, the libpq PG*
+// settings) is passed on, so credentials meant for migrate (DATABASE_URL,
+// MIGRATE_BACKUP_KEY, AWS_*, ...) never reach it. Its pipes are pumped by one
+// poll loop, so a child blocked writing stderr can never deadlock one waiting
+// for stdin. A child the caller stops early is terminated (SIGTERM, then
+// SIGKILL) and reaped before the call returns; a child whose parent dies
+// (killed, even with SIGKILL) is killed by the kernel (PR_SET_PDEATHSIG), so
+// no client program outlives migrate and carries on unsupervised. (The
+// kernel ties that to the thread that spawned the child: spawn from a thread
+// that outlives it, as the drivers do from the calling thread.)
 #pragma once
 
 #include <sys/types.h>
@@ -13,6 +20,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +40,12 @@ struct Command {
   Stream out = Stream::kNull;
 };
 
+// Where a child finds the `private_file` given to Child::spawn.
+inline constexpr const char* kPrivateFile = "/proc/self/fd/3";
+
+// Whether `name` is passed on from our environment to children.
+bool inherited_by_children(std::string_view name);
+
 // A running child process, owned: destroying it terminates and reaps a child
 // still running.
 class Child {
@@ -44,7 +58,11 @@ class Child {
   // stdout is not a pipe.
   using Output = std::function<Result<void>(std::string_view)>;
 
-  static Result<std::unique_ptr<Child>> spawn(const Command& command);
+  // With `private_file`, the child can read those bytes at kPrivateFile, and
+  // no one else can: an anonymous in-memory file (memfd), never on a disk,
+  // gone with the child. For secrets a program takes only from a file.
+  static Result<std::unique_ptr<Child>> spawn(const Command& command,
+                                              const std::string* private_file = nullptr);
   ~Child();
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;

@@ -1,8 +1,10 @@
 #include "drivers/postgres_test_support.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <random>
@@ -166,6 +168,28 @@ ScratchDatabase::ScratchDatabase(const std::string& server_url) : server_url_(se
 
 ScratchDatabase::~ScratchDatabase() {
   psql(server_url_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+}
+
+std::string scratch_host_tag() {
+  return shell("printf %s \"$(hostname)\" | sha256sum").substr(0, 8);
+}
+
+std::vector<std::string> abandoned_scratch_databases(const std::string& server) {
+  std::string prefix = "migrate_scratch_" + scratch_host_tag() + "_";
+  std::string names = psql(
+      server, "SELECT datname FROM pg_database WHERE datname LIKE '" + prefix + "%' ORDER BY 1");
+  std::vector<std::string> abandoned;
+  size_t start = 0;
+  while (start < names.size()) {
+    size_t end = std::min(names.find('\n', start), names.size());
+    std::string name = names.substr(start, end - start);
+    start = end + 1;
+    if (name.ends_with(kPlantedScratch)) continue;
+    std::string pid = name.substr(prefix.size(), name.find('_', prefix.size()) - prefix.size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(std::stoi(pid), 0) != 0 && errno == ESRCH) abandoned.push_back(name);
+  }
+  return abandoned;
 }
 
 }  // namespace migrate::testing

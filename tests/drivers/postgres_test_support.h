@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "support/shell.h"
 #include "support/test_servers.h"
@@ -33,6 +34,14 @@ bool wait_for_advisory_lock(const std::string& url);
 // materialized view, comments, and `rows` customers (with 1.5 x `rows`
 // invoices and `rows` events). Run by psql, it prints "123456" (a setval).
 std::string realistic_schema(int rows);
+
+// The scratch databases (verify --deep) on `server` that a migrate of this
+// host left behind: its process is gone. Those another test plants on
+// purpose (named with kPlantedScratch) are not counted, nor other hosts'.
+inline constexpr const char* kPlantedScratch = "_0badcafe";
+std::vector<std::string> abandoned_scratch_databases(const std::string& server);
+// This host's tag in scratch database names: migrate_scratch_<tag>_<pid>_...
+std::string scratch_host_tag();
 
 // MIGRATE_TEST_POSTGRES_SSL_URL: the test server over TCP with
 // sslmode=verify-full and its certificate as sslrootcert (scripts/test-servers.sh).

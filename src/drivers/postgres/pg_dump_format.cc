@@ -1,5 +1,5 @@
 // pg_dump's plain format, as far as a backup relies on it: the lines a
-// restore must see or filter, and the COPY rows a fingerprint hashes.
+// restore must see or filter, and the positions its sequences are set to.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -134,7 +134,7 @@ constexpr std::string_view kObjectHeader = "-- Name: ";
 constexpr std::string_view kDataHeader = "-- Data for Name: ";
 constexpr std::string_view kForeignKeyType = "; Type: FK CONSTRAINT;";
 constexpr std::string_view kTableDataType = "; Type: TABLE DATA;";
-// Put in front of a statement, on its line: psql's line numbers stay the dump's.
+// Put in front of a statement, on its line: line numbers in errors stay the dump's.
 constexpr std::string_view kHashJoinsOff = "SET LOCAL enable_hashjoin = off; ";
 constexpr std::string_view kHashJoinsBack = "SET LOCAL enable_hashjoin TO DEFAULT; ";
 constexpr std::string_view kCreateTable = "CREATE TABLE ";
@@ -159,12 +159,7 @@ void DumpScanner::line(std::string_view text, std::string* filtered) {
     header_ok_ = lines_ == 1 ? text == "--" : header_ok_ && text == "-- PostgreSQL database dump";
   }
   if (in_copy_) {
-    if (text == "\\.") {
-      in_copy_ = false;
-      copy_rows_ = nullptr;
-    } else if (copy_rows_) {
-      copy_rows_->add(text);
-    }
+    if (text == "\\.") in_copy_ = false;
     return emit();
   }
   if (complete_ && !(text.empty() || text == "--" || text.starts_with("\\unrestrict ")))
@@ -193,8 +188,7 @@ void DumpScanner::line(std::string_view text, std::string* filtered) {
   }
   if (text.starts_with("COPY ") && text.ends_with(kCopyEnd)) {
     in_copy_ = true;
-    auto table = hash_rows_ || tuned_ ? parse_qualified_name(text.substr(5)) : std::nullopt;
-    if (table && hash_rows_) copy_rows_ = &tables_[*table];
+    auto table = tuned_ ? parse_qualified_name(text.substr(5)) : std::nullopt;
     if (table && object == Header::kTableData && filtered && created_.contains(*table)) {
       filtered->append(text.substr(0, text.size() - kCopyEnd.size()));
       filtered->append(" FROM stdin WITH (FREEZE);\n");

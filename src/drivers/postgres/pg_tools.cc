@@ -1,5 +1,5 @@
 // Reaching the server and its tools: libpq targets and connections, and
-// finding a pg_dump/psql that suits the server.
+// finding a pg_dump that suits the server.
 #include "drivers/postgres/pg_tools.h"
 
 #include <fmt/format.h>
@@ -37,9 +37,21 @@ void Target::add_options(std::string_view server_options) {
   options.emplace_back("options", std::string(server_options));
 }
 
+constexpr const char* kSecretService = "migrate_secrets";
+
 std::vector<std::pair<std::string, std::string>> Target::environment() const {
-  if (password.empty()) return {};
-  return {{"PGPASSWORD", password}};
+  std::vector<std::pair<std::string, std::string>> variables;
+  if (!password.empty()) variables.emplace_back("PGPASSWORD", password);
+  if (!ssl_password.empty()) {
+    variables.emplace_back("PGSERVICEFILE", kPrivateFile);
+    variables.emplace_back("PGSERVICE", kSecretService);
+  }
+  return variables;
+}
+
+std::string Target::private_file() const {
+  if (ssl_password.empty()) return {};
+  return fmt::format("[{}]\nsslpassword={}\n", kSecretService, ssl_password);
 }
 
 Result<Target> make_target(const ConnectionParams& params, const std::string* database) {
@@ -59,6 +71,12 @@ Result<Target> make_target(const ConnectionParams& params, const std::string* da
     if (keyword == "password") {
       if (target.password.empty()) target.password = option->val;
       continue;
+    }
+    if (keyword == "sslpassword") {
+      target.ssl_password = option->val;
+      if (target.ssl_password.find('\n') == std::string::npos) continue;
+      PQconninfoFree(parsed);  // a service file holds it one line long
+      return fail(ErrorCode::kUsage, "sslpassword may not contain a line break");
     }
     if (keyword == "dbname") {
       has_database = true;
@@ -88,6 +106,10 @@ Result<Connection> connect(const Target& target) {
   if (!target.password.empty()) {
     keywords.push_back("password");
     values.push_back(target.password.c_str());
+  }
+  if (!target.ssl_password.empty()) {
+    keywords.push_back("sslpassword");
+    values.push_back(target.ssl_password.c_str());
   }
   keywords.push_back(nullptr);
   values.push_back(nullptr);

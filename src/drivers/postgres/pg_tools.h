@@ -1,9 +1,11 @@
-// The PostgreSQL client programs behind backups: finding the pg_dump and
-// psql that suit the server, pointing them (and new connections) at a
-// database, running them without a shell (drivers/child_process.h), and
-// reading the parts of pg_dump's plain output that a backup must check.
+// The PostgreSQL client programs behind backups: finding the pg_dump that
+// suits the server, pointing it (and new connections) at a database, running
+// it without a shell (drivers/child_process.h), and reading the parts of
+// pg_dump's plain output that a backup must check.
 //
-// A child gets its password only through PGPASSWORD in its own environment.
+// A child gets its password only through PGPASSWORD in its own environment,
+// and sslpassword through a private in-memory service file: no secret is
+// ever on its command line.
 #pragma once
 
 #include <sys/types.h>
@@ -33,13 +35,18 @@ namespace migrate::postgres {
 // apart from the connection string: PGPASSWORD for children, a parameter
 // for libpq.
 struct Target {
-  std::vector<std::pair<std::string, std::string>> options;  // libpq keywords, no password
+  std::vector<std::pair<std::string, std::string>> options;  // libpq keywords, no secret
   std::string password;
+  std::string ssl_password;  // sslpassword: a child reads it from a private file, never argv
 
   // Adds server options ("-c name=value ...") to the `options` keyword.
   void add_options(std::string_view server_options);
   std::string conninfo() const;  // "host='...' port='...' ...", for --dbname=
-  std::vector<std::pair<std::string, std::string>> environment() const;  // PGPASSWORD
+  std::vector<std::pair<std::string, std::string>> environment() const;  // PGPASSWORD, ...
+  // What a child must be given as its private file (Child::spawn): a
+  // service file holding sslpassword, which environment() points it at;
+  // empty when there is none.
+  std::string private_file() const;
 };
 
 // kUsage when params.conninfo is not a valid connection string. A password
@@ -90,17 +97,15 @@ using migrate::RowSetHash;
 using migrate::siphash24;
 
 // What a backup needs to know about pg_dump's plain output, learnt while the
-// bytes stream past: that it is a whole dump, where its sequences stood, and
-// (on request) each table's rows. Lines are tracked across chunks; COPY data
-// is told apart from statements, so no row can pass for one.
+// bytes stream past: that it is a whole dump, and where its sequences stood.
+// Lines are tracked across chunks; COPY data is told apart from statements,
+// so no row can pass for one. (No row is hashed from a dump: fingerprints
+// read the database, postgres_fingerprint.cc.)
 class DumpScanner {
  public:
   // (schema, name) -> "<last_value> <t|f>", as the dump's setval() sets it.
   using SequencePositions = std::map<std::pair<std::string, std::string>, std::string>;
-  // (schema, table) -> its COPY data.
-  using TableRows = std::map<std::pair<std::string, std::string>, RowSetHash>;
-  enum class Rows { kSkip, kHash };
-  // kTuned changes the filtered output, line for line (psql's line numbers
+  // kTuned changes the filtered output, line for line (the line numbers
   // stay the dump's), for a faster replay of the same content: the COPY of a
   // table the dump itself created gets WITH (FREEZE) (a table it did not
   // create, an extension's that was kept, is loaded as dumped), and foreign
@@ -110,8 +115,7 @@ class DumpScanner {
   // or changes, never a line inside a routine's body.
   enum class Replay { kAsDumped, kTuned };
 
-  explicit DumpScanner(Rows rows = Rows::kSkip, Replay replay = Replay::kAsDumped)
-      : hash_rows_(rows == Rows::kHash), tuned_(replay == Replay::kTuned) {}
+  explicit DumpScanner(Replay replay = Replay::kAsDumped) : tuned_(replay == Replay::kTuned) {}
 
   // Reads `chunk`. With `filtered`, appends the chunk to it minus the
   // BEGIN/COMMIT that pg_dump wraps large objects in: a restore replays the
@@ -127,12 +131,10 @@ class DumpScanner {
   // Whether pg_dump's completion marker ended the stream.
   bool complete() const { return complete_; }
   const SequencePositions& sequences() const { return sequences_; }
-  const TableRows& tables() const { return tables_; }
 
  private:
   void line(std::string_view text, std::string* filtered);
 
-  bool hash_rows_;
   bool tuned_;
   std::set<std::pair<std::string, std::string>> created_;  // tables CREATEd so far
   enum class Header { kNone, kForeignKey, kTableData, kOther };
@@ -142,12 +144,10 @@ class DumpScanner {
   std::uint64_t lines_ = 0;
   bool header_ok_ = false;
   bool in_copy_ = false;
-  RowSetHash* copy_rows_ = nullptr;  // where the current COPY's rows go
-  bool blobs_next_ = false;          // a large objects section header was read
+  bool blobs_next_ = false;  // a large objects section header was read
   bool in_blobs_ = false;
   bool complete_ = false;
   SequencePositions sequences_;
-  TableRows tables_;
 };
 
 }  // namespace migrate::postgres

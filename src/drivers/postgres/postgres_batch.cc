@@ -63,12 +63,27 @@ void finish_pipeline(PGconn* conn) {
   PQexitPipelineMode(conn);
 }
 
+// Whether a RESET ALL goes before script `i`: each migration of the batch
+// starts from the connection's own settings, as one run alone does (see
+// PostgresDriver::record_applied), whatever the one before it SET.
+bool resets_before(std::span<const SqlScript* const> scripts, std::size_t i) {
+  if (scripts[i]->statements.empty()) return false;
+  for (std::size_t earlier = 0; earlier < i; ++earlier)
+    if (!scripts[earlier]->statements.empty()) return true;
+  return false;
+}
+
+constexpr const char* kReset = "RESET ALL";
+
 // Queues every statement, a flush request after each script and the sync.
 // On failure, where sending stopped.
 std::optional<BatchFailure> send_all(PGconn* conn, std::span<const SqlScript* const> scripts,
                                      const StatementFailure& failure) {
   for (std::size_t i = 0; i < scripts.size(); ++i) {
     const auto& statements = scripts[i]->statements;
+    if (resets_before(scripts, i) &&
+        !PQsendQueryParams(conn, kReset, 0, nullptr, nullptr, nullptr, nullptr, 0))
+      return BatchFailure{i, 0, failure(nullptr, statements.front())};
     for (std::size_t j = 0; j < statements.size(); ++j) {
       if (!PQsendQueryParams(conn, statements[j].text.c_str(), 0, nullptr, nullptr, nullptr,
                              nullptr, 0)) {
@@ -120,6 +135,16 @@ BatchResult run_pipeline(PGconn* conn, std::span<const SqlScript* const> scripts
   }
   for (std::size_t i = 0; i < scripts.size(); ++i) {
     const auto& statements = scripts[i]->statements;
+    if (resets_before(scripts, i)) {
+      ResultPtr result(PQgetResult(conn), &PQclear);
+      if (!result || !succeeded(PQresultStatus(result.get()))) {
+        BatchFailure stopped{i, 0, failure(result.get(), Statement{kReset, 0})};
+        result.reset();
+        finish_pipeline(conn);
+        return tl::unexpected(std::move(stopped));
+      }
+      result.reset(PQgetResult(conn));  // the null that ends its results
+    }
     for (std::size_t j = 0; j < statements.size(); ++j) {
       ResultPtr result(PQgetResult(conn), &PQclear);
       if (!result || !succeeded(PQresultStatus(result.get()))) {

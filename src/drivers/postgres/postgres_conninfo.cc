@@ -94,4 +94,10 @@ std::string connection_message(std::string message, std::string_view password) {
   return scrub_password(std::move(message), password);
 }
 
+std::string connection_message(std::string message, const DatabaseUrl& url) {
+  for (const auto& [key, value] : url.params)
+    if (key.find("password") != std::string::npos) message = scrub_password(message, value);
+  return connection_message(std::move(message), url.password);
+}
+
 }  // namespace migrate::postgres

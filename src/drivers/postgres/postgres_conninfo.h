@@ -31,5 +31,8 @@ std::string scrub_password(std::string message, std::string_view password);
 // newline trimmed, tab-indented continuation lines indented like our hints,
 // the password scrubbed.
 std::string connection_message(std::string message, std::string_view password);
+// The same with every secret of `url` scrubbed: the password and each
+// password-like query parameter (sslpassword).
+std::string connection_message(std::string message, const DatabaseUrl& url);
 
 }  // namespace migrate::postgres

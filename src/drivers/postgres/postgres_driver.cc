@@ -1,6 +1,7 @@
 #include "drivers/postgres/postgres_driver.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <libpq-fe.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
@@ -13,6 +14,7 @@
 #include "drivers/postgres/postgres_conninfo.h"
 #include "drivers/postgres/postgres_errors.h"
 #include "drivers/postgres/postgres_lock.h"
+#include "drivers/postgres/postgres_scratch.h"
 #include "drivers/postgres/postgres_snapshot.h"
 #include "drivers/tracking_rows.h"
 #include "util/log.h"
@@ -111,8 +113,19 @@ class PostgresDriver final : public Driver {
 
   Result<void> ensure_tracking_table() override;
   Result<std::vector<AppliedMigration>> applied_migrations() override;
-  Result<void> record_applied(const AppliedMigration& row) override { return rows_.insert(row); }
-  Result<void> remove_applied(std::string_view version) override { return rows_.remove(version); }
+  // A migration's row is written once its file ran: the session's settings
+  // go back to the connection's own first, so that what one file SET
+  // (search_path emptied by a pg_dump-made file, a role, a timeout) never
+  // carries into the next. In a migration's transaction the reset commits
+  // with it.
+  Result<void> record_applied(const AppliedMigration& row) override {
+    if (auto r = run("RESET ALL"); !r) return r;
+    return rows_.insert(row);
+  }
+  Result<void> remove_applied(std::string_view version) override {
+    if (auto r = run("RESET ALL"); !r) return r;
+    return rows_.remove(version);
+  }
   Result<void> record_applied_all(std::span<const AppliedMigration> rows) override;
 
   Result<void> begin() override { return run("BEGIN"); }
@@ -130,9 +143,9 @@ class PostgresDriver final : public Driver {
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) override {
     return postgres::snapshot(conn_, connection_params(), sink, scratch_dir);
   }
-  Result<void> restore(ByteSource& source, const std::filesystem::path& scratch_dir,
-                       const ContentFingerprint* /*expected*/) override {
-    return postgres::restore(conn_, connection_params(), source, scratch_dir);
+  Result<void> restore(ByteSource& source, const std::filesystem::path&,
+                       const ContentFingerprint* expected) override {
+    return postgres::restore(conn_, connection_params(), source, expected);
   }
   Result<ContentFingerprint> fingerprint() override { return postgres::fingerprint(conn_); }
   Result<ContentFingerprint> fingerprint_snapshot(
@@ -208,7 +221,7 @@ Error PostgresDriver::statement_failure(const PGresult* result, const Statement&
   if (PQstatus(conn_) == CONNECTION_BAD) {
     return {ErrorCode::kConnection,
             fmt::format("lost the connection to '{}': {}", url_.masked(),
-                        postgres::connection_message(PQerrorMessage(conn_), url_.password)),
+                        postgres::connection_message(PQerrorMessage(conn_), url_)),
             {}};
   }
   if (!result) return {ErrorCode::kSql, postgres::trim_end(PQerrorMessage(conn_)), {}};
@@ -239,13 +252,21 @@ Result<void> PostgresDriver::record_applied_all(std::span<const AppliedMigration
 std::vector<Driver::Check> PostgresDriver::doctor_checks() {
   std::vector<Check> checks = {
       {"libpq", true, fmt::format("client library {}", postgres::version_text(PQlibVersion()))}};
-  // The tools backups run: present, and not older than the server.
-  for (const char* name : {"pg_dump", "psql"}) {
-    auto tool = postgres::find_tool(name, PQserverVersion(conn_));
-    checks.push_back(
-        tool ? Check{name, true, fmt::format("{} ({})", tool->path.string(), tool->version_line)}
-             : Check{name, false, tool.error().message});
-  }
+  // The tool backups run: present, and not older than the server. (Restores
+  // replay the dump over libpq: no psql.)
+  auto tool = postgres::find_tool("pg_dump", PQserverVersion(conn_));
+  checks.push_back(
+      tool ? Check{"pg_dump", true, fmt::format("{} ({})", tool->path.string(), tool->version_line)}
+           : Check{"pg_dump", false, tool.error().message});
+  auto leftovers = postgres::leftover_scratch_databases(conn_);
+  checks.push_back(leftovers.empty()
+                       ? Check{"scratch databases", true, "none left by verify --deep"}
+                       // Reported, not failed: they cost disk, not correctness.
+                       : Check{"scratch databases", true,
+                               fmt::format("left by an interrupted verify --deep: {} (drop them "
+                                           "with DROP DATABASE, or run verify --deep again on "
+                                           "the host that left them)",
+                                           fmt::join(leftovers, ", "))});
   return checks;
 }
 
@@ -391,7 +412,7 @@ Result<std::unique_ptr<Driver>> open_postgres_driver(const DatabaseUrl& url,
     constexpr std::string_view kSociPrefix = "Cannot establish connection to the database.";
     if (message.starts_with(kSociPrefix)) message = message.substr(kSociPrefix.size());
     while (!message.empty() && message.front() == '\n') message.erase(0, 1);
-    message = postgres::connection_message(message, url.password);
+    message = postgres::connection_message(message, url);
     return fail(ErrorCode::kConnection,
                 fmt::format("cannot connect to '{}': {}", url.masked(), message),
                 connection_hint(message));

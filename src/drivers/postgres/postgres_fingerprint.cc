@@ -1,7 +1,9 @@
 // The content fingerprint of a PostgreSQL database.
 //
 // The schema is a canonical description of every user object (schemas other
-// than pg_catalog, information_schema and pg_toast*): one line per object, with
+// than pg_catalog, information_schema and pg_toast*, and the database's
+// publications, subscriptions, foreign data wrappers, servers and user
+// mappings, default privileges and large objects): one line per object, with
 // its definition as the server deparses it (pg_get_indexdef, pg_get_viewdef,
 // pg_get_functiondef, ...), owner, privileges and comment, and the position of
 // every sequence; no OIDs and no column numbers, so a dump and its restore
@@ -11,11 +13,12 @@
 // text format, under the output settings pg_dump's session has. Each line is
 // hashed and the hashes are summed (RowSetHash), so the order rows happen to
 // be stored in does not matter; SHA-256 of "rows sum sum" is the hex digest
-// kept. A snapshot takes them from the dump's own COPY data as it streams
-// past, so they describe the very bytes stored; a live database is read with
-// COPY. Ordinary tables and partitions count; materialized views do not
-// (pg_dump refreshes them from their query rather than copying them, so only
-// whether one is populated is part of the schema), nor do foreign tables.
+// kept. Rows are always read from the database with COPY (for a snapshot, in
+// the very snapshot pg_dump exported), never taken from the dump's text.
+// Only sequence positions come from a dump: they are outside transactions,
+// so no query can read where the dump's snapshot saw them. Ordinary tables and partitions count;
+// materialized views do not (pg_dump refreshes them from their query rather than copying them, so
+// only whether one is populated is part of the schema), nor do foreign tables.
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
@@ -39,12 +42,15 @@ constexpr size_t kSequencesPerQuery = 200;
 // them by snapshot()), so that COPY here writes each row as in the dump;
 // quote_all_identifiers matches --quote-all-identifiers, which reg* values
 // follow. The client encoding is set to the server's below, as pg_dump does.
+// JIT is off: the schema query's estimates (pg_publication_tables above all)
+// can pass jit_above_cost, and compiling it took seconds to save nothing.
 constexpr const char* kSettings =
     "SET LOCAL search_path = pg_catalog; SET LOCAL DateStyle = ISO; "
     "SET LOCAL IntervalStyle = postgres; SET LOCAL TimeZone = 'UTC'; "
     "SET LOCAL extra_float_digits = 3; SET LOCAL bytea_output = hex; "
     "SET LOCAL quote_all_identifiers = on; SET LOCAL row_security = off; "
     "SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0; "
+    "SET LOCAL jit = off; "
     "SELECT pg_catalog.set_config('client_encoding', "
     "pg_catalog.current_setting('server_encoding'), true)";
 
@@ -200,6 +206,36 @@ UNION ALL
                 n.nspname, d.defaclobjtype, d.defaclacl)
   FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
 UNION ALL
+  SELECT format('publication %I owner %I all-tables %s actions %s %s %s %s via-root %s tables %L comment %L',
+                p.pubname, pg_get_userbyid(p.pubowner), p.puballtables, p.pubinsert, p.pubupdate,
+                p.pubdelete, p.pubtruncate, p.pubviaroot,
+                (SELECT string_agg(format('%I.%I %s', t.schemaname, t.tablename, to_jsonb(t) - 'pubname'),
+                                   ', ' ORDER BY t.schemaname, t.tablename)
+                 FROM pg_publication_tables t WHERE t.pubname = p.pubname),
+                obj_description(p.oid, 'pg_publication'))
+  FROM pg_publication p
+UNION ALL
+  SELECT format('subscription %I owner %I publications %L comment %L', s.subname,
+                pg_get_userbyid(s.subowner), s.subpublications, shobj_description(s.oid, 'pg_subscription'))
+  FROM pg_subscription s
+  WHERE s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+UNION ALL
+  SELECT format('foreign-data-wrapper %I owner %I handler %L validator %L options %L acl %L comment %L',
+                w.fdwname, pg_get_userbyid(w.fdwowner), nullif(w.fdwhandler, 0)::regproc,
+                nullif(w.fdwvalidator, 0)::regproc, w.fdwoptions, w.fdwacl,
+                obj_description(w.oid, 'pg_foreign_data_wrapper'))
+  FROM pg_foreign_data_wrapper w
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_foreign_data_wrapper'::regclass AND m.objid = w.oid)
+UNION ALL
+  SELECT format('foreign-server %I wrapper %I owner %I type %L version %L options %L acl %L comment %L',
+                s.srvname, w.fdwname, pg_get_userbyid(s.srvowner), s.srvtype, s.srvversion,
+                s.srvoptions, s.srvacl, obj_description(s.oid, 'pg_foreign_server'))
+  FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+UNION ALL
+  SELECT format('user-mapping server %I user %s options %L', u.srvname,
+                CASE WHEN u.umuser = 0 THEN 'public' ELSE quote_ident(u.usename) END, u.umoptions)
+  FROM pg_user_mappings u
+UNION ALL
   SELECT format('large-object %s owner %I acl %L md5 %s', l.oid, pg_get_userbyid(l.lomowner),
                 l.lomacl, md5(lo_get(l.oid)))
   FROM pg_largeobject_metadata l
@@ -247,53 +283,81 @@ std::string value(const PGresult* result, int row, int column) {
                      static_cast<size_t>(PQgetlength(result, row, column)));
 }
 
-// "sequence-position <name> <last_value> <t|f>" for every sequence: where
-// the dump set it when there is one (other sessions may draw from a sequence
-// while pg_dump runs, sequences being outside transactions, and the dump's
-// value is the one a restore gets), else where it stands.
-Result<std::vector<std::string>> sequence_lines(pg_conn* conn,
-                                                const DumpScanner::SequencePositions* dumped) {
+struct SequenceAt {
+  std::pair<std::string, std::string> key;  // (schema, name), as the dump names it
+  std::string name;                         // as regclass writes it
+  std::string position;                     // "<last_value> <t|f>"
+};
+
+// Where every sequence stands now.
+Result<std::vector<SequenceAt>> read_sequences(pg_conn* conn) {
   auto sequences = query(conn, std::string(kUserObjects) + kSequences, "list sequences");
   if (!sequences) return tl::unexpected(sequences.error());
   const PGresult* list = sequences->get();
-  std::vector<std::string> positions(static_cast<size_t>(PQntuples(list)));
-  std::vector<int> live;
-  for (int i = 0; i < PQntuples(list); ++i) {
-    if (dumped) {
-      auto it = dumped->find({value(list, i, 0), value(list, i, 1)});
-      if (it != dumped->end()) {
-        positions[static_cast<size_t>(i)] = it->second;
-        continue;
-      }
-    }
-    live.push_back(i);
-  }
-  for (size_t first = 0; first < live.size(); first += kSequencesPerQuery) {
+  std::vector<SequenceAt> result;
+  for (int i = 0; i < PQntuples(list); ++i)
+    result.push_back({{value(list, i, 0), value(list, i, 1)}, value(list, i, 2), ""});
+  for (size_t first = 0; first < result.size(); first += kSequencesPerQuery) {
     std::string sql;
-    for (size_t i = first; i < std::min(live.size(), first + kSequencesPerQuery); ++i) {
+    for (size_t i = first; i < std::min(result.size(), first + kSequencesPerQuery); ++i) {
       if (!sql.empty()) sql += " UNION ALL ";
-      sql += fmt::format("SELECT {}, last_value::text, is_called FROM {}", live[i],
-                         value(list, live[i], 2));
+      sql += fmt::format("SELECT {}, last_value::text, is_called FROM {}", i, result[i].name);
     }
     auto read = query(conn, sql, "read sequences");
     if (!read) return tl::unexpected(read.error());
     for (int row = 0; row < PQntuples(read->get()); ++row) {
-      auto index = static_cast<size_t>(std::stoi(value(read->get(), row, 0)));
-      positions[index] = value(read->get(), row, 1) + " " + value(read->get(), row, 2);
+      auto index = static_cast<size_t>(std::stoul(value(read->get(), row, 0)));
+      result[index].position = value(read->get(), row, 1) + " " + value(read->get(), row, 2);
     }
   }
+  return result;
+}
+
+// "sequence-position <name> <last_value> <t|f>" for every sequence, where
+// the database has it. Sequences are outside transactions: one drawn from
+// while pg_dump ran may stand further than the dump set it (and a restore
+// sets it back to the dump's position). So where the dump differs from the
+// database now, its position is taken if the database had it before the
+// dump began, or if the sequence moved meanwhile; a dump that disagrees
+// with a sequence nobody touched fails the snapshot.
+Result<std::vector<std::string>> sequence_lines(pg_conn* conn,
+                                                const DumpScanner::SequencePositions* dumped,
+                                                const DumpScanner::SequencePositions* before) {
+  auto now = read_sequences(conn);
+  if (!now) return tl::unexpected(now.error());
   std::vector<std::string> lines;
-  for (int i = 0; i < PQntuples(list); ++i) {
-    lines.push_back(fmt::format("sequence-position {} {}", value(list, i, 2),
-                                positions[static_cast<size_t>(i)]));
+  for (const auto& sequence : *now) {
+    std::string position = sequence.position;
+    auto in_dump = dumped ? dumped->find(sequence.key) : DumpScanner::SequencePositions::iterator();
+    if (dumped && in_dump != dumped->end() && in_dump->second != position) {
+      auto earlier = before ? before->find(sequence.key) : in_dump;
+      bool known = before && earlier != before->end();
+      if (!known || (earlier->second != in_dump->second && earlier->second == position)) {
+        return fail(ErrorCode::kGeneral,
+                    fmt::format("pg_dump wrote sequence {} at {}, but the database holds it at {}",
+                                sequence.name, in_dump->second, position));
+      }
+      position = in_dump->second;
+    }
+    lines.push_back(fmt::format("sequence-position {} {}", sequence.name, position));
   }
   return lines;
 }
 
 }  // namespace
 
+Result<DumpScanner::SequencePositions> sequence_positions(pg_conn* conn) {
+  if (auto r = query(conn, kSettings, "read sequences"); !r) return tl::unexpected(r.error());
+  auto sequences = read_sequences(conn);
+  if (!sequences) return tl::unexpected(sequences.error());
+  DumpScanner::SequencePositions positions;
+  for (auto& sequence : *sequences) positions[sequence.key] = std::move(sequence.position);
+  return positions;
+}
+
 Result<ContentFingerprint> fingerprint_in_transaction(
-    pg_conn* conn, Readers readers, const std::function<Result<const DumpScanner*>()>& dumped) {
+    pg_conn* conn, Readers readers, const std::function<Result<const DumpScanner*>()>& dumped,
+    const DumpScanner::SequencePositions* before) {
   if (PQserverVersion(conn) < kMinimumServer) {
     return fail(ErrorCode::kUnsupported,
                 fmt::format("PostgreSQL {} is too old for backups; 12 or newer is needed",
@@ -310,39 +374,30 @@ Result<ContentFingerprint> fingerprint_in_transaction(
   auto tables = query(conn, std::string(kUserObjects) + kTables, "list tables");
   if (!tables) return tl::unexpected(tables.error());
 
-  auto dump = dumped();
-  if (!dump) return tl::unexpected(dump.error());
-  // Each table's rows: from the dump when there is one, else read now.
+  // Each table's rows, read from the database (while a dump still streams):
+  // never from the dump, so that a dump missing rows (or a scanner misreading
+  // it) cannot vouch for itself.
   const PGresult* t = tables->get();
-  std::vector<const RowSetHash*> rows(static_cast<size_t>(PQntuples(t)), nullptr);
   std::vector<TableToRead> to_read;
-  std::vector<size_t> read_into;
   for (int row = 0; row < PQntuples(t); ++row) {
-    if (*dump) {
-      auto it = (*dump)->tables().find({value(t, row, 0), value(t, row, 1)});
-      if (it != (*dump)->tables().end()) {
-        rows[static_cast<size_t>(row)] = &it->second;
-        continue;
-      }
-    }
     to_read.push_back(TableToRead{value(t, row, 2), value(t, row, 3),
                                   value(t, row, 0) + "." + value(t, row, 1),
                                   std::stoll(value(t, row, 4))});
-    read_into.push_back(static_cast<size_t>(row));
   }
   auto read = read_tables(conn, to_read, readers, kSettings);
   if (!read) return tl::unexpected(read.error());
-  for (size_t i = 0; i < read_into.size(); ++i) rows[read_into[i]] = &(*read)[i];
   ContentFingerprint result;
   for (int row = 0; row < PQntuples(t); ++row) {
-    const RowSetHash& hash = *rows[static_cast<size_t>(row)];
+    const RowSetHash& hash = (*read)[static_cast<size_t>(row)];
     result.tables.push_back(TableSummary{value(t, row, 0) + "." + value(t, row, 1), hash.rows(),
                                          sha256_hex(hash.text())});
   }
   std::sort(result.tables.begin(), result.tables.end(),
             [](const TableSummary& a, const TableSummary& b) { return a.name < b.name; });
 
-  auto positions = sequence_lines(conn, *dump ? &(*dump)->sequences() : nullptr);
+  auto dump = dumped();
+  if (!dump) return tl::unexpected(dump.error());
+  auto positions = sequence_lines(conn, *dump ? &(*dump)->sequences() : nullptr, before);
   if (!positions) return tl::unexpected(positions.error());
   lines.insert(lines.end(), positions->begin(), positions->end());
   std::sort(lines.begin(), lines.end());
@@ -366,8 +421,9 @@ Result<ContentFingerprint> fingerprint(pg_conn* conn) {
                         : "ROLLBACK";
   if (auto r = query(conn, begin, "fingerprint the database"); !r) return tl::unexpected(r.error());
   // Helper connections can share only a transaction of our own.
-  auto result = fingerprint_in_transaction(conn, nested ? Readers::kOne : Readers::kShareSnapshot,
-                                           []() -> Result<const DumpScanner*> { return nullptr; });
+  auto result = fingerprint_in_transaction(
+      conn, nested ? Readers::kOne : Readers::kShareSnapshot,
+      []() -> Result<const DumpScanner*> { return nullptr; }, nullptr);
   ResultPtr(PQexec(conn, end));
   return result;
 }

@@ -3,7 +3,8 @@
 // Snapshots come from the server's own pg_dump, streamed through the backup
 // pipeline without a shell; restores replay them into a database emptied in
 // the same transaction, so objects created after the backup are gone. The
-// fingerprint is computed by the server from the catalogs and the rows.
+// fingerprint is computed by the server from the catalogs and the rows,
+// never from the dump's text.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,7 @@ namespace migrate::postgres {
 // never on a command line) and the database name.
 struct ConnectionParams {
   std::string conninfo;  // e.g. "host=127.0.0.1 port=5432 user=app dbname=app sslmode=disable"
-  std::string password;  // given to pg_dump/psql as PGPASSWORD
+  std::string password;  // given to pg_dump as PGPASSWORD
   std::string database;
 };
 
@@ -29,8 +30,11 @@ Result<ContentFingerprint> fingerprint(pg_conn* conn);
 Result<std::uint64_t> database_size(pg_conn* conn);
 Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, ByteSink& sink,
                               const std::filesystem::path& scratch_dir);
+// Replays the snapshot on a connection of its own (postgres_replay.h); with
+// `expected`, the restored state must have that fingerprint, or the restore
+// is rolled back.
 Result<void> restore(pg_conn* conn, const ConnectionParams& params, ByteSource& source,
-                     const std::filesystem::path& scratch_dir);
+                     const ContentFingerprint* expected);
 Result<ContentFingerprint> fingerprint_snapshot(pg_conn* conn, const ConnectionParams& params,
                                                 ByteSource& source,
                                                 const std::filesystem::path& scratch_dir);

@@ -43,10 +43,16 @@ Result<std::vector<RowSetHash>> read_tables(pg_conn* conn, const std::vector<Tab
                                             std::int64_t parallel_from = kParallelBytes);
 
 // Defined in postgres_fingerprint.cc: the fingerprint read in the transaction
-// `conn` has open. `dumped` is called once, after the schema was read; when
-// it gives a dump, the tables' rows and the sequences' positions are taken
-// from it; what was not in it is read from the database, by `readers`.
+// `conn` has open, from the database (rows by `readers`). `dumped` is
+// called once, after the schema and the rows were read; when it gives a dump, a sequence
+// whose position the dump set differently from the database's is taken at
+// the dump's position only when `before` (sequence_positions() taken before
+// the dump began) shows that it moved while pg_dump ran.
 Result<ContentFingerprint> fingerprint_in_transaction(
-    pg_conn* conn, Readers readers, const std::function<Result<const DumpScanner*>()>& dumped);
+    pg_conn* conn, Readers readers, const std::function<Result<const DumpScanner*>()>& dumped,
+    const DumpScanner::SequencePositions* before);
+
+// Where every sequence stands now, read in the transaction `conn` has open.
+Result<DumpScanner::SequencePositions> sequence_positions(pg_conn* conn);
 
 }  // namespace migrate::postgres

@@ -425,18 +425,20 @@ TEST_F(MysqlSafetyTest, DumpToolsGetThePasswordFromAPrivateOptionFile) {
   ASSERT_TRUE(parsed);
   std::string url = "mysql://" + user + ":p%23a%22s%20s%5Cw%3B%27rd@" + parsed->host + ":" +
                     std::to_string(parsed->port) + "/" + database_->name();
+  // The log directory is written into the script: children get a scrubbed
+  // environment, so a variable of the test's would not reach the tool.
+  std::string log_dir = shell_quote(dir_.path().string());
   auto tool = dir_.write("fake-bin/mariadb-dump",
                          "#!/bin/sh\n"
-                         "printf '%s\\n' \"$@\" >> \"$LOG_DIR/args\"\n"
-                         "env >> \"$LOG_DIR/env\"\n"
-                         "for a; do case $a in --defaults-file=*) stat -c %a \"${a#*=}\" >> "
-                         "\"$LOG_DIR/mode\";; esac; done\n"
+                         "printf '%s\\n' \"$@\" >> " + log_dir + "/args\n"
+                         "env >> " + log_dir + "/env\n"
+                         "for a; do case $a in --defaults-file=*) stat -c %a \"${a#*=}\" >> " +
+                             log_dir + "/mode;; esac; done\n"
                          "exec " +
                              shell_value("command -v mariadb-dump") + " \"$@\"\n");
   std::filesystem::permissions(tool, std::filesystem::perms::owner_all);
   std::map<std::string, std::string> env = {
       {"DATABASE_URL", url},
-      {"LOG_DIR", dir_.path().string()},
       {"PATH", (dir_.path() / "fake-bin").string() + ":" + std::getenv("PATH")}};
   ASSERT_EQ(query("CREATE TABLE a (id int); INSERT INTO a VALUES (1)"), "");
   auto backup = run({"backup", "pw"}, env);

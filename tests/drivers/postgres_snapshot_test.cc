@@ -394,6 +394,21 @@ class PostgresSnapshotTest : public ::testing::Test {
     for (const auto& role : roles_) psql(admin_, "DROP ROLE IF EXISTS " + role);
   }
 
+  // How many sessions other than the asking one are on the test database,
+  // once the server has finished closing those whose clients left: a closed
+  // connection's backend goes away asynchronously, so the count is polled
+  // until it reaches `expected` (or a generous bound passes).
+  std::string other_sessions(const std::string& expected) {
+    std::string others;
+    for (int i = 0; i < 200 && others != expected; ++i) {
+      if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      others =
+          sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+              "AND pid <> pg_backend_pid()");
+    }
+    return others;
+  }
+
   // libpq's connection string for `database`, password included (for psql).
   std::string conninfo(const std::string& database, const std::string& user = "",
                        const std::string& password = "") const {
@@ -809,14 +824,7 @@ TEST_F(PostgresSnapshotTest, ASinkErrorStopsPgDump) {
   EXPECT_EQ(taken.error().message, "disk full");
   EXPECT_TRUE(children_named("pg_dump").empty());
   // pg_dump's session ends with it: only conn_ stays (and psql asking).
-  std::string others;
-  for (int i = 0; i < 100 && others != "1"; ++i) {
-    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    others =
-        sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()");
-  }
-  EXPECT_EQ(others, "1");
+  EXPECT_EQ(other_sessions("1"), "1");
 }
 
 TEST_F(PostgresSnapshotTest, ABrokenDumpChangesNothing) {
@@ -956,9 +964,7 @@ TEST_F(PostgresSnapshotTest, HelperReadersSeeExactlyTheCallersSnapshot) {
   tables[3].columns = "t, \"Mixed Case\", \"s.dot\", kind";
   tables[4].columns = "";
   auto read = [&](postgres::Readers readers) {
-    EXPECT_EQ(sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                  "AND pid <> pg_backend_pid()"),
-              "1");  // conn_ alone
+    EXPECT_EQ(other_sessions("1"), "1");  // conn_ alone
     PQexec(conn_.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     PQexec(conn_.get(), "SELECT count(*) FROM customers");  // the snapshot is taken
     // Written after the snapshot: no reader may see it.

@@ -32,10 +32,6 @@ class ConformanceTest : public ::testing::TestWithParam<const Dialect*> {
     ASSERT_EQ(db_->creation_output(), "");
     std::filesystem::create_directories(dir_.path() / "migrations");
   }
-  void TearDown() override {
-    if (db_) db_->drop_orphaned_verify_databases();
-  }
-
   const Dialect& dialect() const { return *GetParam(); }
   CliResult run(const std::vector<std::string>& args) {
     return run_cli(dir_.path(), args, {{"DATABASE_URL", db_->url()}});

@@ -34,8 +34,6 @@ class ScratchTarget {
   // The database's own dump of everything in it: schema, rows, routines,
   // triggers, sequences. Two dumps of equal databases are equal.
   virtual std::string dump() const = 0;
-  // Drops the scratch databases of verify runs that crashed (orphans.h).
-  virtual void drop_orphaned_verify_databases() const {}
 };
 
 // One database system under test. The SQL texts describe one small

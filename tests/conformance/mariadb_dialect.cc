@@ -8,7 +8,6 @@
 #include <regex>
 
 #include "conformance/dialect.h"
-#include "conformance/orphans.h"
 #include "support/mysql_server.h"
 
 namespace migrate::testing {
@@ -26,14 +25,6 @@ class MariadbTarget : public ScratchTarget {
     static const std::regex counter(" AUTO_INCREMENT=[0-9]+");
     return std::regex_replace(mysql_dump(url()), counter, "");
   }
-  void drop_orphaned_verify_databases() const override {
-    auto names = query(
-        "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA "
-        "WHERE SCHEMA_NAME LIKE 'migrate\\_verify\\_%'");
-    for (const auto& name : orphaned_verify_databases(names))
-      query("DROP DATABASE IF EXISTS `" + name + "`");
-  }
-
  private:
   MysqlScratchDatabase database_;
 };

@@ -2,7 +2,6 @@
 // test server, psql to query it and pg_dump (schema, then rows sorted per
 // table) to compare states.
 #include "conformance/dialect.h"
-#include "conformance/orphans.h"
 #include "drivers/postgres_test_support.h"
 
 namespace migrate::testing {
@@ -15,12 +14,6 @@ class PostgresTarget : public ScratchTarget {
   std::string creation_output() const override { return database_.creation_output(); }
   std::string query(const std::string& sql) const override { return psql(url(), sql); }
   std::string dump() const override { return dump_schema(url()) + dump_data(url()); }
-  void drop_orphaned_verify_databases() const override {
-    auto names = query("SELECT datname FROM pg_database WHERE datname LIKE 'migrate\\_verify\\_%'");
-    for (const auto& name : orphaned_verify_databases(names))
-      query("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-  }
-
  private:
   ScratchDatabase database_;
 };

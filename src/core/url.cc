@@ -63,12 +63,13 @@ size_t userinfo_end(std::string_view rest) {
 // The text with any password replaced by ***, for errors about a URL that
 // did not parse (so there is no DatabaseUrl to call masked() on). Without a
 // "://" (a missing scheme, "postgres:user:pw@db") everything from the first
-// ':' to the last '@' is hidden: better too much than the password.
+// ':' to the last '@' is hidden: better too much than the password. So is
+// it when the URL opens with '[' ("[user]:pw@host" fails as an IPv6 host).
 std::string mask_text(std::string_view text) {
   size_t sep = text.find("://");
   size_t start = sep == npos ? 0 : sep + 3;
   std::string_view rest = text.substr(start);
-  size_t at = userinfo_end(rest);
+  size_t at = rest.rfind('@');
   size_t colon = at == npos ? npos : rest.substr(0, at).find(':');
   if (colon == npos) return std::string(text);
   return std::string(text.substr(0, start + colon + 1)) + "***" + std::string(rest.substr(at));

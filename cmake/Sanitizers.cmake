@@ -1,0 +1,19 @@
+# MIGRATE_SANITIZE: builds every target (library, executable, tests) with the
+# given sanitizers, e.g. -DMIGRATE_SANITIZE=address,undefined. Any finding
+# aborts the process (no recovery), so a test that trips one fails instead of
+# printing a report that nobody reads. Frame pointers and line tables keep the
+# reports' stacks readable without a full debug build.
+set(MIGRATE_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address,undefined (empty: none)")
+
+if(MIGRATE_SANITIZE)
+  set(_migrate_sanitize_flags -fsanitize=${MIGRATE_SANITIZE} -fno-sanitize-recover=all
+                              -fno-omit-frame-pointer)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    list(APPEND _migrate_sanitize_flags -g1)
+  else()
+    list(APPEND _migrate_sanitize_flags -gline-tables-only)
+  endif()
+  add_compile_options(${_migrate_sanitize_flags})
+  add_link_options(-fsanitize=${MIGRATE_SANITIZE})
+  message(STATUS "migrate: building with -fsanitize=${MIGRATE_SANITIZE}")
+endif()

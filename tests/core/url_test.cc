@@ -212,9 +212,10 @@ TEST(ParseDatabaseUrl, RejectsBadUrlsWithoutShowingThePassword) {
       {"mysql://[admin]:s3cret@db/app",
        "invalid database url 'mysql://[admin]:***@db/app': cannot read the text in '[...]' as an "
        "IPv6 host, and an '@' follows (write an '@' in a query value as %40)"},
-      {"mysql://[:]:s3cret@", "invalid database url 'mysql://[:***@': cannot read the text in "
-                              "'[...]' as an IPv6 host, and an '@' follows (write an '@' in a "
-                              "query value as %40)"},
+      {"mysql://[:]:s3cret@",
+       "invalid database url 'mysql://[:***@': cannot read the text in "
+       "'[...]' as an IPv6 host, and an '@' follows (write an '@' in a "
+       "query value as %40)"},
       {"postgres://app:s3cret@[db]/app",
        "invalid database url 'postgres://app:***@[db]/app': invalid ipv6 address 'db'"},
       {"postgres://app:s3cret@[::1]x/app",

@@ -35,12 +35,11 @@ void check_file(ParseFile parse, std::string_view text, std::string_view file) {
 // Every setting from flags, the environment, or neither; no files (the
 // working directory does not exist).
 void check_resolve(FuzzedDataProvider& input) {
-  static constexpr const char* kKeys[] = {"url",          "dir",  "backup_dir", "table",
-                                          "seeds_dir",    "wait", "yes",        "log_level",
-                                          "lock_timeout", "no_color"};
+  static constexpr const char* kKeys[] = {"url",  "dir", "backup_dir", "table",        "seeds_dir",
+                                          "wait", "yes", "log_level",  "lock_timeout", "no_color"};
   static constexpr const char* kVariables[] = {
-      "DATABASE_URL",      "MIGRATE_DIR",  "MIGRATE_BACKUP_DIR", "MIGRATE_TABLE",
-      "MIGRATE_SEEDS_DIR", "MIGRATE_WAIT", "MIGRATE_YES",        "MIGRATE_LOG_LEVEL",
+      "DATABASE_URL",         "MIGRATE_DIR",  "MIGRATE_BACKUP_DIR", "MIGRATE_TABLE",
+      "MIGRATE_SEEDS_DIR",    "MIGRATE_WAIT", "MIGRATE_YES",        "MIGRATE_LOG_LEVEL",
       "MIGRATE_LOCK_TIMEOUT", "NO_COLOR"};
   ConfigSources sources;
   std::map<std::string, std::string> environment;

@@ -24,7 +24,7 @@ inline std::string_view as_text(const unsigned char* data, size_t size) {
 
 }  // namespace migrate::fuzz
 
-#define FUZZ_CHECK(condition)                                                  \
-  do {                                                                         \
+#define FUZZ_CHECK(condition)                                                           \
+  do {                                                                                  \
     if (!(condition)) ::migrate::fuzz::property_failed(__FILE__, __LINE__, #condition); \
   } while (0)

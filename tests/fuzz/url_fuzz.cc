@@ -48,7 +48,8 @@ void check_password_hidden(FuzzedDataProvider& input) {
     return;
   }
   // A SQLite URL is a file name, shown as given: it has no password.
-  if (url->kind != DatabaseKind::kSqlite) FUZZ_CHECK(url->masked().find("Pw!") == std::string::npos);
+  if (url->kind != DatabaseKind::kSqlite)
+    FUZZ_CHECK(url->masked().find("Pw!") == std::string::npos);
 }
 
 }  // namespace

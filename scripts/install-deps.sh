@@ -10,6 +10,7 @@ packages=(
   libssl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libzstd-dev libxxhash-dev libexpected-dev
   mariadb-client
   googletest libgtest-dev libgmock-dev sqlite3
+  clang libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes (scripts/fuzz.sh)
 )
 if [[ "${1:-}" == "--servers" ]]; then
   packages+=(postgresql mariadb-server)

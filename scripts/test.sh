@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: install what is missing (servers included), build, and
-# run every test. CI runs exactly this (.ci/run).
+# run every test: the suite, the suite under ASan+UBSan, and the fuzz
+# targets' smoke runs. CI runs exactly this (.ci/run).
 #
 # The PostgreSQL and MariaDB tests run against throwaway servers that
 # scripts/test-servers.sh starts before ctest and stops afterwards, whatever
@@ -42,5 +43,10 @@ if [[ -f $servers_env ]]; then
   source "$servers_env"
 fi
 
-cd build
-ctest --output-on-failure -j"$(nproc)" --timeout 600
+(cd build && ctest --output-on-failure -j"$(nproc)" --timeout 600)
+
+# The same suite again under AddressSanitizer and UndefinedBehaviorSanitizer
+# (build-asan/), then each fuzz target for a few seconds from its seeds
+# (build-fuzz/, clang). Either fails the run on any finding.
+scripts/sanitize.sh
+scripts/fuzz.sh smoke "${MIGRATE_FUZZ_SECONDS:-20}"

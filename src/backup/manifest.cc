@@ -234,6 +234,8 @@ std::optional<std::chrono::system_clock::time_point> parse_utc_timestamp(std::st
   auto y = number(0, 4), mo = number(5, 2), d = number(8, 2);
   auto h = number(11, 2), mi = number(14, 2), s = number(17, 2);
   if (!y || !mo || !d || !h || !mi || !s || *h > 23 || *mi > 59 || *s > 59) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: years 1678 to 2261 fit.
+  if (*y < 1970 || *y > 2261) return std::nullopt;
   year_month_day date{year{*y}, month{static_cast<unsigned>(*mo)}, day{static_cast<unsigned>(*d)}};
   if (!date.ok()) return std::nullopt;
   std::string_view fraction = text.substr(19, text.size() - 20);

@@ -65,7 +65,7 @@ Result<size_t> ReadAheadSource::read(char* buffer, size_t size) {
     current_pos_ = 0;
   }
   size_t n = std::min(size, current_.size - current_pos_);
-  std::memcpy(buffer, current_.bytes.data() + current_pos_, n);
+  if (n > 0) std::memcpy(buffer, current_.bytes.data() + current_pos_, n);  // read(nullptr, 0)
   current_pos_ += n;
   return n;
 }

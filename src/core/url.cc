@@ -101,7 +101,9 @@ std::string mask_text(std::string_view text) {
   size_t sep = text.find("://");
   size_t start = sep == npos ? 0 : sep + 3;
   std::string_view rest = text.substr(start);
-  size_t at = userinfo_end(rest);
+  // The last '@' even where the URL opens with '[' (see userinfo_end): the
+  // text did not parse, so hide too much rather than a password.
+  size_t at = rest.rfind('@');
   size_t colon = at == npos ? npos : rest.substr(0, at).find(':');
   std::string out = colon == npos ? std::string(text)
                                   : std::string(text.substr(0, start + colon + 1)) + "***" +
@@ -130,6 +132,16 @@ std::string percent_encode(std::string_view s, std::string_view safe = {}) {
   return out;
 }
 
+// Whether the URL opens with '[' and so is read as an IPv6 host although it
+// holds an '@' (see userinfo_end). "[user]:pw@host" is read that way too:
+// then any part of the text may be a password, and no error may quote one.
+bool bracket_hides_userinfo(std::string_view text) {
+  size_t sep = text.find("://");
+  if (sep == npos) return false;
+  std::string_view rest = text.substr(sep + 3);
+  return rest.rfind('@') != npos && userinfo_end(rest) == npos;
+}
+
 // Parses one URL; every error goes through bad() so that it is masked.
 class Parser {
  public:
@@ -139,8 +151,11 @@ class Parser {
 
  private:
   tl::unexpected<Error> bad(const std::string& reason) const {
-    return fail(ErrorCode::kUsage,
-                "invalid database url '" + mask_url_text(text_) + "': " + printable(reason));
+    std::string why = bracket_hides_userinfo(text_)
+                          ? "cannot read the text in '[...]' as an IPv6 host, and an '@' follows "
+                            "(write an '@' in a query value as %40)"
+                          : printable(reason);
+    return fail(ErrorCode::kUsage, "invalid database url '" + mask_url_text(text_) + "': " + why);
   }
   Result<DatabaseUrl> sqlite(std::string_view rest) const;
   Result<DatabaseUrl> server(DatabaseKind kind, std::string scheme, std::string_view rest) const;

@@ -208,6 +208,14 @@ TEST(ParseDatabaseUrl, RejectsBadUrlsWithoutShowingThePassword) {
        "invalid database url 'postgres://app:***@[::1/app': unterminated '[' in the host"},
       {"postgres://[app:s3cret@::1]/app",
        "invalid database url 'postgres://[app:***@::1]/app': port ':1]' is not a number"},
+      // A user name in brackets reads as an IPv6 host: no reason quotes the rest.
+      {"mysql://[admin]:s3cret@db/app",
+       "invalid database url 'mysql://[admin]:***@db/app': cannot read the text in '[...]' as an "
+       "IPv6 host, and an '@' follows (write an '@' in a query value as %40)"},
+      {"mysql://[:]:s3cret@",
+       "invalid database url 'mysql://[:***@': cannot read the text in "
+       "'[...]' as an IPv6 host, and an '@' follows (write an '@' in a "
+       "query value as %40)"},
       {"postgres://app:s3cret@[db]/app",
        "invalid database url 'postgres://app:***@[db]/app': invalid ipv6 address 'db'"},
       {"postgres://app:s3cret@[::1]x/app",

@@ -965,15 +965,15 @@ TEST_F(PostgresSnapshotTest, HelperReadersSeeExactlyTheCallersSnapshot) {
   tables[4].columns = "";
   auto read = [&](postgres::Readers readers) {
     EXPECT_EQ(other_sessions("1"), "1");  // conn_ alone
-    PQexec(conn_.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    PQexec(conn_.get(), "SELECT count(*) FROM customers");  // the snapshot is taken
+    PQclear(PQexec(conn_.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    PQclear(PQexec(conn_.get(), "SELECT count(*) FROM customers"));  // the snapshot is taken
     // Written after the snapshot: no reader may see it.
     EXPECT_EQ(
         sql("INSERT INTO customers (email) VALUES ('after-' || random()); "
             "DELETE FROM billing.invoices WHERE no IN (SELECT no FROM billing.invoices LIMIT 100)"),
         "");
     auto rows = postgres::read_tables(conn_.get(), tables, readers, "SELECT 1", 0);
-    PQexec(conn_.get(), "ROLLBACK");
+    PQclear(PQexec(conn_.get(), "ROLLBACK"));
     EXPECT_TRUE(rows) << rows.error().message;
     std::vector<std::string> texts;
     if (rows)
@@ -997,10 +997,10 @@ TEST_F(PostgresSnapshotTest, HelperReadersSeeExactlyTheCallersSnapshot) {
 
   // A table that cannot be read fails the call, whichever reader had it.
   tables[2].relation = "no_such_table";
-  PQexec(conn_.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  PQclear(PQexec(conn_.get(), "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   auto failed =
       postgres::read_tables(conn_.get(), tables, postgres::Readers::kShareSnapshot, "SELECT 1", 0);
-  PQexec(conn_.get(), "ROLLBACK");
+  PQclear(PQexec(conn_.get(), "ROLLBACK"));
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code, ErrorCode::kSql);
   EXPECT_NE(failed.error().message.find("cannot read table 'events'"), std::string::npos)

@@ -225,7 +225,7 @@ void for_each_tuple(std::string_view values, const std::function<void(std::strin
 }
 
 void DumpFingerprint::add_row(std::string_view table, std::string_view tuple) {
-  if (table != last_table_) {
+  if (!last_rows_ || table != last_table_) {  // the first table may be named ""
     last_table_ = table;
     last_rows_ = &tables_[last_table_];
   }

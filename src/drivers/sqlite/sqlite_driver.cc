@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -17,6 +19,7 @@
 #include "util/open_files.h"
 
 namespace migrate::sqlite {
+
 namespace {
 
 using namespace sqlite_api;
@@ -52,9 +55,39 @@ bool file_missing(const std::string& path) {
   return !std::filesystem::exists(path, ec) && !ec;
 }
 
+// The file a database path leads to. A restore renames a staged file over the
+// database and removes its -wal and -journal: done through a symlink, that
+// would replace the link and leave the real database as it was. A relative
+// link target without ".." is joined to the link's directory, so the path
+// stays as the user wrote it; others are resolved to an absolute path.
+std::string through_symlinks(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return path;
+  namespace fs = std::filesystem;
+  fs::path p = path;
+  std::error_code ec;
+  for (int hops = 0; hops < 40 && fs::is_symlink(p, ec); ++hops) {
+    fs::path target = fs::read_symlink(p, ec);
+    if (ec) break;
+    bool simple =
+        target.is_relative() && std::none_of(target.begin(), target.end(),
+                                             [](const fs::path& part) { return part == ".."; });
+    if (target.is_absolute()) {
+      p = target;
+    } else if (simple) {
+      p = (p.parent_path() / target).lexically_normal();
+    } else {
+      fs::path dir = fs::canonical(p.parent_path().empty() ? "." : p.parent_path(), ec);
+      if (ec) break;
+      p = (dir / target).lexically_normal();
+    }
+  }
+  return p.string();
+}
+
 }  // namespace
 
 Result<void> SqliteDriver::open() {
+  path_ = through_symlinks(path_);
   missing_ = file_missing(path_);
   if (!missing_) return reopen(path_);
   // A file that could never be created is a connection failure, as before.
@@ -250,7 +283,11 @@ Result<void> SqliteDriver::replace_file(ByteSource& source, const ContentFingerp
   if (auto r = sqlite::check_fingerprint(*restored, expected); !r) return r;
   log::debug(fmt::format("staged snapshot synced ({} ms)", elapsed_ms(started)));
   if (auto r = sqlite::swap_in(db_, **staged, path_); !r) return r;
-  if (auto r = reconnect(guard); !r) return r;
+  auto reconnected = reconnect(guard);
+  // The guard opened the staged file under its temporary name: its -wal
+  // (empty: it wrote nothing) keeps that name after the rename.
+  sqlite::remove_companions((*staged)->temporary_path());
+  if (!reconnected) return reconnected;
   restored_fingerprint_ = std::move(*restored);
   return {};
 }

@@ -126,10 +126,14 @@ Result<void> swap_in(sqlite3* live, AtomicFile& staged, const std::filesystem::p
     return fail(
         ErrorCode::kIo,
         fmt::format("'{}' was replaced by another process during the restore", database.string()));
+  remove_companions(database);
+  return {};
+}
+
+void remove_companions(const std::filesystem::path& database) {
   std::error_code ec;
   for (const char* companion : {"-wal", "-shm", "-journal"})
     std::filesystem::remove(database.string() + companion, ec);
-  return {};
 }
 
 }  // namespace migrate::sqlite

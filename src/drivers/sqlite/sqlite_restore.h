@@ -50,4 +50,9 @@ Result<void> check_fingerprint(const ContentFingerprint& restored,
 Result<void> swap_in(sqlite_api::sqlite3* live, AtomicFile& staged,
                      const std::filesystem::path& database);
 
+// Removes the -wal, -shm and -journal files SQLite may leave next to
+// `database` (a WAL database's connection leaves an empty -wal behind when
+// the file was renamed while it was open).
+void remove_companions(const std::filesystem::path& database);
+
 }  // namespace migrate::sqlite

@@ -1,0 +1,102 @@
+// Where a SQLite restore writes (issue 12): through a symlinked database path
+// it replaces the real file, not the link, and the backups are the same
+// database's whichever name reaches it; a WAL database's restore leaves no
+// temporary -wal file behind.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "support/cli_fixture.h"
+
+namespace migrate::testing {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+class SqliteRestorePathTest : public CliTest {
+ protected:
+  fs::path real() const { return dir_.path() / "data" / "real.db"; }
+  // data/real.db with one row, reached as app.db through `link_target`.
+  void link_database(const fs::path& link_target) {
+    fs::create_directories(dir_.path() / "data");
+    exec(real(), "CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1);");
+    fs::create_symlink(link_target, db());
+  }
+  json backups(const std::string& url) {
+    auto r = run({"backups", "--json", "--url", url});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out)["backups"];
+  }
+  std::vector<std::string> leftovers() {
+    std::vector<std::string> names;
+    for (const auto& dir : {dir_.path(), dir_.path() / "data"})
+      for (const auto& entry : fs::directory_iterator(dir))
+        if (entry.path().filename().string().find(".tmp-") != std::string::npos)
+          names.push_back(entry.path().filename().string());
+    return names;
+  }
+  // Backs up through the link, adds a row, restores through the link.
+  void back_up_change_and_restore() {
+    auto backup = run({"backup", "b"});
+    ASSERT_EQ(backup.exit_code, 0) << backup.err;
+    exec(db(), "INSERT INTO t VALUES (2);");
+    ASSERT_EQ(query_one(real(), "SELECT count(*) FROM t"), "2");
+    auto restore = run({"restore", "b", "--yes"});
+    ASSERT_EQ(restore.exit_code, 0) << restore.err;
+    EXPECT_CONTAINS(restore.out + restore.err, "matches");
+  }
+  void expect_link_kept_and_real_file_restored() {
+    EXPECT_TRUE(fs::is_symlink(db())) << "the restore replaced the symlink";
+    EXPECT_EQ(query_one(real(), "SELECT count(*) FROM t"), "1") << "the real file was not restored";
+    EXPECT_EQ(query_one(db(), "SELECT count(*) FROM t"), "1");
+    EXPECT_TRUE(leftovers().empty()) << leftovers().front();
+  }
+};
+
+TEST_F(SqliteRestorePathTest, RestoreThroughARelativeSymlinkRestoresTheRealFile) {
+  link_database("data/real.db");
+  back_up_change_and_restore();
+  expect_link_kept_and_real_file_restored();
+  // Reached through the link or directly, it is the same database.
+  EXPECT_EQ(backups("sqlite:./app.db").size(), 2u);  // "b" and the pre-restore backup
+  EXPECT_EQ(backups("sqlite:./data/real.db").size(), 2u);
+  EXPECT_EQ(backups("sqlite:" + real().string()).size(), 2u);
+}
+
+TEST_F(SqliteRestorePathTest, RestoreThroughAnAbsoluteOrDotDotSymlinkRestoresTheRealFile) {
+  link_database(real());
+  back_up_change_and_restore();
+  expect_link_kept_and_real_file_restored();
+
+  // A link in another directory whose target climbs out with "..".
+  fs::create_directories(dir_.path() / "links");
+  fs::create_symlink("../data/real.db", dir_.path() / "links" / "via.db");
+  exec(real(), "INSERT INTO t VALUES (3);");
+  auto restore = run({"restore", "b", "--yes", "--no-backup", "--url", "sqlite:links/via.db"});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_TRUE(fs::is_symlink(dir_.path() / "links" / "via.db"));
+  EXPECT_EQ(query_one(real(), "SELECT count(*) FROM t"), "1");
+}
+
+TEST_F(SqliteRestorePathTest, RestoringAWalDatabaseLeavesNoTemporaryFiles) {
+  exec(db(), "PRAGMA journal_mode = WAL; CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1);");
+  ASSERT_EQ(run({"backup", "b"}).exit_code, 0);
+  exec(db(), "INSERT INTO t VALUES (2);");
+  auto restore = run({"restore", "b", "--yes"});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM t"), "1");
+  for (const auto& entry : fs::directory_iterator(dir_.path())) {
+    std::string name = entry.path().filename().string();
+    EXPECT_FALSE(name.starts_with(".app.db")) << name;
+  }
+}
+
+TEST_F(SqliteRestorePathTest, RestoringAWalDatabaseThroughASymlinkLeavesNoTemporaryFiles) {
+  link_database("data/real.db");
+  exec(real(), "PRAGMA journal_mode = WAL;");
+  back_up_change_and_restore();
+  expect_link_kept_and_real_file_restored();
+}
+
+}  // namespace
+}  // namespace migrate::testing

@@ -150,13 +150,17 @@ class Parser {
   Result<DatabaseUrl> parse() const;
 
  private:
-  tl::unexpected<Error> bad(const std::string& reason) const {
+  tl::unexpected<Error> bad(const std::string& reason) const { return bad_in(text_, reason); }
+  tl::unexpected<Error> bad_in(std::string_view text, const std::string& reason,
+                               std::string hint = {}) const {
     std::string why = bracket_hides_userinfo(text_)
                           ? "cannot read the text in '[...]' as an IPv6 host, and an '@' follows "
                             "(write an '@' in a query value as %40)"
                           : printable(reason);
-    return fail(ErrorCode::kUsage, "invalid database url '" + mask_url_text(text_) + "': " + why);
+    return fail(ErrorCode::kUsage, "invalid database url '" + mask_url_text(text) + "': " + why,
+                std::move(hint));
   }
+  tl::unexpected<Error> bad_port(std::string_view port, const std::string& reason) const;
   Result<DatabaseUrl> sqlite(std::string_view rest) const;
   Result<DatabaseUrl> server(DatabaseKind kind, std::string scheme, std::string_view rest) const;
   Result<void> host_and_port(std::string_view hostport, DatabaseUrl& url) const;
@@ -279,15 +283,29 @@ Result<void> Parser::host_and_port(std::string_view hostport, DatabaseUrl& url) 
   if (!has_port) return {};
   if (port.empty()) return bad("missing port number after ':'");
   for (char c : port) {
-    if (!is_digit(c)) return bad("port '" + std::string(port) + "' is not a number");
+    if (!is_digit(c)) return bad_port(port, "the port is not a number");
   }
   int value = 0;
   for (char c : port.substr(0, 6)) value = value * 10 + (c - '0');
   if (port.size() > 5 || value < 1 || value > 65535) {
-    return bad("port '" + std::string(port) + "' is out of range (1-65535)");
+    return bad_port(port, "the port is out of range (1-65535)");
   }
   url.port = value;
   return {};
+}
+
+// A bad port is never quoted: without an '@', "postgres://user:secret/db"
+// reads the password as the port, so then the URL hides it too.
+tl::unexpected<Error> Parser::bad_port(std::string_view port, const std::string& reason) const {
+  size_t sep = text_.find("://");
+  size_t at = port.data() - text_.data();
+  bool userinfo = sep != npos && text_.substr(sep + 3, at - sep - 3).find('@') != npos;
+  if (userinfo || bracket_hides_userinfo(text_)) return bad(reason);
+  std::string text =
+      std::string(text_.substr(0, at)) + "***" + std::string(text_.substr(at + port.size()));
+  return bad_in(text, reason,
+                "if the text after ':' is a password, put '@host' after it "
+                "(scheme://user:password@host/dbname)");
 }
 
 Result<void> Parser::query(std::string_view query, DatabaseUrl& url) const {

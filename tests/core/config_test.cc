@@ -292,14 +292,14 @@ TEST_F(ConfigTest, BadValuesNameTheirSource) {
       {BadValue::kFlag, "lock_timeout", "postgres://app:s3cret@db/app",
        "invalid value 'postgres://app:***@db/app' for --lock-timeout: " + kSeconds},
       {BadValue::kFlag, "url", "postgres://app@db:99999/app?sslpassword=s3cret",
-       "--url: invalid database url 'postgres://app@db:99999/app?sslpassword=***': port '99999' "
-       "is out of range (1-65535)"},
+       "--url: invalid database url 'postgres://app@db:99999/app?sslpassword=***': the port is out "
+       "of range (1-65535)"},
       {BadValue::kFlag, "dir", "", "invalid value '' for --dir: expected a directory path"},
       {BadValue::kToml, "", "seeds_dir = ''\n",
        "invalid value '' for seeds_dir in migrate.toml line 1: expected a directory path"},
       {BadValue::kFlag, "url", "", "--url: database url is empty"},
       {BadValue::kFlag, "url", "postgres://app:s3cret@db:99999/app",
-       "--url: invalid database url 'postgres://app:***@db:99999/app': port '99999' is out of "
+       "--url: invalid database url 'postgres://app:***@db:99999/app': the port is out of "
        "range (1-65535)"},
       {BadValue::kEnv, "DATABASE_URL", "mongodb://app:s3cret@db/app",
        "DATABASE_URL: invalid database url 'mongodb://app:***@db/app': unsupported scheme "

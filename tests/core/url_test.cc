@@ -161,12 +161,12 @@ TEST(ParseDatabaseUrl, RejectsBadUrlsWithoutShowingThePassword) {
       {"postgres:app:s3cret@db/app",
        "invalid database url 'postgres:***@db/app': expected '//' after 'postgres:'"},
       {"postgres://app:s3cret@db:99999/app",
-       "invalid database url 'postgres://app:***@db:99999/app': port '99999' is out of range "
+       "invalid database url 'postgres://app:***@db:99999/app': the port is out of range "
        "(1-65535)"},
       {"postgres://app:s3cret@db:0/app",
-       "invalid database url 'postgres://app:***@db:0/app': port '0' is out of range (1-65535)"},
+       "invalid database url 'postgres://app:***@db:0/app': the port is out of range (1-65535)"},
       {"mysql://app:s3cret@db:33o6/app",
-       "invalid database url 'mysql://app:***@db:33o6/app': port '33o6' is not a number"},
+       "invalid database url 'mysql://app:***@db:33o6/app': the port is not a number"},
       {"mysql://app:s3cret@db:/app",
        "invalid database url 'mysql://app:***@db:/app': missing port number after ':'"},
       {"postgres://app:s3cret@db",
@@ -207,7 +207,7 @@ TEST(ParseDatabaseUrl, RejectsBadUrlsWithoutShowingThePassword) {
       {"postgres://app:s3cret@[::1/app",
        "invalid database url 'postgres://app:***@[::1/app': unterminated '[' in the host"},
       {"postgres://[app:s3cret@::1]/app",
-       "invalid database url 'postgres://[app:***@::1]/app': port ':1]' is not a number"},
+       "invalid database url 'postgres://[app:***@::1]/app': the port is not a number"},
       // A user name in brackets reads as an IPv6 host: no reason quotes the rest.
       {"mysql://[admin]:s3cret@db/app",
        "invalid database url 'mysql://[admin]:***@db/app': cannot read the text in '[...]' as an "
@@ -229,7 +229,7 @@ TEST(ParseDatabaseUrl, RejectsBadUrlsWithoutShowingThePassword) {
        "invalid database url 'mysql://app:***@db/a/b': database name 'a/b' must not contain '/'"},
       // Unencoded reserved characters in the password: still masked.
       {"postgres://app:s3/cret@db:99999/app",
-       "invalid database url 'postgres://app:***@db:99999/app': port '99999' is out of range "
+       "invalid database url 'postgres://app:***@db:99999/app': the port is out of range "
        "(1-65535)"},
       {"mongodb://app:s3@cret@db/app",
        "invalid database url 'mongodb://app:***@db/app': unsupported scheme 'mongodb' " +
@@ -247,8 +247,18 @@ TEST(ParseDatabaseUrl, RejectsBadUrlsWithoutShowingThePassword) {
        "invalid database url 'sqlite:app.db?password=***': query parameters are not supported in "
        "sqlite urls"},
       {"postgres://app:pw@db:0/app?Api-Key=s3cret&x=1&pass%77ord=s3cret",
-       "invalid database url 'postgres://app:***@db:0/app?Api-Key=***&x=1&pass%77ord=***': port "
-       "'0' is out of range (1-65535)"},
+       "invalid database url 'postgres://app:***@db:0/app?Api-Key=***&x=1&pass%77ord=***': the "
+       "port "
+       "is out of range (1-65535)"},
+      // No '@': the "port" may be a password, so it is hidden and never quoted.
+      {"postgres://migrate:s3cret",
+       "invalid database url 'postgres://migrate:***': the port is not a number"},
+      {"postgres://migrate:s3cret/x",
+       "invalid database url 'postgres://migrate:***/x': the port is not a number"},
+      {"mysql://migrate:123456/x",
+       "invalid database url 'mysql://migrate:***/x': the port is out of range (1-65535)"},
+      {"postgres://db:54x2/app?sslpassword=s3cret",
+       "invalid database url 'postgres://db:***/app?sslpassword=***': the port is not a number"},
       // Control characters are escaped, not echoed.
       {"oracle\x1b[2J://db/app",
        "invalid database url 'oracle\\x1b[2J://db/app': unsupported scheme 'oracle\\x1b[2J' " +

@@ -28,6 +28,9 @@ std::vector<AppliedMigration> in_rollback_order(std::vector<AppliedMigration> ap
 }
 
 Result<void> check_up_options(const Catalog& catalog, const UpOptions& options) {
+  // Neither may silently win over the other.
+  if (options.step && options.to)
+    return fail(ErrorCode::kUsage, "--step and --to cannot be combined");
   if (options.to && !catalog.find(*options.to)) {
     return fail(ErrorCode::kUsage,
                 fmt::format("--to {}: no migration with that version", printable(*options.to)));
@@ -38,9 +41,14 @@ Result<void> check_up_options(const Catalog& catalog, const UpOptions& options) 
 Result<void> check_rollback_options(const RollbackOptions& options) {
   if (options.scope == RollbackScope::kAfterVersion && !is_valid_version(options.to) &&
       options.to != "0") {
-    return fail(
-        ErrorCode::kUsage,
-        fmt::format("--to {}: expected a 14-digit version (or 0 for all)", printable(options.to)));
+    // Fourteen digits that are no date and time get told so, not "14 digits".
+    bool digits =
+        options.to.size() == 14 && std::all_of(options.to.begin(), options.to.end(),
+                                               [](char c) { return c >= '0' && c <= '9'; });
+    const char* what = digits ? "not a valid version: a version is a date and time, "
+                                "YYYYMMDDHHMMSS (or 0 for all)"
+                              : "expected a 14-digit version (or 0 for all)";
+    return fail(ErrorCode::kUsage, fmt::format("--to {}: {}", printable(options.to), what));
   }
   return {};
 }

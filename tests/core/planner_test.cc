@@ -156,6 +156,12 @@ TEST(CheckOptionsTest, RefuseUsageErrorsWithoutAnyAppliedRows) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kUsage);
   EXPECT_EQ(bad.error().message, "--to nonsense: expected a 14-digit version (or 0 for all)");
+  // Fourteen digits that are not a date and time: not "expected 14 digits".
+  auto not_a_time = check_rollback_options({RollbackScope::kAfterVersion, 1, "99999999999999"});
+  ASSERT_FALSE(not_a_time);
+  EXPECT_EQ(not_a_time.error().message,
+            "--to 99999999999999: not a valid version: a version is a date and time, "
+            "YYYYMMDDHHMMSS (or 0 for all)");
 }
 
 TEST(PlanRollbackTest, NothingAppliedIsAnEmptyPlan) {

@@ -57,8 +57,8 @@ Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpR
                   report.backup_id, report, AfterFailure::kRestored);
   if (applied_run) return report;
 
-  log::error(applied_run.error().message);
-  log::warn(fmt::format("safe: restoring backup '{}'", backup->id));
+  // The failure itself is told once, in the report after the restore.
+  log::warn(fmt::format("safe: a migration failed; restoring backup '{}'", backup->id));
   auto outcome = restore_backup(ctx.driver, store, settings, *backup, PreRestoreBackup::kSkip);
   if (!outcome) {
     return fail(ErrorCode::kGeneral,

@@ -123,6 +123,13 @@ TEST_F(ContractTest, FailedSafeSaysTheRestoreUndidTheRun) {
   EXPECT_CONTAINS(r.err, "undoing the 2 migration(s) applied before it");
   EXPECT_CONTAINS(r.err, "no migration of this run is applied");
   EXPECT_EQ(r.err.find("stay applied"), std::string::npos) << r.err;
+  // The failure and its statement are told once, in the report.
+  size_t first = r.err.find("statement: INSERT INTO nowhere");
+  ASSERT_NE(first, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("statement: INSERT INTO nowhere", first + 1), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("no such table: nowhere", r.err.find("no such table: nowhere") + 1),
+            std::string::npos)
+      << r.err;
   EXPECT_TRUE(applied().empty());
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name = 'posts'"), "0");
 }

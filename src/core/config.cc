@@ -9,6 +9,7 @@
 #include "migrate/config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -68,6 +69,20 @@ Result<void> set_path(const std::string& value, Config& config) {
   return {};
 }
 
+// PostgreSQL's own schemas: pg_temp* vanishes at disconnect (every `up`
+// would apply everything again), and backups leave pg_catalog and
+// information_schema out, so a restore would not roll the table back.
+// Unquoted names fold to lowercase, as PostgreSQL reads them.
+Result<void> check_schema(std::string_view schema, std::string_view table) {
+  std::string lower;
+  for (char c : schema) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!lower.starts_with("pg_") && lower != "information_schema") return {};
+  return reason("schema '" + std::string(schema) +
+                "' belongs to PostgreSQL itself (temporary, system or catalog schema); "
+                "the tracking table needs a schema of your own, e.g. public." +
+                std::string(table));
+}
+
 // kSettings lists the url before the table, so config.url is already the
 // chosen database: only PostgreSQL has schemas a name may be qualified with
 // (SQLite's "temp." or "main." name attached databases, MySQL's a database).
@@ -87,6 +102,9 @@ Result<void> set_table(const std::string& value, Config& config) {
     if (is_reserved_word(part)) {
       return reason("'" + std::string(part) + "' is a reserved SQL word; choose another name");
     }
+  }
+  if (dot != npos) {
+    if (auto r = check_schema(value.substr(0, dot), value.substr(dot + 1)); !r) return r;
   }
   config.table = value;
   return {};

@@ -58,7 +58,7 @@ Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpR
   if (applied_run) return report;
 
   // The failure itself is told once, in the report after the restore.
-  log::warn(fmt::format("safe: a migration failed; restoring backup '{}'", backup->id));
+  log::warn(fmt::format("safe: the run failed; restoring backup '{}'", backup->id));
   auto outcome = restore_backup(ctx.driver, store, settings, *backup, PreRestoreBackup::kSkip);
   if (!outcome) {
     return fail(ErrorCode::kGeneral,

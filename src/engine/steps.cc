@@ -119,8 +119,18 @@ Result<std::vector<LoadedStep>> load_steps(const std::vector<MigrationFile>& fil
   return steps;
 }
 
+Result<void> ensure_tracking(Driver& driver) {
+  auto r = driver.ensure_tracking_table();
+  if (r || r.error().message.find("SQLSTATE 3F000") == std::string::npos) return r;
+  r.error().message = "--table: " + r.error().message;
+  r.error().hint =
+      "the tracking table's schema must exist: create it (CREATE SCHEMA ...) or choose another "
+      "--table";
+  return r;
+}
+
 Result<std::vector<AppliedMigration>> prepare_tracking(Driver& driver) {
-  if (auto r = driver.ensure_tracking_table(); !r) return tl::unexpected(r.error());
+  if (auto r = ensure_tracking(driver); !r) return tl::unexpected(r.error());
   return driver.applied_migrations();
 }
 
@@ -137,7 +147,7 @@ Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
                          Transactions transactions, std::int64_t batch,
                          const std::optional<std::string>& backup_id, RunReport& report,
                          AfterFailure after_failure) {
-  if (auto r = driver.ensure_tracking_table(); !r) return r;
+  if (auto r = ensure_tracking(driver); !r) return r;
   if (transactions == Transactions::kAtomic)
     return apply_atomic(driver, steps, batch, backup_id, report);
   for (const auto& step : steps) {
@@ -165,7 +175,7 @@ Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
 }
 
 Result<void> revert_steps(Driver& driver, const std::vector<LoadedStep>& steps, RunReport& report) {
-  if (auto r = driver.ensure_tracking_table(); !r) return r;  // adopts a dbmate/Rails table
+  if (auto r = ensure_tracking(driver); !r) return r;  // adopts a dbmate/Rails table
   for (const auto& step : steps) {
     auto record = [&](std::int64_t) { return driver.remove_applied(step.file.version); };
     auto duration = run_step(driver, step.script, Transactions::kPerMigration, record);

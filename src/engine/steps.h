@@ -34,6 +34,10 @@ Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
 // `steps` in order, removing each row.
 Result<void> revert_steps(Driver& driver, const std::vector<LoadedStep>& steps, RunReport& report);
 
+// Driver::ensure_tracking_table(), with a missing schema of a qualified
+// --table (PostgreSQL's SQLSTATE 3F000) reported as the --table mistake it is.
+Result<void> ensure_tracking(Driver& driver);
+
 // Reads the tracking rows after taking the lock and creating the table.
 Result<std::vector<AppliedMigration>> prepare_tracking(Driver& driver);
 

@@ -126,7 +126,7 @@ Result<RunReport> run_fresh(EngineContext& ctx, const Catalog& catalog) {
   if (!backup) return tl::unexpected(backup.error());
   report.backup_id = *backup;
   if (auto r = ctx.driver.drop_all_objects(); !r) return tl::unexpected(r.error());
-  if (auto r = ctx.driver.ensure_tracking_table(); !r) return tl::unexpected(r.error());
+  if (auto r = ensure_tracking(ctx.driver); !r) return tl::unexpected(r.error());
   auto r =
       apply_steps(ctx.driver, *steps, Transactions::kPerMigration, 1, report.backup_id, report);
   if (!r) return tl::unexpected(r.error());

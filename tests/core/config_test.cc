@@ -285,6 +285,14 @@ TEST_F(ConfigTest, BadValuesNameTheirSource) {
       {BadValue::kToml, "", "url = 'postgres://db/app'\ntable = \"ops.Order\"\n",
        "invalid value 'ops.Order' for table in migrate.toml line 2: 'Order' is a reserved SQL "
        "word; choose another name"},
+      {BadValue::kToml, "", "url = 'postgres://db/app'\ntable = \"pg_temp.sm\"\n",
+       "invalid value 'pg_temp.sm' for table in migrate.toml line 2: schema 'pg_temp' belongs to "
+       "PostgreSQL itself (temporary, system or catalog schema); the tracking table needs a "
+       "schema of your own, e.g. public.sm"},
+      {BadValue::kToml, "", "url = 'postgres://db/app'\ntable = \"Information_Schema.sm\"\n",
+       "invalid value 'Information_Schema.sm' for table in migrate.toml line 2: schema "
+       "'Information_Schema' belongs to PostgreSQL itself (temporary, system or catalog "
+       "schema); the tracking table needs a schema of your own, e.g. public.sm"},
       {BadValue::kFlag, "table", "t\x1b[2J",
        "invalid value 't\\x1b[2J' for --table: expected letters, digits and underscores, not "
        "starting with a digit, at most 63 characters (on PostgreSQL optionally qualified by a "

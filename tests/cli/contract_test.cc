@@ -134,5 +134,18 @@ TEST_F(ContractTest, FailedSafeSaysTheRestoreUndidTheRun) {
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name = 'posts'"), "0");
 }
 
+// --help is plain text even with --json (it is for a person): exit 0,
+// usage on stdout, nothing on stderr, nothing run.
+TEST_F(ContractTest, HelpWithJsonIsPlainUsageAndExitsZero) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--json", "--help"}, {"up", "--json", "--help"}, {"--json", "safe", "--help"}}) {
+    auto r = run(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << r.err;
+    EXPECT_CONTAINS(r.out, "Usage:");
+    EXPECT_EQ(r.err, "");
+    EXPECT_FALSE(exists()) << "help created the database";
+  }
+}
+
 }  // namespace
 }  // namespace migrate::testing

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/interrupt.h"
 #include "engine/step_runner.h"
 #include "engine/steps.h"
 #include "util/log.h"
@@ -52,10 +53,17 @@ Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpR
   }
   report.backup_id = backup->id;
 
+  // From here a SIGTERM/SIGINT ends in the restore below, not half-applied.
+  InterruptGuard interrupts;
   auto applied_run =
       apply_steps(ctx.driver, prepared->steps, request.transactions, next_batch(prepared->applied),
                   report.backup_id, report, AfterFailure::kRestored);
   if (applied_run) return report;
+  // A statement the signal cut short fails with its own error: say why.
+  if (int signal = interrupt_signal();
+      signal != 0 &&
+      applied_run.error().message.find(interrupt_message(signal)) == std::string::npos)
+    applied_run.error().message += fmt::format("\n  ({})", interrupt_message(signal));
 
   // The failure itself is told once, in the report after the restore.
   log::warn(fmt::format("safe: the run failed; restoring backup '{}'", backup->id));

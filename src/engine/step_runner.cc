@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "engine/interrupt.h"
+
 namespace migrate {
 namespace {
 
@@ -25,6 +27,14 @@ Error statement_error(const LoadedScript& script, const Statement& statement, co
                {}};
 }
 
+// A caught SIGTERM/SIGINT (interrupt.h) stops the run before the next statement.
+Result<void> check_interrupt(const LoadedScript& script) {
+  if (int signal = interrupt_signal(); signal != 0)
+    return fail(ErrorCode::kGeneral, fmt::format("{}: {} before its next statement",
+                                                 script.file_name(), interrupt_message(signal)));
+  return {};
+}
+
 }  // namespace
 
 Result<BatchTimes> execute_batch(Driver& driver, std::span<const LoadedScript* const> scripts) {
@@ -40,6 +50,7 @@ Result<BatchTimes> execute_batch(Driver& driver, std::span<const LoadedScript* c
 
 Result<void> execute_script(Driver& driver, const LoadedScript& script) {
   for (const auto& statement : script.script.statements) {
+    if (auto stop = check_interrupt(script); !stop) return stop;
     auto r = driver.execute(statement);
     if (!r) return tl::unexpected(statement_error(script, statement, r.error()));
   }
@@ -51,6 +62,7 @@ Result<std::int64_t> run_step(Driver& driver, const LoadedScript& script, Transa
                               AfterFailure after_failure) {
   bool own_transaction =
       transactions == Transactions::kPerMigration && !script.script.no_transaction;
+  if (auto stop = check_interrupt(script); !stop) return tl::unexpected(stop.error());
   auto started = std::chrono::steady_clock::now();
   if (own_transaction) {
     if (auto r = driver.begin(); !r) return tl::unexpected(r.error());

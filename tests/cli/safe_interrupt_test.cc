@@ -1,0 +1,87 @@
+// SIGTERM during `safe` (issue 12): the run stops, the backup is restored
+// as after any failure, and the report says a signal stopped it (exit 4).
+#include <signal.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "support/cli_fixture.h"
+#include "support/temp_dir.h"
+
+namespace migrate::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Whether process `pid`, once it runs migrate (the forked child holds the
+// test's own descriptors until then), has `path` open.
+bool has_open(int pid, const fs::path& path) {
+  std::error_code ec;
+  fs::path proc = fs::path("/proc") / std::to_string(pid);
+  if (!fs::equivalent(proc / "exe", MIGRATE_BINARY, ec)) return false;
+  for (const auto& fd : fs::directory_iterator(fs::path("/proc") / std::to_string(pid) / "fd", ec))
+    if (fs::equivalent(fd.path(), path, ec)) return true;
+  return false;
+}
+
+class SafeInterruptTest : public CliTest {
+ protected:
+  // Two migrations; the second waits on the lock the test holds on
+  // other.db (ATTACH reads its schema). Returns once it waits.
+  void SetUp() override {
+    exec(db(), "CREATE TABLE keep (i INTEGER); INSERT INTO keep VALUES (1);");
+    exec(other(), "CREATE TABLE t (i INTEGER);");
+    migration("20260101000000", "create_a", "CREATE TABLE a (i INTEGER);");
+    migration("20260102000000", "wait",
+              "-- migrate:no-transaction\nATTACH 'other.db' AS o;\nINSERT INTO o.t VALUES (1);\n");
+    ASSERT_EQ(sqlite3_open(other().c_str(), &holder_), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(holder_, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    pid_ = spawn_cli(dir_.path(), {"safe"}, log());
+    // Waiting once migrate has other.db open; the bound only keeps a broken
+    // build from hanging the suite.
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+    while (!has_open(pid_, other()) && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(has_open(pid_, other())) << read_text(log());
+  }
+  void TearDown() override { sqlite3_close(holder_); }
+  int finish() {
+    int exit_code = wait_cli(pid_);
+    sqlite3_exec(holder_, "ROLLBACK", nullptr, nullptr, nullptr);
+    return exit_code;
+  }
+  fs::path other() const { return dir_.path() / "other.db"; }
+  fs::path log() const { return dir_.path() / "safe.log"; }
+
+  sqlite3* holder_ = nullptr;
+  int pid_ = 0;
+};
+
+TEST_F(SafeInterruptTest, SigtermWhileAMigrationWaitsRestoresTheBackupAndExits4) {
+  ::kill(pid_, SIGTERM);
+  int exit_code = finish();
+  std::string out = read_text(log());
+  EXPECT_EQ(exit_code, 4) << out;
+  EXPECT_CONTAINS(out, "interrupted by signal SIGTERM");
+  EXPECT_CONTAINS(out, "the database matches it");
+  EXPECT_TRUE(applied().empty());
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name = 'a'"), "0");
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM keep"), "1");
+}
+
+// Two signals (different ones, so that they cannot merge into one pending
+// signal): the second ends migrate at once, as without the handler.
+TEST_F(SafeInterruptTest, ASecondSignalEndsTheProcessAtOnce) {
+  ::kill(pid_, SIGTERM);
+  ::kill(pid_, SIGINT);
+  int exit_code = finish();
+  std::string out = read_text(log());
+  EXPECT_TRUE(exit_code == 128 + SIGTERM || exit_code == 128 + SIGINT) << exit_code << out;
+  EXPECT_EQ(out.find("restored backup"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace migrate::testing

@@ -6,8 +6,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -53,35 +51,6 @@ bool file_missing(const std::string& path) {
   if (path.empty() || path == ":memory:" || path.starts_with("file:")) return false;
   std::error_code ec;
   return !std::filesystem::exists(path, ec) && !ec;
-}
-
-// The file a database path leads to. A restore renames a staged file over the
-// database and removes its -wal and -journal: done through a symlink, that
-// would replace the link and leave the real database as it was. A relative
-// link target without ".." is joined to the link's directory, so the path
-// stays as the user wrote it; others are resolved to an absolute path.
-std::string through_symlinks(const std::string& path) {
-  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return path;
-  namespace fs = std::filesystem;
-  fs::path p = path;
-  std::error_code ec;
-  for (int hops = 0; hops < 40 && fs::is_symlink(p, ec); ++hops) {
-    fs::path target = fs::read_symlink(p, ec);
-    if (ec) break;
-    bool simple =
-        target.is_relative() && std::none_of(target.begin(), target.end(),
-                                             [](const fs::path& part) { return part == ".."; });
-    if (target.is_absolute()) {
-      p = target;
-    } else if (simple) {
-      p = (p.parent_path() / target).lexically_normal();
-    } else {
-      fs::path dir = fs::canonical(p.parent_path().empty() ? "." : p.parent_path(), ec);
-      if (ec) break;
-      p = (dir / target).lexically_normal();
-    }
-  }
-  return p.string();
 }
 
 }  // namespace

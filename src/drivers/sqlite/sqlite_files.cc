@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -201,6 +202,30 @@ Result<void> file_to_sink(const std::filesystem::path& path, ByteSink& sink) {
   ::close(fd);
   if (!result) return result;
   return sink.finish();
+}
+
+std::string through_symlinks(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.starts_with("file:")) return path;
+  namespace fs = std::filesystem;
+  fs::path p = path;
+  std::error_code ec;
+  for (int hops = 0; hops < 40 && fs::is_symlink(p, ec); ++hops) {
+    fs::path target = fs::read_symlink(p, ec);
+    if (ec) break;
+    bool simple =
+        target.is_relative() && std::none_of(target.begin(), target.end(),
+                                             [](const fs::path& part) { return part == ".."; });
+    if (target.is_absolute()) {
+      p = target;
+    } else if (simple) {
+      p = (p.parent_path() / target).lexically_normal();
+    } else {
+      fs::path dir = fs::canonical(p.parent_path().empty() ? "." : p.parent_path(), ec);
+      if (ec) break;
+      p = (dir / target).lexically_normal();
+    }
+  }
+  return p.string();
 }
 
 }  // namespace migrate::sqlite

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "migrate/byte_stream.h"
@@ -106,5 +107,12 @@ Result<std::uint64_t> source_to_file(ByteSource& source, const std::filesystem::
 
 // Streams a file into `sink` and finishes it.
 Result<void> file_to_sink(const std::filesystem::path& path, ByteSink& sink);
+
+// The file a database path leads to. A restore renames a staged file over the
+// database and removes its -wal and -journal: done through a symlink, that
+// would replace the link and leave the real database as it was. A relative
+// link target without ".." is joined to the link's directory, so the path
+// stays as the user wrote it; others are resolved to an absolute path.
+std::string through_symlinks(const std::string& path);
 
 }  // namespace migrate::sqlite

@@ -1,4 +1,4 @@
-// The contract points that outside testing found broken (issue 10), through
+// The contract points that outside testing found broken, through
 // the real binary: one JSON document whatever the bytes, no write for a usage
 // error, changed migrations refused, `safe` sharing every check of `up` and
 // telling the truth after a restore.

@@ -1,4 +1,4 @@
-// SIGTERM during `safe` (issue 12): the run stops, the backup is restored
+// SIGTERM during `safe`: the run stops, the backup is restored
 // as after any failure, and the report says a signal stopped it (exit 4).
 #include <signal.h>
 #include <sqlite3.h>

@@ -1,4 +1,4 @@
-// Where a SQLite restore writes (issue 12): through a symlinked database path
+// Where a SQLite restore writes: through a symlinked database path
 // it replaces the real file, not the link, and the backups are the same
 // database's whichever name reaches it; a WAL database's restore leaves no
 // temporary -wal file behind.

@@ -1,4 +1,4 @@
-// SQLite holes found by outside testing (issue 10): reading commands that
+// SQLite holes found by outside testing: reading commands that
 // created the database file, a backup swapped in before its fingerprint was
 // checked, and URLs echoed with their secrets.
 #include <sqlite3.h>

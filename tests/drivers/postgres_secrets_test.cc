@@ -1,6 +1,6 @@
 // Credentials given as libpq query parameters (?sslpassword=) on a real
 // server: the commands work, and neither their output nor the backup
-// manifest holds the value (issue 10).
+// manifest holds the value.
 #include <filesystem>
 
 #include "drivers/postgres_fixture.h"

@@ -1,8 +1,9 @@
 #include "core/reserved_words.h"
 
 #include <algorithm>
-#include <array>
+#include <iterator>
 #include <string>
+#include <string_view>
 
 namespace migrate {
 namespace {
@@ -11,7 +12,7 @@ namespace {
 // PostgreSQL 15 and MariaDB 10.11 for every keyword that pg_get_keywords() and
 // information_schema.KEYWORDS list, keeping each word one of them rejected.
 // Sorted, for binary search.
-constexpr std::array kReserved = {
+constexpr std::string_view kReserved[] = {
     "accessible",
     "add",
     "all",
@@ -294,13 +295,14 @@ constexpr std::array kReserved = {
     "year_month",
     "zerofill",
 };
+static_assert(std::is_sorted(std::begin(kReserved), std::end(kReserved)));
 
 }  // namespace
 
 bool is_reserved_word(std::string_view word) {
   std::string lower(word);
   for (char& c : lower) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  return std::binary_search(kReserved.begin(), kReserved.end(), std::string_view(lower));
+  return std::binary_search(std::begin(kReserved), std::end(kReserved), std::string_view(lower));
 }
 
 }  // namespace migrate

@@ -50,7 +50,7 @@ Outcome read(const Chunks& chunks, DumpReader::Inserts inserts, bool with_rows) 
   if (!result) out.error = result.error().message;
   out.looks_like_dump = reader.looks_like_dump();
   out.complete = reader.complete();
-  migrate::ContentFingerprint done = fingerprint.finish();
+  migrate::ContentFingerprint done = fingerprint.finish("", {});
   out.fingerprint = done.combined_sha256();
   return out;
 }

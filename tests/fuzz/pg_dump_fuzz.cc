@@ -4,7 +4,7 @@
 //
 // Property: the result does not depend on how the stream is cut into chunks:
 // the whole text at once and the same text in small chunks give the same
-// filtered output, sequences, table rows and flags.
+// filtered output, sequences and flags.
 #include <algorithm>
 #include <string>
 
@@ -21,13 +21,11 @@ struct Outcome {
   std::string filtered;
   bool header_read, looks_like_dump, complete;
   DumpScanner::SequencePositions sequences;
-  std::map<std::pair<std::string, std::string>, std::string> tables;
 };
 
 template <typename Chunks>
-Outcome scan(const Chunks& chunks, DumpScanner::Rows rows, DumpScanner::Replay replay,
-             bool filter) {
-  DumpScanner scanner(rows, replay);
+Outcome scan(const Chunks& chunks, DumpScanner::Replay replay, bool filter) {
+  DumpScanner scanner(replay);
   Outcome out;
   std::string* filtered = filter ? &out.filtered : nullptr;
   for (std::string_view chunk : chunks) scanner.scan(chunk, filtered);
@@ -36,7 +34,6 @@ Outcome scan(const Chunks& chunks, DumpScanner::Rows rows, DumpScanner::Replay r
   out.looks_like_dump = scanner.looks_like_dump();
   out.complete = scanner.complete();
   out.sequences = scanner.sequences();
-  for (const auto& [table, hash] : scanner.tables()) out.tables[table] = hash.text();
   return out;
 }
 
@@ -46,22 +43,20 @@ void check_same(const Outcome& a, const Outcome& b) {
   FUZZ_CHECK(a.looks_like_dump == b.looks_like_dump);
   FUZZ_CHECK(a.complete == b.complete);
   FUZZ_CHECK(a.sequences == b.sequences);
-  FUZZ_CHECK(a.tables == b.tables);
 }
 
 }  // namespace
 }  // namespace migrate::fuzz
 
-// The first byte's bits: hash rows, tuned replay, filtered output.
+// The first byte's bits: tuned replay, filtered output.
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, size_t size) {
   using namespace migrate::fuzz;
   ChunkedInput input = cut_into_chunks(as_text(data, size));
   if (size < 3) return 0;
-  auto rows = data[0] & 1 ? DumpScanner::Rows::kHash : DumpScanner::Rows::kSkip;
   auto replay = data[0] & 2 ? DumpScanner::Replay::kTuned : DumpScanner::Replay::kAsDumped;
   bool filter = data[0] & 4;
-  Outcome whole = scan(std::vector<std::string_view>{input.text}, rows, replay, filter);
-  Outcome chunked = scan(input.chunks, rows, replay, filter);
+  Outcome whole = scan(std::vector<std::string_view>{input.text}, replay, filter);
+  Outcome chunked = scan(input.chunks, replay, filter);
   check_same(whole, chunked);
   if (filter && replay == DumpScanner::Replay::kAsDumped) {
     // Only whole lines are dropped: the output is never longer than the input plus a newline.

@@ -89,6 +89,14 @@ class BackupStore {
   // File names open() deleted, sorted.
   const std::vector<std::string>& removed_leftovers() const { return removed_leftovers_; }
 
+  // What crashed runs left that the next writing open() removes (see
+  // above): how many files and their bytes. Deletes nothing.
+  struct Leftovers {
+    size_t files = 0;
+    std::uint64_t bytes = 0;
+  };
+  Leftovers leftovers() const;
+
   // Where drivers put this process's scratch files while it backs up,
   // restores or verifies.
   Result<ScratchDir> scratch_dir() const;

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "backup/store.h"
 #include "cli/commands.h"
 #include "cli/session.h"
@@ -30,6 +32,20 @@ Check backup_dir_check(const std::filesystem::path& dir) {
   return {"backup directory", true,
           fmt::format("'{}' writable, {} free{}", dir.string(), human_size(free),
                       existing == dir ? "" : " (created on first backup)")};
+}
+
+// Interrupted backups leave temporaries and scratch copies (as large as
+// the database) that only the next backup removes; worth knowing when the
+// disk fills up.
+std::optional<Check> leftovers_check(const std::filesystem::path& dir) {
+  auto store = BackupStore::open(dir, StoreAccess::kReadOnly);
+  if (!store) return std::nullopt;  // the directory check reports it
+  auto found = store->leftovers();
+  if (found.files == 0) return Check{"backup leftovers", true, "none"};
+  return Check{"backup leftovers", true,
+               fmt::format("{} file(s), {}, left by interrupted runs in '{}'; the next backup "
+                           "removes them",
+                           found.files, human_size(found.bytes), dir.string())};
 }
 
 std::vector<Check> database_checks(const Config& config) {
@@ -68,6 +84,7 @@ void add_doctor_command(CLI::App& app, Action& action) {
     action = [](const Config& c) -> Result<Output> {
       auto checks = database_checks(c);
       checks.push_back(backup_dir_check(c.backup_dir));
+      if (auto leftovers = leftovers_check(c.backup_dir)) checks.push_back(*leftovers);
       Output out;
       json rows = json::array();
       bool all_ok = true;

@@ -122,9 +122,10 @@ Result<void> check_key(const BackupStore& store, const BackupSettings& settings,
     return tl::unexpected(std::move(e));
   };
   if (!settings.key) {
-    return untouched(Error{ErrorCode::kUsage,
-                           fmt::format("backup '{}' is encrypted and no key was given", manifest.id),
-                           "set MIGRATE_BACKUP_KEY or pass --key-file"});
+    return untouched(
+        Error{ErrorCode::kUsage,
+              fmt::format("backup '{}' is encrypted and no key was given", manifest.id),
+              "set MIGRATE_BACKUP_KEY or pass --key-file"});
   }
   auto file = FileSource::open(store.artifact_path(manifest));
   if (!file) return untouched(file.error());

@@ -157,7 +157,8 @@ Result<Scan> scan_store(const BackupStore& store) {
     auto add_damaged = [&](Error e) {
       d.error = std::move(e);
       if (!starts_with(d.error.message, "damaged backup '"))
-        d.error.message = fmt::format("damaged backup '{}': {}", escape_control(id), d.error.message);
+        d.error.message =
+            fmt::format("damaged backup '{}': {}", escape_control(id), d.error.message);
       d.error.hint = damaged_hint(store, id, d.artifact);
       scan.damaged.push_back(std::move(d));
     };
@@ -204,8 +205,8 @@ Result<Scan> scan_store(const BackupStore& store) {
 struct Candidate {
   std::string_view id, label, artifact, database;  // database "" = unknown
   std::int64_t time;
-  const Manifest* valid;   // null when damaged
-  const Error* damage;     // null when valid
+  const Manifest* valid;  // null when damaged
+  const Error* damage;    // null when valid
 };
 
 std::vector<Candidate> candidates(const Scan& scan) {

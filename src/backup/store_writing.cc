@@ -195,7 +195,8 @@ Result<void> BackupStore::remove_leftovers() {
     // Best effort: a file that cannot be removed (read-only media) must not
     // stop anyone from listing or restoring backups.
     if (name.ends_with('/')) {
-      if (::rmdir((dir_ / name).c_str()) == 0) removed_leftovers_.push_back(name.substr(0, name.size() - 1));
+      if (::rmdir((dir_ / name).c_str()) == 0)
+        removed_leftovers_.push_back(name.substr(0, name.size() - 1));
     } else if (remove_own_file(dir_ / name)) {
       removed_leftovers_.push_back(name);
     }

@@ -1,8 +1,7 @@
 // doctor: what a deploy pipeline wants to know before it migrates.
+#include <fmt/format.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <optional>
 
@@ -21,13 +20,15 @@ using Check = Driver::Check;
 Check backup_dir_check(const std::filesystem::path& dir) {
   std::error_code ec;
   auto existing = dir;
-  while (!existing.empty() && !std::filesystem::exists(existing, ec)) existing = existing.parent_path();
+  while (!existing.empty() && !std::filesystem::exists(existing, ec))
+    existing = existing.parent_path();
   if (existing.empty()) existing = ".";
   if (::access(existing.c_str(), W_OK | X_OK) != 0)
     return {"backup directory", false, fmt::format("'{}' is not writable", existing.string())};
   struct statvfs fs {};
   if (::statvfs(existing.c_str(), &fs) != 0)
-    return {"backup directory", false, fmt::format("cannot read free space of '{}'", existing.string())};
+    return {"backup directory", false,
+            fmt::format("cannot read free space of '{}'", existing.string())};
   auto free = static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
   return {"backup directory", true,
           fmt::format("'{}' writable, {} free{}", dir.string(), human_size(free),
@@ -55,7 +56,8 @@ std::vector<Check> database_checks(const Config& config) {
     checks.push_back({"connection", false, driver.error().message});
     return checks;
   }
-  checks.push_back({"connection", true, fmt::format("{} ({})", config.url.masked(), (*driver)->server_version())});
+  checks.push_back({"connection", true,
+                    fmt::format("{} ({})", config.url.masked(), (*driver)->server_version())});
   auto lock = (*driver)->acquire_lock(std::chrono::milliseconds(0));
   checks.push_back({"runner lock", lock.has_value(), lock ? "free" : lock.error().message});
   if (lock) (*driver)->release_lock();
@@ -69,8 +71,8 @@ std::vector<Check> database_checks(const Config& config) {
   } else {
     auto pending = plan_up(*catalog, *applied, {std::nullopt, std::nullopt, OutOfOrder::kAllow});
     checks.push_back({"migrations", true,
-                      fmt::format("{} applied, {} pending in '{}'", applied->size(), pending ? pending->size() : 0,
-                                  config.migrations_dir.string())});
+                      fmt::format("{} applied, {} pending in '{}'", applied->size(),
+                                  pending ? pending->size() : 0, config.migrations_dir.string())});
   }
   for (auto& check : (*driver)->doctor_checks()) checks.push_back(std::move(check));
   return checks;
@@ -79,7 +81,8 @@ std::vector<Check> database_checks(const Config& config) {
 }  // namespace
 
 void add_doctor_command(CLI::App& app, Action& action) {
-  auto* doctor = app.add_subcommand("doctor", "check connectivity, lock, pending migrations, backups and tools");
+  auto* doctor = app.add_subcommand(
+      "doctor", "check connectivity, lock, pending migrations, backups and tools");
   doctor->callback([&] {
     action = [](const Config& c) -> Result<Output> {
       auto checks = database_checks(c);
@@ -91,7 +94,8 @@ void add_doctor_command(CLI::App& app, Action& action) {
       for (const auto& check : checks) {
         all_ok = all_ok && check.ok;
         rows.push_back({{"check", check.name}, {"ok", check.ok}, {"detail", check.detail}});
-        out.text += fmt::format("{:<5} {:<18} {}\n", check.ok ? "ok" : "FAIL", check.name, check.detail);
+        out.text +=
+            fmt::format("{:<5} {:<18} {}\n", check.ok ? "ok" : "FAIL", check.name, check.detail);
       }
       out.json = {{"ok", all_ok}, {"checks", rows}};
       out.exit_code = all_ok ? 0 : 1;

@@ -325,11 +325,11 @@ TEST_F(BackupStoreTest, ListsNewestFirstAndReportsDamageSeparately) {
       (std::vector<std::string>{"20260104T000000Z_y", "20260104T000000Z_z", "20260103T000000Z_c",
                                 "20260102T000000Z_b", "20260101T000000Z_a"}));
   ASSERT_EQ(listing->damaged.size(), 3u);
-  EXPECT_EQ(listing->damaged[0].message.rfind(
-                "damaged backup '20260105T000000Z_bad': damaged manifest "
-                "'20260105T000000Z_bad.json': ",
-                0),
-            0u);
+  EXPECT_EQ(
+      listing->damaged[0].message.rfind("damaged backup '20260105T000000Z_bad': damaged manifest "
+                                        "'20260105T000000Z_bad.json': ",
+                                        0),
+      0u);
   EXPECT_EQ(listing->damaged[1].message,
             "damaged backup '20260106T000000Z_lost': artifact '20260106T000000Z_lost.sqlite' is "
             "missing");

@@ -32,14 +32,17 @@ class BackupRefCliTest : public CliTest {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return json::parse(r.out);
   }
-  fs::path manifest(const json& b) const { return store() / (b["id"].get<std::string>() + ".json"); }
+  fs::path manifest(const json& b) const {
+    return store() / (b["id"].get<std::string>() + ".json");
+  }
   fs::path artifact(const json& b) const { return dir_.path() / b["path"].get<std::string>(); }
   std::string users() { return query_one(db(), "SELECT count(*) FROM users"); }
   // A copy of backup `b` under the label `label` in the same second.
   std::string clone(const json& b, const std::string& label) {
     std::string id = b["id"].get<std::string>().substr(0, 17) + label;
     json m = json::parse(read_text(manifest(b)));
-    std::string artifact_name = id + m["artifact"].get<std::string>().substr(b["id"].get<std::string>().size());
+    std::string artifact_name =
+        id + m["artifact"].get<std::string>().substr(b["id"].get<std::string>().size());
     m["id"] = id;
     m["label"] = label;
     m["artifact"] = artifact_name;
@@ -63,7 +66,10 @@ TEST_F(BackupRefCliTest, LatestIsTheNewestBackupAndADamagedOneIsRefused) {
   exec(db(), "INSERT INTO users (email) VALUES ('b');");
   const std::vector<std::pair<std::string, std::function<void(const json&)>>> damages = {
       {"artifact removed", [&](const json& b) { fs::remove(artifact(b)); }},
-      {"invalid manifest", [&](const json& b) { dir_.write(manifest(b).lexically_relative(dir_.path()).string(), "{not json"); }},
+      {"invalid manifest",
+       [&](const json& b) {
+         dir_.write(manifest(b).lexically_relative(dir_.path()).string(), "{not json");
+       }},
       {"artifact truncated",
        [&](const json& b) { fs::resize_file(artifact(b), fs::file_size(artifact(b)) - 10); }},
   };

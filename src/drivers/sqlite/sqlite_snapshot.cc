@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -42,8 +42,8 @@ Result<SnapshotInfo> snapshot_through_backup_api(sqlite3* db, ByteSink& sink,
   // holds the whole database.
   int fd = ::open(copy.path().c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
-    return fail(ErrorCode::kIo, fmt::format("cannot create '{}': {}", copy.path().string(),
-                                            std::strerror(errno)));
+    return fail(ErrorCode::kIo,
+                fmt::format("cannot create '{}': {}", copy.path().string(), std::strerror(errno)));
   ::close(fd);
   SnapshotInfo info;
   {

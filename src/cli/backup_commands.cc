@@ -57,7 +57,7 @@ Result<Output> backup_command(const Config& c, const CommandFlags& f) {
   Output out;
   out.json = manifest_json(*store, *manifest);
   out.text = fmt::format("backup {}\n  path    {}\n  size    {}\n  sha256  {}\n  took    {} ms\n",
-                         manifest->id, store->artifact_path(*manifest).string(),
+                         manifest->id, printable(store->artifact_path(*manifest).string()),
                          human_size(manifest->artifact_size), manifest->artifact_sha256,
                          manifest->duration_ms);
   return out;
@@ -94,7 +94,7 @@ Result<Output> list_command(const Config& c, bool all) {
   }
   if (listing->backups.empty())
     out.text += fmt::format("no backups{} in '{}'\n", all ? "" : " of this database",
-                            c.backup_dir.string());
+                            printable(c.backup_dir.string()));
   if (listing->other_databases > 0)
     out.text += fmt::format("{} backup(s) of other databases not shown (--all lists them)\n",
                             listing->other_databases);

@@ -94,8 +94,8 @@ void add_doctor_command(CLI::App& app, Action& action) {
       for (const auto& check : checks) {
         all_ok = all_ok && check.ok;
         rows.push_back({{"check", check.name}, {"ok", check.ok}, {"detail", check.detail}});
-        out.text +=
-            fmt::format("{:<5} {:<18} {}\n", check.ok ? "ok" : "FAIL", check.name, check.detail);
+        out.text += fmt::format("{:<5} {:<18} {}\n", check.ok ? "ok" : "FAIL", check.name,
+                                printable(check.detail));
       }
       out.json = {{"ok", all_ok}, {"checks", rows}};
       out.exit_code = all_ok ? 0 : 1;

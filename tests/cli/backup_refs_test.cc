@@ -154,6 +154,15 @@ TEST_F(BackupRefCliTest, ManifestTextIsEscapedAndALabelNotOfItsIdIsDamage) {
   EXPECT_CONTAINS(listed.out, "warning: damaged backup '" + b["id"].get<std::string>() + "'");
   EXPECT_CONTAINS(listed.out, "label 'other' does not match its id");
   EXPECT_CONTAINS(listed.out, "no backups of this database");
+
+  // Paths echoed back are escaped too.
+  for (auto args : {std::vector<std::string>{"backups", "-b", "st\x1b[2Jore"},
+                    std::vector<std::string>{"backup", "-b", "st\x1b[2Jore"},
+                    std::vector<std::string>{"doctor", "-b", "st\x1b[2Jore"}}) {
+    auto r = run(args);
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << args[0] << ": " << r.out;
+    EXPECT_CONTAINS(r.out, "st\\x1b[2Jore");
+  }
 }
 
 TEST_F(BackupRefCliTest, PruneAndRestoreOfAnUnknownRefWriteNothing) {

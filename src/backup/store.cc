@@ -203,7 +203,8 @@ Result<Scan> scan_store(const BackupStore& store) {
 // A backup as resolve() sees it: valid or damaged alike, so that a ref
 // naming a damaged backup is refused instead of quietly picking another.
 struct Candidate {
-  std::string_view id, label, artifact, database;  // database "" = unknown
+  std::string_view id, label, artifact;
+  std::string database;  // identity, "" = unknown
   std::int64_t time;
   const Manifest* valid;  // null when damaged
   const Error* damage;    // null when valid
@@ -212,7 +213,8 @@ struct Candidate {
 std::vector<Candidate> candidates(const Scan& scan) {
   std::vector<Candidate> all;
   for (const auto& m : scan.backups)
-    all.push_back({m.id, m.label, m.artifact, "", sort_time(m), &m, nullptr});
+    all.push_back(
+        {m.id, m.label, m.artifact, database_identity(m.database), sort_time(m), &m, nullptr});
   for (const auto& d : scan.damaged)
     all.push_back({d.id, d.label, d.artifact, d.database, d.time, nullptr, &d.error});
   std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
@@ -366,10 +368,6 @@ Result<Manifest> BackupStore::resolve(std::string_view ref, std::string_view dat
     scan = std::move(*scanned);
   }
   auto all = candidates(scan);
-  std::vector<std::string> identities;  // backs Candidate::database of valid backups
-  identities.reserve(scan.backups.size());
-  for (auto& c : all)
-    if (c.valid) c.database = identities.emplace_back(database_identity(c.valid->database));
   std::string hint =
       fmt::format("run `migrate backups` to list the backups in '{}'", dir_.string());
   auto none = [&]() -> tl::unexpected<Error> {

@@ -108,6 +108,34 @@ Result<void> untouched_unless_intact(const BackupStore& store, const Manifest& m
   return checked;
 }
 
+// Whether the key opens an encrypted artifact: decrypting its first chunk
+// authenticates the header and the key, so a wrong or missing key is
+// refused before a pre-restore backup is written or the database touched.
+Result<void> check_key(const BackupStore& store, const BackupSettings& settings,
+                       const Manifest& manifest) {
+  if (manifest.encryption != kEncryption) return {};
+  auto untouched = [&](Error e) {
+    if (e.code != ErrorCode::kUsage)
+      e.message = fmt::format("cannot restore backup '{}' with {}: {}", manifest.id,
+                              settings.key ? settings.key->origin : "", e.message);
+    e.message += "; the database was not changed";
+    return tl::unexpected(std::move(e));
+  };
+  if (!settings.key) {
+    return untouched(
+        Error{ErrorCode::kUsage,
+              fmt::format("backup '{}' is encrypted and no key was given", manifest.id),
+              "set MIGRATE_BACKUP_KEY or pass --key-file"});
+  }
+  auto file = FileSource::open(store.artifact_path(manifest));
+  if (!file) return untouched(file.error());
+  auto decrypted = make_decrypting_source(*settings.key, **file);
+  if (!decrypted) return untouched(decrypted.error());
+  char byte;
+  if (auto n = (*decrypted)->read(&byte, 1); !n) return untouched(n.error());
+  return {};
+}
+
 Result<void> restore_stream(Driver& driver, const BackupStore& store,
                             const BackupSettings& settings, const Manifest& manifest,
                             ChecksumPass checksum, const std::filesystem::path& scratch) {
@@ -211,6 +239,7 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
     if (auto r = untouched_unless_intact(store, manifest); !r) return tl::unexpected(r.error());
     log::debug(fmt::format("artifact of '{}' verified ({} ms)", manifest.id, elapsed_ms(started)));
   }
+  if (auto r = check_key(store, settings, manifest); !r) return tl::unexpected(r.error());
   RestoreOutcome outcome{manifest, std::nullopt, "", 0};
   if (pre_restore == PreRestoreBackup::kTake) {
     auto before = take_backup(driver, store, settings, "pre-restore", "restore");

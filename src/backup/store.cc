@@ -92,6 +92,9 @@ struct Damaged {
   std::string id;
   std::string database;  // identity, "" when the manifest could not be read
   Error error;
+  std::string label;      // the manifest's, else the one in the id
+  std::string artifact;   // file name, "" when the manifest could not be read
+  std::int64_t time = 0;  // creation time, else the manifest's change time
 };
 
 // Manifests with the file they came from, valid or not; what list() and
@@ -105,35 +108,86 @@ Error damage(std::string message, std::string hint = {}) {
   return Error{ErrorCode::kIo, std::move(message), std::move(hint)};
 }
 
+// The label part of an id "YYYYMMDDTHHMMSSZ_<label>[-N]".
+std::string_view id_label(std::string_view id) {
+  return id.size() > 17 ? id.substr(17) : std::string_view{};
+}
+
+// Whether a manifest's label is the one its id carries (with or without
+// the "-N" uniqueness suffix).
+bool label_fits_id(std::string_view label, std::string_view id) {
+  std::string_view tail = id_label(id);
+  if (tail == label) return true;
+  if (!starts_with(tail, label) || tail.size() < label.size() + 2 || tail[label.size()] != '-')
+    return false;
+  auto digits = tail.substr(label.size() + 1);
+  return std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::int64_t change_time(const fs::path& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return 0;
+  return std::chrono::duration_cast<std::chrono::system_clock::duration>(
+             std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec))
+      .count();
+}
+
+// The hint for a damaged backup: the store never deletes a backup on its own
+// (prune judges valid ones only), so name the files to delete.
+std::string damaged_hint(const BackupStore& store, const std::string& id,
+                         const std::string& artifact) {
+  std::string files = shell_word((store.dir() / (id + std::string(kManifestSuffix))).string());
+  if (!artifact.empty() && fs::exists(store.dir() / artifact))
+    files += " " + shell_word((store.dir() / artifact).string());
+  return fmt::format(
+      "name an older backup explicitly (`migrate backups` lists them); if you no longer need "
+      "this one, delete its files: rm -- {}",
+      files);
+}
+
 Result<Scan> scan_store(const BackupStore& store) {
   auto names = regular_files(store.dir());
   if (!names) return tl::unexpected(names.error());
   Scan scan;
-  const std::string remove_hint = "remove it with `migrate prune` or by deleting its manifest";
   for (const auto& name : *names) {
     std::string id(manifest_id(name));
     if (id.empty()) continue;
-    if (auto problem = foreign_file_problem(store.dir() / name); !problem.empty()) {
-      scan.damaged.push_back({id, "", damage(problem, "remove it if you did not put it there")});
+    const fs::path path = store.dir() / name;
+    Damaged d{id, "", Error{}, std::string(id_label(id)), "", change_time(path)};
+    auto add_damaged = [&](Error e) {
+      d.error = std::move(e);
+      if (!starts_with(d.error.message, "damaged backup '"))
+        d.error.message =
+            fmt::format("damaged backup '{}': {}", escape_control(id), d.error.message);
+      d.error.hint = damaged_hint(store, id, d.artifact);
+      scan.damaged.push_back(std::move(d));
+    };
+    if (auto problem = foreign_file_problem(path); !problem.empty()) {
+      add_damaged(damage(problem));
       continue;
     }
-    auto text = read_small_file(store.dir() / name);
+    auto text = read_small_file(path);
     if (!text) {
-      scan.damaged.push_back({id, "", text.error()});
+      add_damaged(text.error());
       continue;
     }
     auto m = parse_manifest(*text, name);
     if (!m) {
-      scan.damaged.push_back({id, "", m.error()});
-    } else if (m->id != id) {
-      scan.damaged.push_back(
-          {id, "",
-           damage(fmt::format("damaged manifest '{}': its id '{}' does not match the file name",
-                              name, m->id))});
+      add_damaged(m.error());
+      continue;
+    }
+    d.database = database_identity(m->database);
+    d.label = m->label;
+    d.artifact = m->artifact;
+    if (auto t = sort_time(*m)) d.time = t;
+    if (m->id != id) {
+      add_damaged(damage(fmt::format("its manifest's id '{}' does not match the file name '{}'",
+                                     escape_control(m->id), escape_control(name))));
+    } else if (!label_fits_id(m->label, id)) {
+      add_damaged(damage(fmt::format("its manifest's label '{}' does not match its id",
+                                     escape_control(m->label))));
     } else if (auto problem = artifact_problem(store.artifact_path(*m), *m); !problem.empty()) {
-      scan.damaged.push_back(
-          {id, database_identity(m->database),
-           damage(fmt::format("damaged backup '{}': {}", id, problem), remove_hint)});
+      add_damaged(damage(escape_control(problem)));
     } else {
       scan.backups.push_back(std::move(*m));
     }
@@ -146,16 +200,41 @@ Result<Scan> scan_store(const BackupStore& store) {
   return scan;
 }
 
-std::string id_list(const std::vector<const Manifest*>& matches) {
+// A backup as resolve() sees it: valid or damaged alike, so that a ref
+// naming a damaged backup is refused instead of quietly picking another.
+struct Candidate {
+  std::string_view id, label, artifact;
+  std::string database;  // identity, "" = unknown
+  std::int64_t time;
+  const Manifest* valid;  // null when damaged
+  const Error* damage;    // null when valid
+};
+
+std::vector<Candidate> candidates(const Scan& scan) {
+  std::vector<Candidate> all;
+  for (const auto& m : scan.backups)
+    all.push_back(
+        {m.id, m.label, m.artifact, database_identity(m.database), sort_time(m), &m, nullptr});
+  for (const auto& d : scan.damaged)
+    all.push_back({d.id, d.label, d.artifact, d.database, d.time, nullptr, &d.error});
+  std::sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) {
+    return std::make_tuple(a.id.substr(0, 16), a.time, a.id) >
+           std::make_tuple(b.id.substr(0, 16), b.time, b.id);
+  });
+  return all;
+}
+
+std::string id_list(const std::vector<const Candidate*>& matches) {
   std::string ids;
   for (size_t i = 0; i < matches.size() && i < kMaxListedCandidates; ++i)
-    ids += (i ? ", " : "") + matches[i]->id;
+    ids += (i ? ", " : "") + std::string(matches[i]->id);
   if (matches.size() > kMaxListedCandidates)
     ids += fmt::format(" and {} more", matches.size() - kMaxListedCandidates);
   return ids;
 }
 
-tl::unexpected<Error> ambiguous(std::string_view ref, const std::vector<const Manifest*>& matches) {
+tl::unexpected<Error> ambiguous(std::string_view ref,
+                                const std::vector<const Candidate*>& matches) {
   return fail(ErrorCode::kUsage,
               fmt::format("backup reference '{}' is ambiguous: it matches {}", escape_control(ref),
                           id_list(matches)),
@@ -168,22 +247,35 @@ bool of_database(const Manifest& m, std::string_view database) {
 }
 
 // The kinds of REF, in the order resolve() tries them.
-using Matcher = bool (*)(const Manifest&, std::string_view);
-constexpr Matcher kExactMatch = [](const Manifest& m, std::string_view r) {
-  return m.id == r || m.id + std::string(kManifestSuffix) == r || m.artifact == r;
+using Matcher = bool (*)(const Candidate&, std::string_view);
+constexpr Matcher kExactMatch = [](const Candidate& c, std::string_view r) {
+  return c.id == r || std::string(c.id) + std::string(kManifestSuffix) == r ||
+         (!c.artifact.empty() && c.artifact == r);
 };
 constexpr Matcher kLooseMatches[] = {
-    [](const Manifest& m, std::string_view r) { return m.label == r; },
-    [](const Manifest& m, std::string_view r) { return starts_with(m.id, r); },
-    [](const Manifest& m, std::string_view r) { return m.id.find(r) != std::string::npos; },
+    [](const Candidate& c, std::string_view r) { return c.label == r; },
+    [](const Candidate& c, std::string_view r) { return starts_with(c.id, r); },
+    [](const Candidate& c, std::string_view r) { return c.id.find(r) != std::string_view::npos; },
 };
 
-std::vector<const Manifest*> matching(const std::vector<Manifest>& backups, Matcher matches,
-                                      std::string_view ref, std::string_view database) {
-  std::vector<const Manifest*> found;
-  for (const auto& m : backups)
-    if (of_database(m, database) && matches(m, ref)) found.push_back(&m);
+// A candidate of `database` ("" = any); a damaged backup whose manifest
+// cannot be read might be of any database.
+bool of_database(const Candidate& c, std::string_view database) {
+  return database.empty() || c.database.empty() || c.database == database;
+}
+
+std::vector<const Candidate*> matching(const std::vector<Candidate>& all, Matcher matches,
+                                       std::string_view ref, std::string_view database) {
+  std::vector<const Candidate*> found;
+  for (const auto& c : all)
+    if (of_database(c, database) && matches(c, ref)) found.push_back(&c);
   return found;
+}
+
+// The backup a ref picked, or the refusal of a damaged one.
+Result<Manifest> picked(const Candidate& c) {
+  if (c.valid) return *c.valid;
+  return tl::unexpected(*c.damage);
 }
 
 }  // namespace
@@ -275,7 +367,7 @@ Result<Manifest> BackupStore::resolve(std::string_view ref, std::string_view dat
     if (!scanned) return tl::unexpected(scanned.error());
     scan = std::move(*scanned);
   }
-  const auto& backups = scan.backups;
+  auto all = candidates(scan);
   std::string hint =
       fmt::format("run `migrate backups` to list the backups in '{}'", dir_.string());
   auto none = [&]() -> tl::unexpected<Error> {
@@ -283,30 +375,29 @@ Result<Manifest> BackupStore::resolve(std::string_view ref, std::string_view dat
                 hint);
   };
   if (ref == "latest") {
-    for (const auto& m : backups)
-      if (of_database(m, database)) return m;
-    if (!backups.empty() && !database.empty())
+    // The newest backup, damaged or not: quietly restoring an older one
+    // would lose whatever the newest held.
+    for (const auto& c : all)
+      if (of_database(c, database)) return picked(c);
+    if (!all.empty() && !database.empty())
       hint = fmt::format(
           "the backups in '{}' are of other databases (`migrate backups --all` "
           "lists them); name one by its full id",
           dir_.string());
     return none();
   }
-  if (auto found = matching(backups, kExactMatch, ref, {}); found.size() == 1)
-    return *found.front();
+  if (auto found = matching(all, kExactMatch, ref, {}); found.size() == 1)
+    return picked(*found.front());
   for (Matcher matches : kLooseMatches) {
-    auto found = matching(backups, matches, ref, database);
-    if (found.size() == 1) return *found.front();
+    auto found = matching(all, matches, ref, database);
+    if (found.size() == 1) return picked(*found.front());
     if (found.size() > 1) return ambiguous(ref, found);
-    if (auto others = matching(backups, matches, ref, {}); !others.empty()) {
+    if (auto others = matching(all, matches, ref, {}); !others.empty()) {
       hint = fmt::format("backups of other databases match: {}; name one by its full id",
                          id_list(others));
       break;
     }
   }
-  // Naming a damaged backup exactly deserves the damage, not "no match".
-  for (const auto& d : scan.damaged)
-    if (d.id == ref || d.id + std::string(kManifestSuffix) == ref) return tl::unexpected(d.error);
   return none();
 }
 

@@ -89,16 +89,24 @@ class BackupStore {
   // File names open() deleted, sorted.
   const std::vector<std::string>& removed_leftovers() const { return removed_leftovers_; }
 
+  // What crashed runs left that the next writing open() removes (see
+  // above): how many files and their bytes. Deletes nothing.
+  struct Leftovers {
+    size_t files = 0;
+    std::uint64_t bytes = 0;
+  };
+  Leftovers leftovers() const;
+
   // Where drivers put this process's scratch files while it backs up,
   // restores or verifies.
   Result<ScratchDir> scratch_dir() const;
 
   // Complete backups, newest first (by id). A manifest that does not parse,
-  // whose id differs from its file name, that belongs to another user, or
-  // whose artifact is missing, has the wrong size or belongs to another user
-  // is not a valid backup: it is reported in `damaged`. With `database` (a
-  // database_identity()), only that database's backups, and the damage of
-  // backups that cannot be told apart; `other_databases` counts the rest.
+  // whose id differs from its file name or whose label is not its id's, that belongs to another
+  // user, or whose artifact is missing, has the wrong size or belongs to another user is not a
+  // valid backup: it is reported in `damaged`. With `database` (a database_identity()), only that
+  // database's backups, and the damage of backups that cannot be told apart; `other_databases`
+  // counts the rest.
   struct Listing {
     std::vector<Manifest> backups;
     std::vector<Error> damaged;
@@ -118,16 +126,20 @@ class BackupStore {
                                      std::string_view label,
                                      std::string_view artifact_suffix) const;
 
-  // Finds one complete backup by REF: "latest"; an id, manifest file name or
-  // artifact file name; a label; a unique prefix of an id; a unique substring
-  // of an id — tried in that order, the first kind that matches anything
-  // decides. With `database`, "latest", labels, prefixes and substrings only
-  // match that database's backups: another database's backup is only picked
-  // by its exact id or file name. Several matches of that kind: kUsage error
-  // listing the candidate ids. None: kUsage "no backup matches '<ref>'" (or
-  // the damage, when REF names a damaged backup exactly). A REF containing
-  // '/' or "..", i.e. a path, is refused (kUsage): REF never names anything
-  // outside the store. Control characters of REF are escaped in messages.
+  // Finds one backup by REF: "latest" (the newest); an id, manifest file
+  // name or artifact file name; a label; a unique prefix of an id; a unique
+  // substring of an id — tried in that order, the first kind that matches
+  // anything decides. Damaged backups take part like valid ones, so a REF
+  // never quietly picks another backup than the one it names: when the match
+  // is damaged, its damage is the error ("damaged backup '<id>': why", kIo,
+  // the hint naming its files). With `database`, "latest", labels, prefixes
+  // and substrings only match that database's backups (and damaged ones whose
+  // database is unknown): another database's backup is only picked by its
+  // exact id or file name. Several matches of that kind: kUsage error listing
+  // the candidate ids. None: kUsage "no backup matches '<ref>'". A REF
+  // containing '/' or "..", i.e. a path, is refused (kUsage): REF never names
+  // anything outside the store. Control characters of REF are escaped in
+  // messages.
   Result<Manifest> resolve(std::string_view ref, std::string_view database = {}) const;
 
   std::filesystem::path artifact_path(const Manifest& m) const { return dir_ / m.artifact; }

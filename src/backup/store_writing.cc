@@ -8,6 +8,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 
@@ -121,8 +122,8 @@ long scratch_owner(std::string_view name) {
 }
 
 // Scratch directories of gone processes: their scratch files (named with
-// that pid), then the directory if nothing else is in it.
-void remove_scratch_leftovers(const fs::path& dir, std::vector<std::string>& removed) {
+// that pid), then the directory itself ("<dir>/" at the end of `found`).
+void find_scratch_leftovers(const fs::path& dir, std::vector<std::string>& found) {
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
@@ -133,10 +134,34 @@ void remove_scratch_leftovers(const fs::path& dir, std::vector<std::string>& rem
       continue;
     auto files = regular_files(it->path());
     for (const auto& file : files ? *files : std::vector<std::string>{})
-      if (temporary_owner(file) == pid && remove_own_file(it->path() / file))
-        removed.push_back(name + "/" + file);
-    if (::rmdir(it->path().c_str()) == 0) removed.push_back(name);
+      if (temporary_owner(file) == pid) found.push_back(name + "/" + file);
+    found.push_back(name + "/");
   }
+}
+
+// What crashed runs left in `dir` (names relative to it, directories ending
+// in '/'): temporaries of gone writers, their pending markers with the
+// artifact of a backup that never got its manifest, and scratch directories.
+std::vector<std::string> find_leftovers(const fs::path& dir) {
+  std::vector<std::string> found;
+  auto names = regular_files(dir);
+  for (const auto& name : names ? *names : std::vector<std::string>{}) {
+    if (is_store_temporary(name) && writer_gone(atomic_temporary_pid(name))) found.push_back(name);
+    auto id = marker_id(name);
+    if (id.empty()) continue;
+    MarkerContent marker = read_marker(dir / name);
+    if (!marker.own || (marker.pid != 0 && !writer_gone(marker.pid))) continue;
+    // Without a manifest the backup never completed; the artifact the marker
+    // names is this store's own half-finished work.
+    bool complete = fs::exists(dir / (std::string(id) + std::string(kManifestSuffix)));
+    if (!complete && marker.artifact.starts_with(std::string(id) + ".") &&
+        marker.artifact.find('/') == std::string::npos && manifest_id(marker.artifact).empty() &&
+        std::binary_search(names->begin(), names->end(), marker.artifact))
+      found.push_back(marker.artifact);
+    found.push_back(name);
+  }
+  find_scratch_leftovers(dir, found);
+  return found;
 }
 
 }  // namespace
@@ -166,31 +191,31 @@ Result<void> BackupStore::remove_leftovers() {
     ~CloseLock() { ::close(fd); }
   } close_lock{lock};
   if (::flock(lock, LOCK_EX | LOCK_NB) != 0) return {};
-  auto names = regular_files(dir_);
-  if (!names) return tl::unexpected(names.error());
-  auto remove = [&](const fs::path& dir, const std::string& name) {
+  for (const auto& name : find_leftovers(dir_)) {
     // Best effort: a file that cannot be removed (read-only media) must not
     // stop anyone from listing or restoring backups.
-    if (remove_own_file(dir / name)) removed_leftovers_.push_back(name);
-  };
-  for (const auto& name : *names) {
-    if (is_store_temporary(name) && writer_gone(atomic_temporary_pid(name))) remove(dir_, name);
-    auto id = marker_id(name);
-    if (id.empty()) continue;
-    MarkerContent marker = read_marker(dir_ / name);
-    if (!marker.own || (marker.pid != 0 && !writer_gone(marker.pid))) continue;
-    // Without a manifest the backup never completed; the artifact the marker
-    // names is this store's own half-finished work.
-    bool complete = fs::exists(manifest_path(id));
-    if (!complete && marker.artifact.starts_with(std::string(id) + ".") &&
-        marker.artifact.find('/') == std::string::npos && manifest_id(marker.artifact).empty())
-      remove(dir_, marker.artifact);
-    remove(dir_, name);
+    if (name.ends_with('/')) {
+      if (::rmdir((dir_ / name).c_str()) == 0)
+        removed_leftovers_.push_back(name.substr(0, name.size() - 1));
+    } else if (remove_own_file(dir_ / name)) {
+      removed_leftovers_.push_back(name);
+    }
   }
-  remove_scratch_leftovers(dir_, removed_leftovers_);
   std::sort(removed_leftovers_.begin(), removed_leftovers_.end());
   if (!removed_leftovers_.empty()) (void)sync_directory(dir_);
   return {};
+}
+
+BackupStore::Leftovers BackupStore::leftovers() const {
+  Leftovers found;
+  if (!exists_) return found;
+  for (const auto& name : find_leftovers(dir_)) {
+    struct stat st;
+    if (name.ends_with('/') || ::lstat((dir_ / name).c_str(), &st) != 0) continue;
+    ++found.files;
+    found.bytes += static_cast<std::uint64_t>(st.st_size);
+  }
+  return found;
 }
 
 ScratchDir::~ScratchDir() {

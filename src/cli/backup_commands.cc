@@ -34,7 +34,7 @@ json manifest_json(const BackupStore& store, const Manifest& m) {
 // Another database's backup is only picked by its full id, and never quietly.
 std::string other_database(const Manifest& m, const Config& c) {
   if (database_identity(m.database) == current_database(c)) return "";
-  return fmt::format("backup '{}' is of another database, {}", m.id, m.database);
+  return fmt::format("backup '{}' is of another database, {}", m.id, printable(m.database));
 }
 
 Result<Output> backup_command(const Config& c, const CommandFlags& f) {
@@ -57,7 +57,7 @@ Result<Output> backup_command(const Config& c, const CommandFlags& f) {
   Output out;
   out.json = manifest_json(*store, *manifest);
   out.text = fmt::format("backup {}\n  path    {}\n  size    {}\n  sha256  {}\n  took    {} ms\n",
-                         manifest->id, store->artifact_path(*manifest).string(),
+                         manifest->id, printable(store->artifact_path(*manifest).string()),
                          human_size(manifest->artifact_size), manifest->artifact_sha256,
                          manifest->duration_ms);
   return out;
@@ -82,16 +82,19 @@ Result<Output> list_command(const Config& c, bool all) {
   out.text = row("ID", "CREATED", "LABEL", "REASON", "DATABASE", "SIZE", "SCHEMA VERSION");
   for (const auto& m : listing->backups) {
     backups.push_back(manifest_json(*store, m));
-    out.text += row(m.id, m.created_at, m.label, m.reason, m.database, human_size(m.artifact_size),
-                    m.schema_version.empty() ? "-" : m.schema_version);
+    // Manifests are files anyone with access to the store may have edited:
+    // their text never reaches the terminal raw.
+    out.text += row(printable(m.id), printable(m.created_at), printable(m.label),
+                    printable(m.reason), printable(m.database), human_size(m.artifact_size),
+                    m.schema_version.empty() ? "-" : printable(m.schema_version));
   }
   for (const auto& e : listing->damaged) {
     damaged.push_back(e.message);
-    out.text += fmt::format("warning: {}\n", e.message);
+    out.text += fmt::format("warning: {}\n", printable(e.message));
   }
   if (listing->backups.empty())
     out.text += fmt::format("no backups{} in '{}'\n", all ? "" : " of this database",
-                            c.backup_dir.string());
+                            printable(c.backup_dir.string()));
   if (listing->other_databases > 0)
     out.text += fmt::format("{} backup(s) of other databases not shown (--all lists them)\n",
                             listing->other_databases);
@@ -106,16 +109,24 @@ Result<Output> list_command(const Config& c, bool all) {
 Result<Output> restore_command(const Config& c, const CommandFlags& f) {
   auto settings = backup_settings(c, f);
   if (!settings) return tl::unexpected(settings.error());
+  // The ref is resolved before the store is written to (cleaned): a typo
+  // changes nothing.
+  auto reader = BackupStore::open(settings->store_dir, StoreAccess::kReadOnly);
+  if (!reader) return tl::unexpected(reader.error());
+  auto manifest = reader->resolve(f.refs.front(), current_database(c));
+  if (!manifest) {
+    if (manifest.error().code != ErrorCode::kUsage)
+      manifest.error().message += "; the database was not changed";
+    return tl::unexpected(manifest.error());
+  }
   auto store = BackupStore::open(settings->store_dir);
   if (!store) return tl::unexpected(store.error());
-  auto manifest = store->resolve(f.refs.front(), current_database(c));
-  if (!manifest) return tl::unexpected(manifest.error());
   std::string other = other_database(*manifest, c);
   if (!other.empty()) log::warn(fmt::format("{}; restoring it into {}", other, settings->database));
   auto confirmed = confirm_destructive(
       c, "restore",
       fmt::format("replaces the database with backup '{}'{}", manifest->id,
-                  other.empty() ? "" : fmt::format(" (of {})", manifest->database)));
+                  other.empty() ? "" : fmt::format(" (of {})", printable(manifest->database))));
   if (!confirmed) return tl::unexpected(confirmed.error());
   auto driver = connect(c);
   if (!driver) return tl::unexpected(driver.error());
@@ -190,11 +201,12 @@ Result<Output> verify_command(const Config& c, const CommandFlags& f) {
                        {"ok", problem.empty()},
                        {"problem", problem.empty() ? json(nullptr) : json(problem)}});
     out.text += problem.empty() ? fmt::format("ok      {}{}\n", m.id, driver ? " (deep)" : "")
-                                : fmt::format("FAILED  {}\n", problem);
+                                : fmt::format("FAILED  {}\n", printable(problem));
     if (!problem.empty()) failures.push_back(problem);
   }
   for (const auto& m : failures)
-    if (out.text.find(m) == std::string::npos) out.text += fmt::format("FAILED  {}\n", m);
+    if (out.text.find(printable(m)) == std::string::npos)
+      out.text += fmt::format("FAILED  {}\n", printable(m));
   out.json = {{"verified", results}, {"failures", failures}};
   out.text += fmt::format("{} backup(s) checked, {} problem(s)\n", targets.size(), failures.size());
   out.exit_code = failures.empty() ? 0 : 1;
@@ -216,7 +228,11 @@ Result<RetentionPolicy> retention_policy(const CommandFlags& f) {
 Result<Output> prune_command(const Config& c, const CommandFlags& f) {
   auto policy = retention_policy(f);
   if (!policy) return tl::unexpected(policy.error());
-  auto store = BackupStore::open(c.backup_dir);
+  // A missing store is an empty one: nothing to prune, nothing to create.
+  std::error_code ec;
+  bool reading = f.dry_run || !std::filesystem::exists(c.backup_dir, ec);
+  auto store =
+      BackupStore::open(c.backup_dir, reading ? StoreAccess::kReadOnly : StoreAccess::kReadWrite);
   if (!store) return tl::unexpected(store.error());
   // Only this database's backups: another's newest is not this one's to judge.
   auto listing = store->list(current_database(c));

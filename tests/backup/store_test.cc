@@ -325,8 +325,11 @@ TEST_F(BackupStoreTest, ListsNewestFirstAndReportsDamageSeparately) {
       (std::vector<std::string>{"20260104T000000Z_y", "20260104T000000Z_z", "20260103T000000Z_c",
                                 "20260102T000000Z_b", "20260101T000000Z_a"}));
   ASSERT_EQ(listing->damaged.size(), 3u);
-  EXPECT_EQ(listing->damaged[0].message.rfind("damaged manifest '20260105T000000Z_bad.json': ", 0),
-            0u);
+  EXPECT_EQ(
+      listing->damaged[0].message.rfind("damaged backup '20260105T000000Z_bad': damaged manifest "
+                                        "'20260105T000000Z_bad.json': ",
+                                        0),
+      0u);
   EXPECT_EQ(listing->damaged[1].message,
             "damaged backup '20260106T000000Z_lost': artifact '20260106T000000Z_lost.sqlite' is "
             "missing");
@@ -492,9 +495,17 @@ TEST_F(BackupStoreTest, ResolveNamesTheDamageOfADamagedBackup) {
   EXPECT_EQ(found.error().code, ErrorCode::kIo);
   EXPECT_NE(found.error().message.find("damaged manifest '20260101T000000Z_a.json'"),
             std::string::npos);
+  // "latest" is the newest backup, damaged or not: never an older one instead.
   auto latest = store->resolve("latest");
   ASSERT_FALSE(latest);
-  EXPECT_EQ(latest.error().message, "no backup matches 'latest'");
+  EXPECT_EQ(latest.error().message, found.error().message);
+  EXPECT_NE(latest.error().hint.find("name an older backup explicitly"), std::string::npos);
+  // A damaged backup's label, prefix or file name names its damage too.
+  for (const char* ref : {"a", "20260101T000000Z", "20260101T000000Z_a.json"}) {
+    auto named = store->resolve(ref);
+    ASSERT_FALSE(named) << ref;
+    EXPECT_EQ(named.error().message, found.error().message) << ref;
+  }
 }
 
 TEST_F(BackupStoreTest, NewIdIsReadableAndUnique) {

@@ -140,9 +140,15 @@ TEST_F(BackupStoreCliTest, AnotherUsersStoreOrBackupIsRefused) {
   EXPECT_CONTAINS(restore.err, id + ".json' is owned by ");
   EXPECT_CONTAINS(restore.err, "uid 65534");
   EXPECT_EQ(users(), "0");
-  auto latest = run({"restore", "latest", "--yes", "--no-backup", "--json"});
-  ASSERT_EQ(latest.exit_code, 0) << latest.err;
-  EXPECT_NE(json::parse(latest.out)["restored"], id);
+  // The newest backup is the planted one: `latest` refuses it rather than
+  // quietly restoring an older one.
+  auto latest = run({"restore", "latest", "--yes", "--no-backup"});
+  EXPECT_EQ(latest.exit_code, 1);
+  EXPECT_CONTAINS(latest.err, "damaged backup '" + id + "'");
+  EXPECT_EQ(users(), "0");
+  auto mine = run({"restore", "mine", "--yes", "--no-backup", "--json"});
+  ASSERT_EQ(mine.exit_code, 0) << mine.err;
+  EXPECT_NE(json::parse(mine.out)["restored"], id);
   EXPECT_EQ(users(), "3");
   auto listing = run({"backups"});
   EXPECT_CONTAINS(listing.out, "is owned by ");

@@ -1,9 +1,13 @@
 #include "drivers/sqlite/sqlite_snapshot.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -34,6 +38,13 @@ Result<std::string> pragma_text(sqlite3* db, const char* pragma) {
 Result<SnapshotInfo> snapshot_through_backup_api(sqlite3* db, ByteSink& sink,
                                                  const std::filesystem::path& scratch_dir) {
   ScratchFile copy(scratch_dir, "snapshot.sqlite");
+  // Created private before SQLite opens it (SQLite would make it 0644): it
+  // holds the whole database.
+  int fd = ::open(copy.path().c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return fail(ErrorCode::kIo,
+                fmt::format("cannot create '{}': {}", copy.path().string(), std::strerror(errno)));
+  ::close(fd);
   SnapshotInfo info;
   {
     Connection target;

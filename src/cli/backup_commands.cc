@@ -324,13 +324,13 @@ void add_backup_commands(CLI::App& app, Action& action) {
   verify->callback([&] { action = [](const Config& c) { return verify_command(c, f); }; });
 
   auto* prune = app.add_subcommand("prune", "delete backups outside the retention policy");
-  prune->add_option("--keep-last", f.keep_last, "keep the N newest")->check(whole_number(0));
+  prune->add_option("--keep-last", f.keep_last, "keep the N newest")->check(whole_number(1));
   prune->add_option("--keep-daily", f.keep_daily, "keep the newest of each of N days")
-      ->check(whole_number(0));
+      ->check(whole_number(1));
   prune->add_option("--keep-weekly", f.keep_weekly, "keep the newest of each of N weeks")
-      ->check(whole_number(0));
+      ->check(whole_number(1));
   prune->add_option("--keep-monthly", f.keep_monthly, "keep the newest of each of N months")
-      ->check(whole_number(0));
+      ->check(whole_number(1));
   prune->add_option("--keep-within", f.keep_within,
                     "keep everything newer than this (30d, 12h, 2w)");
   prune->add_flag("--dry-run", f.dry_run, "list what would be deleted");

@@ -428,14 +428,20 @@ TEST_F(MysqlSafetyTest, DumpToolsGetThePasswordFromAPrivateOptionFile) {
   // The log directory is written into the script: children get a scrubbed
   // environment, so a variable of the test's would not reach the tool.
   std::string log_dir = shell_quote(dir_.path().string());
-  auto tool = dir_.write("fake-bin/mariadb-dump",
-                         "#!/bin/sh\n"
-                         "printf '%s\\n' \"$@\" >> " + log_dir + "/args\n"
-                         "env >> " + log_dir + "/env\n"
-                         "for a; do case $a in --defaults-file=*) stat -c %a \"${a#*=}\" >> " +
-                             log_dir + "/mode;; esac; done\n"
-                         "exec " +
-                             shell_value("command -v mariadb-dump") + " \"$@\"\n");
+  auto tool =
+      dir_.write("fake-bin/mariadb-dump",
+                 "#!/bin/sh\n"
+                 "printf '%s\\n' \"$@\" >> " +
+                     log_dir +
+                     "/args\n"
+                     "env >> " +
+                     log_dir +
+                     "/env\n"
+                     "for a; do case $a in --defaults-file=*) stat -L -c %a \"${a#*=}\" >> " +
+                     log_dir +
+                     "/mode;; esac; done\n"
+                     "exec " +
+                     shell_value("command -v mariadb-dump") + " \"$@\"\n");
   std::filesystem::permissions(tool, std::filesystem::perms::owner_all);
   std::map<std::string, std::string> env = {
       {"DATABASE_URL", url},

@@ -5,8 +5,10 @@
 // that copy's fingerprint, read from its catalog and rows, compared with
 // the backup's: a backup that cannot be replayed, or whose content is not
 // what its manifest says, is refused while the live database is as it
-// was. Only then is the live database emptied (objects created after the
-// backup go too), the copy's tables moved in with one RENAME TABLE, and
+// was. Only then are the live database's views, routines, triggers and
+// events dropped, its tables swapped with the copy's in one RENAME TABLE
+// (the old ones into a trash database, mysql_scratch.h, dropped at the
+// end: a kill leaves the data in one database or the other), and
 // the views, routines, triggers and events created from the dump
 // (mysql_move.h); where tables cannot move, the dump is replayed into the
 // live database the same way as into the copy.
@@ -177,13 +179,18 @@ Result<void> move_in(st_mysql* conn, const ConnectParams& params, const std::str
   auto tables = prepare_move(conn, scratch.name());
   if (!tables) return tl::unexpected(tables.error());
   if (!*tables) return replay(params, database, spooled.dump, *spooled.file);
-  if (auto r = drop_all_objects(conn); !r) return r;
-  if (auto r = move_tables(conn, scratch.name(), database, **tables); !r) {
+  // The live tables go to a trash database in the same RENAME that brings
+  // the copy's in, and are dropped only once the restore is complete.
+  auto trash = ScratchDatabase::create(conn, kReplacedSuffix);
+  if (!trash) return tl::unexpected(trash.error());
+  if (auto r = drop_all_objects(conn, {}, /*keep_tables=*/true); !r) return r;
+  if (auto r = swap_tables(conn, database, (*trash)->name(), scratch.name(), **tables); !r) {
     log::warn(fmt::format("{}; replaying the dump instead", r.error().message));
     return replay(params, database, spooled.dump, *spooled.file);
   }
   moved = true;
-  log::debug(fmt::format("restore: tables moved in after {} ms", elapsed_ms(started)));
+  log::debug(fmt::format("restore: tables moved in after {} ms (the old ones to the trash)",
+                         elapsed_ms(started)));
   return run_schema(params, database, spooled.dump, Step::kAfterRows);
 }
 

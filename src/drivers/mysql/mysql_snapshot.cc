@@ -196,7 +196,7 @@ Result<ContentFingerprint> fingerprint(st_mysql* conn, const ConnectParams& para
   return fingerprint_database(params, *database);
 }
 
-Result<void> drop_all_objects(st_mysql* conn, const std::string& extra_table) {
+Result<void> drop_all_objects(st_mysql* conn, const std::string& extra_table, bool keep_tables) {
   if (auto db = current_database(conn); !db) return tl::unexpected(db.error());
   auto tables = query(conn,
                       "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE "
@@ -222,6 +222,17 @@ Result<void> drop_all_objects(st_mysql* conn, const std::string& extra_table) {
   }
   std::vector<std::string> statements;
   if (!views.empty()) statements.push_back("DROP VIEW IF EXISTS " + join_quoted(views));
+  if (keep_tables) {
+    auto triggers = query(conn,
+                          "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE "
+                          "TRIGGER_SCHEMA = DATABASE() ORDER BY 1",
+                          "list the database's triggers");
+    if (!triggers) return tl::unexpected(triggers.error());
+    for (const auto& row : *triggers)
+      statements.push_back("DROP TRIGGER IF EXISTS " + quote_identifier(row[0].value_or("")));
+    base.clear();
+    sequences.clear();
+  }
   // One statement for every table: foreign keys between them do not matter.
   if (!base.empty()) statements.push_back("DROP TABLE IF EXISTS " + join_quoted(base));
   if (!sequences.empty()) statements.push_back("DROP SEQUENCE IF EXISTS " + join_quoted(sequences));

@@ -34,5 +34,25 @@ TEST_F(MysqlLargeRowTest, ARowLargerThanMaxAllowedPacketAsAnInsertRestores) {
             "0");
 }
 
+// A column LOAD DATA cannot read as the INSERT does (BIT): such a row could
+// never be restored, so the backup is refused and none is kept.
+TEST_F(MysqlLargeRowTest, ABackupThatCouldNotBeRestoredIsRefused) {
+  std::string packet = query("SELECT @@GLOBAL.max_allowed_packet");
+  ASSERT_FALSE(packet.empty());
+  std::string size = std::to_string(std::stoull(packet) / 2 + (1 << 20));
+  ASSERT_EQ(query("CREATE TABLE flagged (id int PRIMARY KEY, f bit(1), b longblob); INSERT INTO "
+                  "flagged VALUES (1, 1, REPEAT('x', " +
+                  size + "))"),
+            "");
+  auto backup = run({"backup", "flagged"});
+  EXPECT_EQ(backup.exit_code, 1) << backup.err;
+  EXPECT_CONTAINS(backup.err,
+                  "table 'flagged' has a row larger than the server's "
+                  "max_allowed_packet");
+  EXPECT_CONTAINS(backup.err, "SET GLOBAL max_allowed_packet");
+  auto list = run({"backups"});
+  EXPECT_CONTAINS(list.out + list.err, "no backups");
+}
+
 }  // namespace
 }  // namespace migrate::testing

@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,6 +71,12 @@ std::vector<std::string> child_environment(
 Result<int> memory_file(const std::string& contents) {
   int fd = ::memfd_create("migrate-private", MFD_CLOEXEC);
   if (fd < 0) return errno_failure("cannot create a private file");
+  // A memfd starts world-writable (0777), and some programs ignore such an
+  // option file (mariadb-dump: "World-writable config file is ignored").
+  if (::fchmod(fd, 0600) != 0) {
+    ::close(fd);
+    return errno_failure("cannot protect a private file");
+  }
   for (size_t done = 0; done < contents.size();) {
     ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
     if (n < 0 && errno == EINTR) continue;
@@ -81,10 +89,22 @@ Result<int> memory_file(const std::string& contents) {
   return fd;
 }
 
+// Closes, at exec, every descriptor from `first` on: the child must not
+// hold our database connections (a runner lock's session would outlive an
+// orphaned child) or any other file of ours. Async-signal-safe.
+void close_on_exec_from(int first) {
+  if (::close_range(static_cast<unsigned>(first), ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  struct rlimit limit {};  // a kernel before 5.11: each descriptor in turn
+  rlim_t last = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+  if (last == RLIM_INFINITY || last > (1 << 20)) last = 1 << 20;
+  for (int fd = first; fd < static_cast<int>(last); ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
 // What a child does between fork and exec: only async-signal-safe calls,
 // the parent having other threads. Dies with the parent; starts with default
 // signal handling whatever the parent ignores or blocks (SIGPIPE in
-// particular); an exec failure's errno goes back through `report`.
+// particular); keeps only its standard streams and the private file; an
+// exec failure's errno goes back through `report`.
 [[noreturn]] void exec_child(pid_t parent, const int (&streams)[3], int private_fd, int report,
                              const char* program, char* const* argv, char* const* envp) {
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
@@ -101,6 +121,7 @@ Result<int> memory_file(const std::string& contents) {
   }
   if (private_fd >= 0 && ::dup2(private_fd, 3) < 0) private_fd = -2;
   if (private_fd == 3) ::fcntl(3, F_SETFD, 0);
+  close_on_exec_from(private_fd >= 0 ? 4 : 3);
   if (private_fd != -2) ::execve(program, argv, envp);
   int error = errno;
   [[maybe_unused]] auto n = ::write(report, &error, sizeof error);

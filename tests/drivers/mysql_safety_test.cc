@@ -383,6 +383,37 @@ TEST_F(MysqlSafetyTest, WithoutAScratchDatabaseARestoreWarnsAndRestoresInPlace) 
   EXPECT_EQ(query("DROP USER '" + user + "'@'127.0.0.1'"), "");
 }
 
+// In place, a restore empties the database first: objects of another
+// DEFINER, which this user may not create, are refused before that.
+TEST_F(MysqlSafetyTest, InPlaceARestoreOfAnotherUsersObjectsIsRefusedBeforeAnythingChanges) {
+  std::string user = "migrate_nd_" + std::to_string(::getpid());
+  ASSERT_EQ(
+      query("CREATE USER '" + user + "'@'127.0.0.1' IDENTIFIED BY 'plain-pass-2'; GRANT ALL ON `" +
+            database_->name() + "`.* TO '" + user + "'@'127.0.0.1'"),
+      "");
+  auto parsed = parse_database_url(url_);
+  ASSERT_TRUE(parsed);
+  std::map<std::string, std::string> env = {
+      {"DATABASE_URL", "mysql://" + user + ":plain-pass-2@" + parsed->host + ":" +
+                           std::to_string(parsed->port) + "/" + database_->name()}};
+  // The view's DEFINER is the test's own user, not the restoring one.
+  ASSERT_EQ(query("CREATE TABLE a (id int); INSERT INTO a VALUES (1); CREATE VIEW v AS SELECT id "
+                  "FROM a"),
+            "");
+  auto backup = run({"backup", "definers"}, env);
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  ASSERT_EQ(query("CREATE TABLE later (id int); INSERT INTO a VALUES (2)"), "");
+  auto restore = run({"restore", "definers", "--yes", "--no-backup"}, env);
+  EXPECT_NE(restore.exit_code, 0);
+  EXPECT_CONTAINS(restore.err, "are defined by `" + parsed->user + "`@");
+  EXPECT_CONTAINS(restore.err, "SET USER");
+  EXPECT_CONTAINS(restore.err, "the database was not changed");
+  EXPECT_EQ(count_named("later"), "1");
+  EXPECT_EQ(count_named("v"), "1");
+  EXPECT_EQ(query("SELECT count(*) FROM a"), "2");
+  EXPECT_EQ(query("DROP USER '" + user + "'@'127.0.0.1'"), "");
+}
+
 // The schema is read before and after the dump: a change in between (here
 // made by the dump tool itself, just before it dumps) fails the backup.
 TEST_F(MysqlSafetyTest, ASchemaChangeWhileTheBackupRunsFailsIt) {
@@ -428,14 +459,20 @@ TEST_F(MysqlSafetyTest, DumpToolsGetThePasswordFromAPrivateOptionFile) {
   // The log directory is written into the script: children get a scrubbed
   // environment, so a variable of the test's would not reach the tool.
   std::string log_dir = shell_quote(dir_.path().string());
-  auto tool = dir_.write("fake-bin/mariadb-dump",
-                         "#!/bin/sh\n"
-                         "printf '%s\\n' \"$@\" >> " + log_dir + "/args\n"
-                         "env >> " + log_dir + "/env\n"
-                         "for a; do case $a in --defaults-file=*) stat -c %a \"${a#*=}\" >> " +
-                             log_dir + "/mode;; esac; done\n"
-                         "exec " +
-                             shell_value("command -v mariadb-dump") + " \"$@\"\n");
+  auto tool =
+      dir_.write("fake-bin/mariadb-dump",
+                 "#!/bin/sh\n"
+                 "printf '%s\\n' \"$@\" >> " +
+                     log_dir +
+                     "/args\n"
+                     "env >> " +
+                     log_dir +
+                     "/env\n"
+                     "for a; do case $a in --defaults-file=*) stat -L -c %a \"${a#*=}\" >> " +
+                     log_dir +
+                     "/mode;; esac; done\n"
+                     "exec " +
+                     shell_value("command -v mariadb-dump") + " \"$@\"\n");
   std::filesystem::permissions(tool, std::filesystem::perms::owner_all);
   std::map<std::string, std::string> env = {
       {"DATABASE_URL", url},

@@ -43,16 +43,42 @@ Result<std::optional<std::vector<std::string>>> prepare_move(st_mysql* conn,
   return std::optional<std::vector<std::string>>(std::move(names));
 }
 
+namespace {
+
+// "a.x TO b.x" for each of `tables`, comma separated, appended to `sql`.
+void append_renames(std::string& sql, const std::string& from, const std::string& to,
+                    const std::vector<std::string>& tables) {
+  for (const auto& name : tables) {
+    sql +=
+        fmt::format("{}{}.{} TO {}.{}", sql.ends_with("TABLE ") ? "" : ", ", quote_identifier(from),
+                    quote_identifier(name), quote_identifier(to), quote_identifier(name));
+  }
+}
+
+}  // namespace
+
 Result<void> move_tables(st_mysql* conn, const std::string& from, const std::string& to,
                          const std::vector<std::string>& tables) {
   if (tables.empty()) return {};
   std::string sql = "RENAME TABLE ";
-  for (const auto& name : tables) {
-    sql += fmt::format("{}{}.{} TO {}.{}", &name == &tables.front() ? "" : ", ",
-                       quote_identifier(from), quote_identifier(name), quote_identifier(to),
-                       quote_identifier(name));
-  }
+  append_renames(sql, from, to, tables);
   return exec(conn, sql, "move the restored tables into the database");
+}
+
+Result<void> swap_tables(st_mysql* conn, const std::string& live, const std::string& trash,
+                         const std::string& from, const std::vector<std::string>& tables) {
+  auto rows = query(conn,
+                    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+                        quote_literal(conn, live) + " AND TABLE_TYPE <> 'VIEW' ORDER BY 1",
+                    "list the database's tables");
+  if (!rows) return tl::unexpected(rows.error());
+  std::vector<std::string> old;
+  for (const auto& row : *rows) old.push_back(row[0].value_or(""));
+  if (old.empty() && tables.empty()) return {};
+  std::string sql = "RENAME TABLE ";
+  append_renames(sql, live, trash, old);
+  append_renames(sql, from, live, tables);
+  return exec(conn, sql, "swap the restored tables into the database");
 }
 
 }  // namespace migrate::mysql

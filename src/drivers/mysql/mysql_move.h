@@ -28,4 +28,10 @@ Result<std::optional<std::vector<std::string>>> prepare_move(st_mysql* conn,
 Result<void> move_tables(st_mysql* conn, const std::string& from, const std::string& to,
                          const std::vector<std::string>& tables);
 
+// One RENAME TABLE, all or none: every table and sequence of `live` into
+// `trash`, then `tables` of `from` into `live`. A kill at any moment
+// leaves the live data whole in one database or the other, never dropped.
+Result<void> swap_tables(st_mysql* conn, const std::string& live, const std::string& trash,
+                         const std::string& from, const std::vector<std::string>& tables);
+
 }  // namespace migrate::mysql

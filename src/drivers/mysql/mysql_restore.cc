@@ -5,8 +5,10 @@
 // that copy's fingerprint, read from its catalog and rows, compared with
 // the backup's: a backup that cannot be replayed, or whose content is not
 // what its manifest says, is refused while the live database is as it
-// was. Only then is the live database emptied (objects created after the
-// backup go too), the copy's tables moved in with one RENAME TABLE, and
+// was. Only then are the live database's views, routines, triggers and
+// events dropped, its tables swapped with the copy's in one RENAME TABLE
+// (the old ones into a trash database, mysql_scratch.h, dropped at the
+// end: a kill leaves the data in one database or the other), and
 // the views, routines, triggers and events created from the dump
 // (mysql_move.h); where tables cannot move, the dump is replayed into the
 // live database the same way as into the copy.
@@ -23,6 +25,7 @@
 // database) leaves the database partly restored, and the error says so.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -119,6 +122,54 @@ Result<void> replay(const ConnectParams& params, const std::string& database, co
   return result;
 }
 
+// The dump's DEFINER accounts other than `conn`'s user, as "`user`@`host`".
+std::vector<std::string> other_definers(const SplitDump& dump, const std::string& current) {
+  std::vector<std::string> found;
+  for (const auto& statement : dump.schema) {
+    for (size_t at = statement.find("DEFINER=`"); at != std::string::npos;
+         at = statement.find("DEFINER=`", at + 1)) {
+      size_t user_end = statement.find("`@`", at + 9);
+      if (user_end == std::string::npos) continue;
+      size_t host_end = statement.find('`', user_end + 3);
+      if (host_end == std::string::npos) continue;
+      std::string user = statement.substr(at + 9, user_end - at - 9);
+      std::string host = statement.substr(user_end + 3, host_end - user_end - 3);
+      std::string shown = "`" + user + "`@`" + host + "`";
+      if (user + "@" + host != current &&
+          std::find(found.begin(), found.end(), shown) == found.end())
+        found.push_back(shown);
+    }
+  }
+  return found;
+}
+
+// A restore in place empties the database before it creates anything: one
+// whose objects name another DEFINER, which this user may not set (SUPER
+// or SET USER), would fail half way (error 1227). Refused before.
+Result<void> check_definers(st_mysql* conn, const SplitDump& dump) {
+  auto user = query(conn, "SELECT CURRENT_USER()", "read the current user");
+  if (!user) return tl::unexpected(user.error());
+  std::string current = user->empty() ? "" : user->front()[0].value_or("");
+  auto others = other_definers(dump, current);
+  if (others.empty()) return {};
+  auto rights = query(conn,
+                      "SELECT count(*) FROM information_schema.USER_PRIVILEGES WHERE "
+                      "PRIVILEGE_TYPE IN ('SUPER', 'SET USER')",
+                      "read the user's privileges");
+  if (!rights) return tl::unexpected(rights.error());
+  if (!rights->empty() && rights->front()[0].value_or("0") != "0") return {};
+  std::string names;
+  for (const auto& name : others) names += (names.empty() ? "" : ", ") + name;
+  return fail(ErrorCode::kRefused,
+              fmt::format("the backup's views, routines, triggers or events are defined by {}, "
+                          "which {} may not set (it lacks SET USER or SUPER); the database was "
+                          "not changed",
+                          names, current),
+              "restore as that user or one with the SET USER privilege, or grant this user "
+              "CREATE on databases named migrate_scratch_% so that the restore is staged and "
+              "checked first");
+}
+
 // Replays the dump into a scratch database and checks the copy against
 // `expected`: what would go wrong in the live database goes wrong here
 // first. Fails (the live database untouched) when it does; returns the
@@ -177,13 +228,18 @@ Result<void> move_in(st_mysql* conn, const ConnectParams& params, const std::str
   auto tables = prepare_move(conn, scratch.name());
   if (!tables) return tl::unexpected(tables.error());
   if (!*tables) return replay(params, database, spooled.dump, *spooled.file);
-  if (auto r = drop_all_objects(conn); !r) return r;
-  if (auto r = move_tables(conn, scratch.name(), database, **tables); !r) {
+  // The live tables go to a trash database in the same RENAME that brings
+  // the copy's in, and are dropped only once the restore is complete.
+  auto trash = ScratchDatabase::create(conn, kReplacedSuffix);
+  if (!trash) return tl::unexpected(trash.error());
+  if (auto r = drop_all_objects(conn, {}, /*keep_tables=*/true); !r) return r;
+  if (auto r = swap_tables(conn, database, (*trash)->name(), scratch.name(), **tables); !r) {
     log::warn(fmt::format("{}; replaying the dump instead", r.error().message));
     return replay(params, database, spooled.dump, *spooled.file);
   }
   moved = true;
-  log::debug(fmt::format("restore: tables moved in after {} ms", elapsed_ms(started)));
+  log::debug(fmt::format("restore: tables moved in after {} ms (the old ones to the trash)",
+                         elapsed_ms(started)));
   return run_schema(params, database, spooled.dump, Step::kAfterRows);
 }
 
@@ -202,6 +258,9 @@ Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& so
   const std::string& database = *(*rows)[0][0];
   auto staged = stage(conn, params, *spooled, expected);
   if (!staged) return tl::unexpected(staged.error());
+  if (!staged->database) {
+    if (auto r = check_definers(conn, spooled->dump); !r) return r;
+  }
   bool moved = false;
   auto result = staged->database
                     ? move_in(conn, params, database, *staged->database, *spooled, moved)

@@ -102,9 +102,19 @@ Result<std::vector<std::string>> prepare(st_mysql* conn, std::vector<TableRows>&
     log::debug("restore: the server refuses LOAD DATA LOCAL (local_infile); loading INSERTs");
     return paused;
   }
+  // An INSERT longer than the server's max_allowed_packet cannot be sent
+  // at all (a row with a large blob, whose hex doubles it); LOAD DATA
+  // streams the same row in small packets.
+  auto packet = query(conn, "SELECT @@max_allowed_packet", "read max_allowed_packet");
+  if (!packet) return tl::unexpected(packet.error());
+  std::uint64_t limit = packet->empty() ? 0 : std::stoull(packet->front()[0].value_or("0"));
+  auto too_big = [&](const TableRows& table) {
+    return std::any_of(table.inserts.begin(), table.inserts.end(),
+                       [&](const Span& span) { return span.size + 1024 > limit; });
+  };
   for (auto& table : tables) {
     // One INSERT already gets InnoDB's bulk insert into an empty table.
-    if (!table.plain || table.inserts.size() < 2) continue;
+    if (!table.plain || (table.inserts.size() < 2 && !too_big(table))) continue;
     auto statement = load_data_statement(conn, table.name);
     if (!statement) return tl::unexpected(statement.error());
     table.load_data = std::move(*statement);

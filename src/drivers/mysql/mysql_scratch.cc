@@ -64,15 +64,30 @@ Result<std::vector<ScratchLeftover>> list_scratch_databases(st_mysql* conn) {
   std::vector<ScratchLeftover> found;
   for (const auto& row : *rows) {
     std::string name = row[0].value_or("");
-    found.push_back(ScratchLeftover{name, abandoned(name, host)});
+    bool gone = abandoned(name, host);
+    bool trash = std::string_view(name).ends_with(kReplacedSuffix);
+    found.push_back(ScratchLeftover{name, gone && !trash, gone && trash});
   }
   return found;
 }
 
-Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::create(st_mysql* conn) {
+namespace {
+
+std::string replaced_warning(const std::string& names) {
+  return fmt::format(
+      "{} hold the tables of a database that a killed restore was replacing (its state before "
+      "that restore, perhaps the only copy): check them, then drop them",
+      names);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::create(st_mysql* conn,
+                                                                 std::string_view suffix) {
   auto leftovers = list_scratch_databases(conn);
   if (!leftovers) return tl::unexpected(leftovers.error());
   for (const auto& leftover : *leftovers) {
+    if (leftover.replaced) log::warn(replaced_warning("'" + leftover.name + "'"));
     if (!leftover.abandoned) continue;
     if (auto r = drop_database(conn, leftover.name); !r) return tl::unexpected(r.error());
     log::info(
@@ -85,7 +100,8 @@ Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::create(st_mysql* conn)
   if (!charset) return tl::unexpected(charset.error());
   if (charset->empty()) return fail(ErrorCode::kUsage, "the database url names no database");
   std::random_device random;
-  std::string name = fmt::format("{}{}_{}_{:08x}", kPrefix, host_tag(), ::getpid(), random());
+  std::string name =
+      fmt::format("{}{}_{}_{:08x}{}", kPrefix, host_tag(), ::getpid(), random(), suffix);
   std::string create = fmt::format("CREATE DATABASE {} CHARACTER SET {} COLLATE {}",
                                    quote_identifier(name), (*charset)[0][0].value_or("utf8mb4"),
                                    (*charset)[0][1].value_or("utf8mb4_general_ci"));
@@ -108,22 +124,26 @@ Driver::Check scratch_check(st_mysql* conn) {
   auto found = list_scratch_databases(conn);
   if (!found) return {"scratch databases", false, found.error().message};
   if (found->empty()) return {"scratch databases", true, "none left behind"};
-  std::string abandoned, other;
+  std::string abandoned, other, replaced;
   for (const auto& leftover : *found) {
-    std::string& list = leftover.abandoned ? abandoned : other;
+    std::string& list = leftover.replaced ? replaced : leftover.abandoned ? abandoned : other;
     list += (list.empty() ? "" : ", ") + leftover.name;
   }
-  if (abandoned.empty()) {
+  if (abandoned.empty() && replaced.empty()) {
     return {"scratch databases", true,
             fmt::format("in use by a running restore or verify --deep, or left by one on another "
                         "host or by an older migrate (drop it if none is running): {}",
                         other)};
   }
-  return {
-      "scratch databases", false,
-      fmt::format("left behind by runs that are gone: {}; the next restore or verify --deep "
-                  "drops them{}",
-                  abandoned, other.empty() ? "" : fmt::format(" (in use elsewhere: {})", other))};
+  std::string message = replaced.empty() ? "" : replaced_warning(replaced);
+  if (!abandoned.empty()) {
+    message += fmt::format(
+        "{}left behind by runs that are gone: {}; the next restore or verify "
+        "--deep drops them",
+        message.empty() ? "" : "; ", abandoned);
+  }
+  if (!other.empty()) message += fmt::format(" (in use elsewhere: {})", other);
+  return {"scratch databases", false, message};
 }
 
 }  // namespace migrate::mysql

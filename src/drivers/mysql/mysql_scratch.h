@@ -7,10 +7,18 @@
 // this host whose process is gone. `doctor` lists the leftovers, older
 // migrates' migrate_verify_<pid>_<random> ones too (those name no host, so
 // only a person can tell whether their run is over).
+//
+// A restore moves the live database's tables into a scratch database named
+// with kReplacedSuffix ("trash") while it moves the checked copy's in, and
+// drops it when the restore is done. One left behind (the restore was
+// killed) may hold the only copy of what the database held before: it is
+// never dropped by a run, only reported (doctor, and every run that
+// creates a scratch database), for a person to check and drop.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "drivers/mysql/mysql_connection.h"
@@ -18,12 +26,16 @@
 
 namespace migrate::mysql {
 
+inline constexpr std::string_view kReplacedSuffix = "_replaced";
+
 class ScratchDatabase {
  public:
   // Drops this host's abandoned scratch databases, then creates one with
   // the character set and collation of `conn`'s database. kSql when the
   // server refuses (no CREATE privilege).
-  static Result<std::unique_ptr<ScratchDatabase>> create(st_mysql* conn);
+  // `suffix` ends the name (kReplacedSuffix for a restore's trash).
+  static Result<std::unique_ptr<ScratchDatabase>> create(st_mysql* conn,
+                                                         std::string_view suffix = {});
   ~ScratchDatabase();  // drops it
   ScratchDatabase(const ScratchDatabase&) = delete;
   ScratchDatabase& operator=(const ScratchDatabase&) = delete;
@@ -40,6 +52,7 @@ class ScratchDatabase {
 struct ScratchLeftover {
   std::string name;
   bool abandoned = false;
+  bool replaced = false;  // a killed restore's trash (run gone): never dropped by a run
 };
 Result<std::vector<ScratchLeftover>> list_scratch_databases(st_mysql* conn);
 

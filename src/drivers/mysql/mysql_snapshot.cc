@@ -5,10 +5,12 @@
 #include <mysql.h>
 
 #include <array>
+#include <set>
 #include <thread>
 
 #include "drivers/mysql/mysql_catalog.h"
 #include "drivers/mysql/mysql_dump_format.h"
+#include "drivers/mysql/mysql_load_data.h"
 #include "drivers/mysql/mysql_tools.h"
 #include "util/log.h"
 
@@ -47,18 +49,56 @@ void report_non_transactional_tables(st_mysql* conn) {
       list));
 }
 
+// A restore sends a row as an INSERT, which the server refuses beyond its
+// max_allowed_packet, or with LOAD DATA LOCAL, which streams it but needs
+// the server's local_infile and columns it reads as the INSERT does
+// (mysql_row_loader.h). Fails, naming the table and the settings, when a
+// table of `large` (a row over the packet limit) could not be restored.
+Result<void> check_restorable(st_mysql* conn, const std::set<std::string>& large,
+                              std::uint64_t limit) {
+  if (large.empty()) return {};
+  auto infile = query(conn, "SELECT @@GLOBAL.local_infile", "read local_infile");
+  if (!infile) return tl::unexpected(infile.error());
+  bool load_data = !infile->empty() && infile->front()[0].value_or("0") == "1";
+  for (const auto& table : large) {
+    std::optional<std::string> statement;
+    if (load_data) {
+      auto built = load_data_statement(conn, table);
+      if (!built) return tl::unexpected(built.error());
+      statement = std::move(*built);
+    }
+    if (statement) continue;
+    return fail(ErrorCode::kRefused,
+                fmt::format("table '{}' has a row larger than the server's max_allowed_packet "
+                            "({} bytes) as an INSERT, which a restore could not send{}",
+                            table, limit,
+                            load_data ? " (its columns cannot be loaded with LOAD DATA)"
+                                      : " (and the server's local_infile is off)"),
+                "raise the server's max_allowed_packet (SET GLOBAL max_allowed_packet = ...) or "
+                "turn local_infile on, then back up again");
+  }
+  return {};
+}
+
 // Runs one dump of `scope`, adding what it holds to `fingerprint` and
 // handing its bytes to `sink` (null: discarded); returns their count. Fails
-// unless the dump is whole.
+// unless the dump is whole. With `large`, collects the tables with a row
+// (as an INSERT) over `limit` bytes.
 Result<std::uint64_t> fingerprinted_dump(const DumpTool& tool, const ConnectParams& params,
                                          const std::string& database, const DumpScope& scope,
-                                         DumpFingerprint& fingerprint, ByteSink* sink) {
+                                         DumpFingerprint& fingerprint, ByteSink* sink,
+                                         std::set<std::string>* large = nullptr,
+                                         std::uint64_t limit = 0) {
   DumpReader reader(
       [&](const DumpStatement& statement) -> Result<void> {
         fingerprint.add(statement);
         return {};
       },
-      [&](std::string_view table, std::string_view tuple) { fingerprint.add_row(table, tuple); },
+      [&](std::string_view table, std::string_view tuple) {
+        fingerprint.add_row(table, tuple);
+        // The INSERT's own text and the protocol's header: 1 KiB is ample.
+        if (large && tuple.size() + table.size() + 1024 > limit) large->emplace(table);
+      },
       DumpReader::Inserts::kSkip);
   std::uint64_t size = 0;
   auto ran = run_dump(
@@ -87,9 +127,14 @@ Result<SnapshotInfo> dump_database(st_mysql* conn, const ConnectParams& params,
   // dump holds (DDL does not wait for the dump's transaction).
   auto before = read_catalog(conn);
   if (!before) return tl::unexpected(before.error());
+  auto packet = query(conn, "SELECT @@GLOBAL.max_allowed_packet", "read max_allowed_packet");
+  if (!packet) return tl::unexpected(packet.error());
+  std::uint64_t limit = packet->empty() ? 0 : std::stoull(packet->front()[0].value_or("0"));
   DumpFingerprint fingerprint;
-  auto size = fingerprinted_dump(*tool, params, database, {}, fingerprint, &sink);
+  std::set<std::string> large;
+  auto size = fingerprinted_dump(*tool, params, database, {}, fingerprint, &sink, &large, limit);
   if (!size) return tl::unexpected(size.error());
+  if (auto r = check_restorable(conn, large, limit); !r) return tl::unexpected(r.error());
   auto after = read_catalog(conn);
   if (!after) return tl::unexpected(after.error());
   if (!same_definitions(*before, *after)) {
@@ -196,7 +241,7 @@ Result<ContentFingerprint> fingerprint(st_mysql* conn, const ConnectParams& para
   return fingerprint_database(params, *database);
 }
 
-Result<void> drop_all_objects(st_mysql* conn, const std::string& extra_table) {
+Result<void> drop_all_objects(st_mysql* conn, const std::string& extra_table, bool keep_tables) {
   if (auto db = current_database(conn); !db) return tl::unexpected(db.error());
   auto tables = query(conn,
                       "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE "
@@ -222,6 +267,17 @@ Result<void> drop_all_objects(st_mysql* conn, const std::string& extra_table) {
   }
   std::vector<std::string> statements;
   if (!views.empty()) statements.push_back("DROP VIEW IF EXISTS " + join_quoted(views));
+  if (keep_tables) {
+    auto triggers = query(conn,
+                          "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE "
+                          "TRIGGER_SCHEMA = DATABASE() ORDER BY 1",
+                          "list the database's triggers");
+    if (!triggers) return tl::unexpected(triggers.error());
+    for (const auto& row : *triggers)
+      statements.push_back("DROP TRIGGER IF EXISTS " + quote_identifier(row[0].value_or("")));
+    base.clear();
+    sequences.clear();
+  }
   // One statement for every table: foreign keys between them do not matter.
   if (!base.empty()) statements.push_back("DROP TABLE IF EXISTS " + join_quoted(base));
   if (!sequences.empty()) statements.push_back("DROP SEQUENCE IF EXISTS " + join_quoted(sequences));

@@ -46,8 +46,11 @@ Result<ContentFingerprint> fingerprint_snapshot(st_mysql* conn, const ConnectPar
 
 // Drops every view, table, sequence, routine and event of the connection's
 // database (triggers go with their tables), foreign keys notwithstanding,
-// and `extra_table` (an already quoted name) if it is elsewhere.
-Result<void> drop_all_objects(st_mysql* conn, const std::string& extra_table = {});
+// and `extra_table` (an already quoted name) if it is elsewhere. With
+// `keep_tables`, drops every object but the tables and sequences (their
+// triggers too), which hold no data: a restore then moves the tables out.
+Result<void> drop_all_objects(st_mysql* conn, const std::string& extra_table = {},
+                              bool keep_tables = false);
 
 // doctor: the dump tool and client, and whether they suit the server.
 std::vector<Driver::Check> tool_checks(st_mysql* conn);

@@ -29,71 +29,34 @@ std::optional<std::filesystem::path> on_path(std::string_view name) {
   return std::nullopt;
 }
 
-// A private option file holding the password for one child: created 0600
-// (mkstemp), removed when this goes. The password never reaches a command
-// line (visible to every user in ps) nor the environment (MYSQL_PWD is
-// deprecated and inherited by whatever the child starts).
-class PasswordFile {
- public:
-  static Result<std::unique_ptr<PasswordFile>> create(const std::string& password) {
-    auto path = (std::filesystem::temp_directory_path() / "migrate-mysql-XXXXXX").string();
-    int fd = ::mkstemp(path.data());
-    if (fd < 0) {
-      return fail(ErrorCode::kIo, fmt::format("cannot create an option file for mariadb-dump "
-                                              "in '{}': {}",
-                                              std::filesystem::temp_directory_path().string(),
-                                              std::strerror(errno)));
+// An option file giving the password to one child, read from a private
+// in-memory file (Child::spawn): never on a disk, so no kill of migrate
+// can leave it behind. The password never reaches a command line (visible
+// to every user in ps) nor the environment (MYSQL_PWD is deprecated and
+// inherited by whatever the child starts). The option file's escapes; the
+// surrounding quotes keep spaces, '#' and quotes as they are.
+std::string password_options(const std::string& password) {
+  std::string escaped;
+  for (char c : password) {
+    switch (c) {
+      case '\\':
+        escaped += "\\\\";
+        break;
+      case '\n':
+        escaped += "\\n";
+        break;
+      case '\r':
+        escaped += "\\r";
+        break;
+      case '\t':
+        escaped += "\\t";
+        break;
+      default:
+        escaped += c;
     }
-    std::unique_ptr<PasswordFile> file(new PasswordFile(path));
-    std::string text = "[client]\npassword=\"" + option_value(password) + "\"\n";
-    std::string_view rest = text;
-    while (!rest.empty()) {
-      ssize_t n = ::write(fd, rest.data(), rest.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        int error = errno;
-        ::close(fd);
-        return fail(ErrorCode::kIo, fmt::format("cannot write the option file '{}': {}", path,
-                                                std::strerror(error)));
-      }
-      rest.remove_prefix(static_cast<size_t>(n));
-    }
-    ::close(fd);
-    return file;
   }
-  ~PasswordFile() { ::unlink(path_.c_str()); }
-  PasswordFile(const PasswordFile&) = delete;
-  PasswordFile& operator=(const PasswordFile&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  explicit PasswordFile(std::string path) : path_(std::move(path)) {}
-  // The option file's escapes; the surrounding quotes keep spaces, '#'
-  // and quotes as they are.
-  static std::string option_value(const std::string& value) {
-    std::string escaped;
-    for (char c : value) {
-      switch (c) {
-        case '\\':
-          escaped += "\\\\";
-          break;
-        case '\n':
-          escaped += "\\n";
-          break;
-        case '\r':
-          escaped += "\\r";
-          break;
-        case '\t':
-          escaped += "\\t";
-          break;
-        default:
-          escaped += c;
-      }
-    }
-    return escaped;
-  }
-  std::string path_;
-};
+  return "[client]\npassword=\"" + escaped + "\"\n";
+}
 
 std::string version_text(unsigned version) {
   return fmt::format("{}.{}.{}", version / 10000, version / 100 % 100, version % 100);
@@ -150,14 +113,10 @@ Result<void> run_dump(const DumpTool& tool, const ConnectParams& params,
                       const DumpScope& scope) {
   // An option file of our own first, or --no-defaults: the user's option
   // files must not point the dump elsewhere.
-  std::unique_ptr<PasswordFile> password;
-  if (!params.password.empty()) {
-    auto file = PasswordFile::create(params.password);
-    if (!file) return tl::unexpected(file.error());
-    password = std::move(*file);
-  }
-  std::vector<std::string> args{password ? "--defaults-file=" + password->path()
-                                         : std::string("--no-defaults")};
+  std::optional<std::string> options;
+  if (!params.password.empty()) options = password_options(params.password);
+  std::vector<std::string> args{options ? std::string("--defaults-file=") + kPrivateFile
+                                        : std::string("--no-defaults")};
   auto connection = params.tool_arguments();
   args.insert(args.end(), connection.begin(), connection.end());
   for (const char* option :
@@ -175,7 +134,8 @@ Result<void> run_dump(const DumpTool& tool, const ConnectParams& params,
   if (scope.part == DumpScope::Part::kRows)
     args.insert(args.end(), scope.tables.begin(), scope.tables.end());
   auto child =
-      Child::spawn(Command{tool.path, args, {}, Command::Stream::kNull, Command::Stream::kPipe});
+      Child::spawn(Command{tool.path, args, {}, Command::Stream::kNull, Command::Stream::kPipe},
+                   options ? &*options : nullptr);
   if (!child) return tl::unexpected(child.error());
   auto ran = (*child)->run(nullptr, output);
   if (!ran) ran.error().message = scrub(ran.error().message, params.password);

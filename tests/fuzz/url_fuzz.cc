@@ -1,7 +1,8 @@
 // parse_database_url (src/core/url.cc) on arbitrary text.
 //
 // Properties: masked() of a parsed URL parses back to the same values with
-// the password shown as *** (the header promises a URL that parses back),
+// the password and the values of secret query parameters (?sslpassword=)
+// shown as *** (the header promises a URL that parses back),
 // and a password never shows in masked() or in an error message. The second
 // property needs to know the password, so half of the inputs are built as
 // scheme://user:password@rest from the fuzzer's bytes.
@@ -26,7 +27,10 @@ void check_round_trip(const DatabaseUrl& url) {
   FUZZ_CHECK(again->host == url.host);
   FUZZ_CHECK(again->port == url.port);
   FUZZ_CHECK(again->database == url.database);
-  FUZZ_CHECK(again->params == url.params);
+  auto expected_params = url.params;
+  for (auto& [key, value] : expected_params)
+    if (is_secret_parameter(key)) value = "***";
+  FUZZ_CHECK(again->params == expected_params);
   FUZZ_CHECK(again->masked() == masked);
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "drivers/postgres/postgres_dump_guard.h"
 #include "drivers/postgres/postgres_errors.h"
 #include "drivers/postgres/postgres_snapshot.h"
 #include "util/log.h"
@@ -21,6 +22,7 @@ constexpr size_t kChunk = size_t{1} << 20;
 // statement_start() past this size, and before every COPY.
 constexpr size_t kSendAt = size_t{4} << 20;
 constexpr std::string_view kNotChanged = "; the database was not changed";
+constexpr std::string_view kMayHaveCommitted = "may have been committed";
 
 // Empties the database in the restore's own transaction, before the dump is
 // replayed: every user schema but public is dropped with its contents;
@@ -268,6 +270,7 @@ class Sender {
         ResultPtr result(PQgetResult(conn_), &PQclear);
         while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);
         if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) return failure(result.get());
+        if (auto r = still_in_transaction(); !r) return r;
         pending_line_ = line_ + 1;
         continue;
       }
@@ -310,6 +313,11 @@ class Sender {
 
   Result<void> send(bool copy) {
     if (pending_.empty()) return {};
+    const char* strings = PQparameterStatus(conn_, "standard_conforming_strings");
+    if (auto r = check_dump_statements(pending_, !strings || std::string_view(strings) == "on",
+                                       pending_line_);
+        !r)
+      return r;
     ResultPtr result(PQexec(conn_, pending_.c_str()), &PQclear);
     auto status = PQresultStatus(result.get());
     bool ok = copy ? status == PGRES_COPY_IN
@@ -321,9 +329,24 @@ class Sender {
           fmt::format("the dump is damaged: the COPY at line {} did not start a copy", line_));
     }
     if (!ok) return failure(result.get());
+    if (!copy) {
+      if (auto r = still_in_transaction(); !r) return r;
+    }
     pending_.clear();
     pending_line_ = line_ + 1;
     return {};
+  }
+
+  // A second guard behind check_dump_statements(): the dump must never
+  // have ended the restore's transaction.
+  Result<void> still_in_transaction() {
+    if (PQtransactionStatus(conn_) == PQTRANS_INTRANS) return {};
+    PQclear(PQexec(conn_, "ROLLBACK"));
+    return fail(ErrorCode::kGeneral,
+                fmt::format("the backup is not a pg_dump the restore can trust: the dump before "
+                            "line {} ended the restore's transaction; what it ran until then {}",
+                            line_ + 1, kMayHaveCommitted),
+                "compare the database with a backup before relying on it");
   }
 
   // The server's error, placed at a line of the dump.
@@ -430,7 +453,8 @@ Result<ContentFingerprint> replay(
   auto restored =
       replay_in_transaction(conn->get(), source, scanner, std::move(ready), at_end, accept);
   if (!restored) {
-    restored.error().message += kNotChanged;
+    if (restored.error().message.find(kMayHaveCommitted) == std::string::npos)
+      restored.error().message += kNotChanged;
     return restored;
   }
   if (after == AfterReplay::kRollBack) {

@@ -206,6 +206,44 @@ TEST_F(PostgresCliTest, SafeRestoresTheStateBeforeAFailureInsideANoTransactionFi
   EXPECT_CONTAINS(status.out, "1 applied, 2 pending");
 }
 
+// RESET ALL leaves the role: one file's SET ROLE must not own the next
+// file's objects, in one run (a pipelined batch) or one file per run.
+TEST_F(PostgresCliTest, ARoleOneMigrationSetsDoesNotCarryIntoTheNext) {
+  std::string role = database_->name() + "_owner";
+  ASSERT_EQ(query("CREATE ROLE " + role + " NOLOGIN; GRANT CREATE ON SCHEMA public TO " + role),
+            "");
+  roles_.push_back(role);
+  std::string me = query("SELECT current_user");
+  migration("20260101000000", "as_role", "SET ROLE " + role + ";\nCREATE TABLE first (id int);\n");
+  migration("20260101000001", "plain", "CREATE TABLE second (id int);\n");
+  migration("20260101000002", "plain_too", "CREATE TABLE third (id int);\n");
+  auto up = run({"up", "--no-backup", "--to", "20260101000001"});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  up = run({"up", "--no-backup"});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  EXPECT_EQ(query("SELECT string_agg(c.relname || '=' || pg_get_userbyid(c.relowner), ',' "
+                  "ORDER BY c.relname) FROM pg_class c WHERE c.relname IN ('first', 'second', "
+                  "'third')"),
+            "first=" + role + ",second=" + me + ",third=" + me);
+  EXPECT_EQ(applied(), "20260101000000,20260101000001,20260101000002");
+}
+
+// A row that cannot be written says so in plain words, with the server's.
+TEST_F(PostgresCliTest, AFailureToRecordAMigrationSaysWhatFailed) {
+  migration("20260101000000", "guard",
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'no more rows here'; END $$;\n");
+  migration("20260101000001", "trigger",
+            "CREATE TRIGGER refuse BEFORE INSERT ON schema_migrations "
+            "FOR EACH ROW EXECUTE FUNCTION refuse();\n");
+  auto up = run({"up", "--no-backup"});
+  EXPECT_NE(up.exit_code, 0) << up.out << up.err;
+  EXPECT_CONTAINS(up.err, "cannot record migration 20260101000001 as applied");
+  EXPECT_CONTAINS(up.err, "no more rows here");
+  EXPECT_EQ(up.err.find("Cannot execute query"), std::string::npos) << up.err;
+  EXPECT_EQ(applied(), "20260101000000");
+}
+
 TEST_F(PostgresCliTest, DoctorReportsTheServerAndToolVersions) {
   std::filesystem::create_directories(dir_.path() / "migrations");
   std::string version = query("SHOW server_version");

@@ -343,8 +343,10 @@ TEST_F(PostgresCliTest, PgDumpSeesNoSecretsInItsEnvironmentOrArguments) {
   auto bindir = fake_bindir(
       dir_, "if [ \"$1\" = --version ]; then exec " + real + " --version; fi\n" + "env > " +
                 shell_quote(seen.string() + ".env") + "\n" + "printf '%s\\n' \"$@\" > " +
-                shell_quote(seen.string() + ".args") + "\n" + "cat \"$PGSERVICEFILE\" > " +
-                shell_quote(seen.string() + ".service") + "\n" + "exec " + real + " \"$@\"\n");
+                shell_quote(seen.string() + ".args") + "\n" +
+                "tr '\\0' '\\n' < /proc/$$/environ > " + shell_quote(seen.string() + ".environ") +
+                "\n" + "cat \"$PGSERVICEFILE\" > " + shell_quote(seen.string() + ".service") +
+                "\n" + "exec " + real + " \"$@\"\n");
   // sslmode=disable: libpq ignores sslpassword then, but it must not leak.
   url_ += "&sslpassword=key-phrase-42";
   auto backup = run({"backup", "env"}, {{"MIGRATE_PG_BINDIR", bindir.string()},
@@ -352,16 +354,24 @@ TEST_F(PostgresCliTest, PgDumpSeesNoSecretsInItsEnvironmentOrArguments) {
                                         {"AWS_SECRET_ACCESS_KEY", "aws-secret-42"},
                                         {"PGAPPNAME", "kept"}});
   ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
-  std::string env = read_text(seen.string() + ".env");
+  std::string env = read_text(seen.string() + ".env") + read_text(seen.string() + ".environ");
   std::string args = read_text(seen.string() + ".args");
-  for (const char* secret : {"backup-key-42", "aws-secret-42", "DATABASE_URL", "MIGRATE_"})
-    EXPECT_EQ(env.find(secret), std::string::npos) << secret << " in\n" << env;
+  // The database password, from the URL (user:password@host).
+  size_t from = url_.find(':', url_.find("://") + 3) + 1;
+  std::string password = url_.substr(from, url_.find('@') - from);
+  ASSERT_FALSE(password.empty()) << "the test server's URL needs a password";
+  for (const auto& secret : std::vector<std::string>{
+           "backup-key-42", "aws-secret-42", "DATABASE_URL", "MIGRATE_", "PGPASSWORD", password})
+    EXPECT_EQ(env.find(secret), std::string::npos) << secret << " in the environment";
   EXPECT_CONTAINS(env, "PGAPPNAME=kept");  // libpq's own settings are the parent's too
   EXPECT_CONTAINS(env, "PATH=");
   EXPECT_EQ(args.find("key-phrase-42"), std::string::npos) << args;
   EXPECT_EQ(args.find("password="), std::string::npos) << args;
   // It reaches pg_dump through a file only pg_dump can read.
-  EXPECT_CONTAINS(read_text(seen.string() + ".service"), "sslpassword=key-phrase-42");
+  std::string service = read_text(seen.string() + ".service");
+  EXPECT_CONTAINS(service, "sslpassword=key-phrase-42");
+  EXPECT_NE(service.find("\npassword=" + password + "\n"), std::string::npos);
+  EXPECT_EQ(args.find(password), std::string::npos);
   EXPECT_EQ(backup.err.find("key-phrase-42"), std::string::npos);
   EXPECT_EQ(backup.out.find("key-phrase-42"), std::string::npos);
   for (const auto& entry : std::filesystem::directory_iterator(dir_.path() / "backups")) {

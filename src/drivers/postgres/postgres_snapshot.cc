@@ -128,7 +128,7 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
                            dump_target->environment(),
                            Command::Stream::kNull,
                            Command::Stream::kPipe},
-                   dump_target->ssl_password.empty() ? nullptr : &secrets);
+                   secrets.empty() ? nullptr : &secrets);
   if (!child) return tl::unexpected(child.error());
 
   DumpScanner scanner;

@@ -22,7 +22,7 @@ namespace migrate::postgres {
 // never on a command line) and the database name.
 struct ConnectionParams {
   std::string conninfo;  // e.g. "host=127.0.0.1 port=5432 user=app dbname=app sslmode=disable"
-  std::string password;  // given to pg_dump as PGPASSWORD
+  std::string password;  // given to pg_dump in a private service file
   std::string database;
 };
 

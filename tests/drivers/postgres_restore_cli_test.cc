@@ -137,6 +137,27 @@ TEST_F(PostgresRestoreCliTest, AKilledRestoreChangesNothing) {
   }
 }
 
+// A restore held up by an application's lock gives up after --lock-timeout
+// and says why, instead of waiting silently; nothing changed.
+TEST_F(PostgresRestoreCliTest, ARestoreBlockedByAnotherSessionsLockGivesUpAndSaysWhy) {
+  migration("20260101000000", "schema",
+            "CREATE TABLE items (id int PRIMARY KEY, name text);\n"
+            "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 100) g;\n");
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  ASSERT_EQ(run({"backup", "before"}).exit_code, 0);
+  ASSERT_EQ(query("DELETE FROM items WHERE id > 50"), "");
+  std::string schema = dump_schema(url_), data = dump_data(url_);
+  auto holder = hold("LOCK TABLE items IN ACCESS SHARE MODE");
+  auto restore = run({"restore", "latest", "--yes", "--no-backup", "--lock-timeout", "1"});
+  EXPECT_EQ(restore.exit_code, 1) << restore.out << restore.err;
+  EXPECT_CONTAINS(restore.err, "gave up waiting for a lock that another session holds");
+  EXPECT_CONTAINS(restore.err, "the database was not changed");
+  EXPECT_CONTAINS(restore.err, "--lock-timeout");
+  holder.reset();
+  EXPECT_EQ(dump_schema(url_), schema);
+  EXPECT_EQ(dump_data(url_), data);
+}
+
 // A pg_dump child does not outlive a killed migrate.
 TEST_F(PostgresRestoreCliTest, AKilledBackupLeavesNoPgDumpRunning) {
   migration("20260101000000", "schema", "CREATE TABLE items (id int PRIMARY KEY);\n");

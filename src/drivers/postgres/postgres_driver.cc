@@ -109,6 +109,7 @@ class PostgresDriver final : public Driver {
   }
 
   Result<void> acquire_lock(std::chrono::milliseconds timeout) override {
+    lock_timeout_ = timeout;  // a restore waits as long for the tables' locks
     return lock_->acquire(timeout);
   }
   void release_lock() override { lock_->release(); }
@@ -175,12 +176,13 @@ class PostgresDriver final : public Driver {
   }
   postgres::ConnectionParams connection_params() const {
     return {*postgres::build_conninfo(url_, postgres::Password::kOmit), url_.password,
-            url_.database};
+            url_.database, lock_timeout_};
   }
 
   DatabaseUrl url_;
   std::unique_ptr<soci::session> session_;
   PGconn* conn_;  // owned by session_
+  std::chrono::milliseconds lock_timeout_{0};
   DriverOptions options_;
   std::string table_;  // options_.table, schema-qualified when it was not
   TrackingRows rows_;

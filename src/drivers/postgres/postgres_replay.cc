@@ -218,6 +218,15 @@ constexpr const char* kBegin =
 
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
+// A statement that gave up waiting for a lock (lock_timeout) says so plainly.
+std::optional<tl::unexpected<Error>> lock_wait_failure(const PGresult* result) {
+  if (!result || error_field(result, PG_DIAG_SQLSTATE) != "55P03") return std::nullopt;
+  return fail(ErrorCode::kLock,
+              "the restore gave up waiting for a lock that another session holds on the "
+              "database's objects (--lock-timeout)",
+              "end the other session's transaction, or raise --lock-timeout");
+}
+
 // The server's warnings during a restore are shown; the rest is debug.
 void on_notice(void*, const PGresult* notice) {
   std::string severity = error_field(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
@@ -358,6 +367,7 @@ class Sender {
       at +=
           static_cast<std::uint64_t>(std::count(pending_.begin(), pending_.begin() + offset, '\n'));
     }
+    if (auto waited = lock_wait_failure(result)) return *waited;
     std::string message =
         result ? describe_error(result, Statement{}) : trim_end(PQerrorMessage(conn_));
     return fail(PQstatus(conn_) == CONNECTION_BAD ? ErrorCode::kConnection : ErrorCode::kSql,
@@ -375,8 +385,10 @@ Result<void> run(pg_conn* conn, const std::string& sql, std::string_view what) {
   ResultPtr result(PQexec(conn, sql.c_str()), &PQclear);
   auto status = PQresultStatus(result.get());
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return {};
-  return fail(PQstatus(conn) == CONNECTION_BAD ? ErrorCode::kConnection : ErrorCode::kSql,
-              fmt::format("cannot {}: {}", what, describe_error(result.get(), Statement{})));
+  return lock_wait_failure(result.get())
+      .value_or(
+          fail(PQstatus(conn) == CONNECTION_BAD ? ErrorCode::kConnection : ErrorCode::kSql,
+               fmt::format("cannot {}: {}", what, describe_error(result.get(), Statement{}))));
 }
 
 // The dump through `scanner` (tuned, BEGIN/COMMIT of large objects taken
@@ -406,9 +418,11 @@ Result<void> send_dump(ByteSource& source, DumpScanner& scanner, std::string fir
 
 // Everything up to the decision to commit; the transaction is left open.
 Result<ContentFingerprint> replay_in_transaction(
-    pg_conn* conn, ByteSource& source, DumpScanner& scanner, std::string first, bool at_end,
+    pg_conn* conn, std::chrono::milliseconds lock_timeout, ByteSource& source, DumpScanner& scanner,
+    std::string first, bool at_end,
     const std::function<Result<void>(const ContentFingerprint&)>& accept) {
-  if (auto r = run(conn, std::string(kBegin) + kRestoreMemory + kEmptyDatabase,
+  std::string lock_wait = fmt::format("SET LOCAL lock_timeout = {}; ", lock_timeout.count());
+  if (auto r = run(conn, std::string(kBegin) + lock_wait + kRestoreMemory + kEmptyDatabase,
                    "empty the database for the restore");
       !r)
     return tl::unexpected(r.error());
@@ -424,8 +438,8 @@ Result<ContentFingerprint> replay_in_transaction(
 }  // namespace
 
 Result<ContentFingerprint> replay(
-    const Target& target, ByteSource& source, AfterReplay after,
-    const std::function<Result<void>(const ContentFingerprint&)>& accept) {
+    const Target& target, std::chrono::milliseconds lock_timeout, ByteSource& source,
+    AfterReplay after, const std::function<Result<void>(const ContentFingerprint&)>& accept) {
   // Nothing runs until the source is known to hold a plain dump.
   DumpScanner scanner(DumpScanner::Replay::kTuned);
   std::string ready;
@@ -450,8 +464,8 @@ Result<ContentFingerprint> replay(
   PQsetNoticeReceiver(conn->get(), on_notice, nullptr);
   // Any failure from here closes the connection with the transaction open:
   // the server rolls it back.
-  auto restored =
-      replay_in_transaction(conn->get(), source, scanner, std::move(ready), at_end, accept);
+  auto restored = replay_in_transaction(conn->get(), lock_timeout, source, scanner,
+                                        std::move(ready), at_end, accept);
   if (!restored) {
     if (restored.error().message.find(kMayHaveCommitted) == std::string::npos)
       restored.error().message += kNotChanged;

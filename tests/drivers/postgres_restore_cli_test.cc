@@ -86,6 +86,32 @@ TEST_F(PostgresRestoreCliTest, RestoreRemovesPublicationsWrappersAndDefaultPrivi
   EXPECT_EQ(query("SELECT has_table_privilege('public', 'fresh', 'SELECT')"), "f");
 }
 
+// pg_dump writes foreign-data options in an order of its own: a backup
+// with them restores, and `safe` brings it back after a failed migration.
+TEST_F(PostgresRestoreCliTest, BackupsWithForeignDataOptionsRestore) {
+  migration("20260101000000", "foreign",
+            "CREATE FOREIGN DATA WRAPPER w OPTIONS (zeta '1', alpha '2');\n"
+            "CREATE SERVER s1 FOREIGN DATA WRAPPER w OPTIONS (host 'x', dbname 'y', port '1');\n"
+            "CREATE USER MAPPING FOR PUBLIC SERVER s1 OPTIONS (user 'u', password 'p');\n"
+            "CREATE FOREIGN TABLE ft (a int OPTIONS (zcol 'z', acol 'a')) SERVER s1 "
+            "OPTIONS (table_name 't', schema_name 's');\n"
+            "CREATE TABLE items (id int);\n");
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  ASSERT_EQ(run({"backup", "foreign"}).exit_code, 0);
+  std::string schema = dump_schema(url_);
+  ASSERT_EQ(query("ALTER SERVER s1 OPTIONS (SET host 'changed')"), "");
+  auto restore = run({"restore", "latest", "--yes", "--no-backup"});
+  ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
+  EXPECT_CONTAINS(restore.out, "the database matches the backup's fingerprint");
+  EXPECT_EQ(dump_schema(url_), schema);
+
+  migration("20260102000000", "fails", "INSERT INTO items VALUES (1);\nSELECT 1 / 0;\n");
+  auto safe = run({"safe"});
+  EXPECT_EQ(safe.exit_code, 4) << safe.out << safe.err;
+  EXPECT_EQ(dump_schema(url_), schema);
+  EXPECT_EQ(query("SELECT count(*) FROM items"), "0");
+}
+
 TEST_F(PostgresRestoreCliTest, ABackupWhoseContentDiffersFromItsManifestIsRefusedUnchanged) {
   migration("20260101000000", "schema",
             "CREATE TABLE users (id int PRIMARY KEY, email text);\n"

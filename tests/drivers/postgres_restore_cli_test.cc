@@ -112,6 +112,50 @@ TEST_F(PostgresRestoreCliTest, BackupsWithForeignDataOptionsRestore) {
   EXPECT_EQ(query("SELECT count(*) FROM items"), "0");
 }
 
+// Objects outside user schemas created after the backup go too: an access
+// method, a cast between built-in types, a table in information_schema, an
+// extension in pg_catalog.
+TEST_F(PostgresRestoreCliTest, RestoreRemovesCastsAccessMethodsAndExtensionsAddedLater) {
+  migration("20260101000000", "schema", "CREATE TABLE items (id int PRIMARY KEY);\n");
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  ASSERT_EQ(run({"backup", "clean"}).exit_code, 0);
+  std::string schema = dump_schema(url_);
+  ASSERT_EQ(query("SET client_min_messages = error; "
+                  "CREATE ACCESS METHOD myam TYPE TABLE HANDLER heap_tableam_handler; "
+                  "CREATE CAST (money AS bytea) WITH INOUT; "
+                  "CREATE TABLE information_schema.later (id int); "
+                  "CREATE EXTENSION intarray SCHEMA pg_catalog"),
+            "");
+  auto restore = run({"restore", "latest", "--yes", "--no-backup"});
+  ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
+  EXPECT_CONTAINS(restore.out, "the database matches the backup's fingerprint");
+  EXPECT_EQ(query("SELECT (SELECT count(*) FROM pg_am WHERE amname = 'myam') || ',' || "
+                  "(SELECT count(*) FROM pg_cast WHERE castsource = 'money'::regtype "
+                  "AND casttarget = 'bytea'::regtype) || ',' || "
+                  "(to_regclass('information_schema.later') IS NULL) || ',' || "
+                  "(SELECT count(*) FROM pg_extension WHERE extname = 'intarray')"),
+            "0,0,true,0");
+  EXPECT_EQ(dump_schema(url_), schema);
+}
+
+// A backup taken with them restores them, and its fingerprint matches.
+TEST_F(PostgresRestoreCliTest, CastsAndAccessMethodsInABackupAreRestored) {
+  ASSERT_EQ(query("SET client_min_messages = error; "
+                  "CREATE ACCESS METHOD myam TYPE TABLE HANDLER heap_tableam_handler; "
+                  "CREATE CAST (money AS bytea) WITH INOUT; "
+                  "CREATE EXTENSION intarray SCHEMA pg_catalog"),
+            "");
+  ASSERT_EQ(run({"backup", "with"}).exit_code, 0);
+  ASSERT_EQ(query("DROP ACCESS METHOD myam; DROP CAST (money AS bytea)"), "");
+  auto restore = run({"restore", "latest", "--yes", "--no-backup"});
+  ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
+  EXPECT_EQ(query("SELECT (SELECT count(*) FROM pg_am WHERE amname = 'myam') || ',' || "
+                  "(SELECT count(*) FROM pg_cast WHERE castsource = 'money'::regtype "
+                  "AND casttarget = 'bytea'::regtype) || ',' || "
+                  "(SELECT count(*) FROM pg_extension WHERE extname = 'intarray')"),
+            "1,1,1");
+}
+
 TEST_F(PostgresRestoreCliTest, ABackupWhoseContentDiffersFromItsManifestIsRefusedUnchanged) {
   migration("20260101000000", "schema",
             "CREATE TABLE users (id int PRIMARY KEY, email text);\n"

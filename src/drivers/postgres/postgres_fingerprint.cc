@@ -246,6 +246,24 @@ UNION ALL
                 CASE WHEN u.umoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(u.umoptions) o ORDER BY o COLLATE "C") END)
   FROM pg_user_mappings u
 UNION ALL
+  SELECT format('cast %s as %s function %s context %s method %s', c.castsource::regtype,
+                c.casttarget::regtype, nullif(c.castfunc, 0)::regprocedure, c.castcontext,
+                c.castmethod)
+  FROM pg_cast c
+  WHERE c.oid >= 16384
+    AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_cast'::regclass AND m.objid = c.oid)
+UNION ALL
+  SELECT format('access-method %I type %s handler %s', a.amname, a.amtype, a.amhandler::regproc)
+  FROM pg_am a
+  WHERE a.oid >= 16384
+    AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_am'::regclass AND m.objid = a.oid)
+UNION ALL
+  SELECT format('information-schema-relation %s kind %s', c.oid::regclass, c.relkind)
+  FROM pg_class c
+  WHERE c.relnamespace = 'information_schema'::regnamespace AND c.oid >= 16384
+    AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+    AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_class'::regclass AND m.objid = c.oid)
+UNION ALL
   SELECT format('large-object %s owner %I acl %L md5 %s', l.oid, pg_get_userbyid(l.lomowner),
                 l.lomacl, md5(lo_get(l.oid)))
   FROM pg_largeobject_metadata l

@@ -48,6 +48,34 @@ BEGIN
                         AND d.objid = e.oid AND d.deptype = 'e')
   LOOP EXECUTE statement; END LOOP;
 
+  -- Objects of the database's own (an OID past the built-in ones) outside
+  -- user schemas: extensions (the dump creates those it had again), casts,
+  -- access methods, and relations put in information_schema.
+  FOR statement IN
+    SELECT format('DROP EXTENSION IF EXISTS %I CASCADE', x.extname) FROM pg_extension x
+    WHERE x.oid >= 16384 AND pg_has_role(x.extowner, 'USAGE')
+    UNION ALL
+    SELECT format('DROP CAST IF EXISTS (%s AS %s) CASCADE', c.castsource::regtype,
+                  c.casttarget::regtype) FROM pg_cast c
+    WHERE c.oid >= 16384
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass
+                        AND d.objid = c.oid AND d.deptype = 'e')
+    UNION ALL
+    SELECT format('DROP ACCESS METHOD IF EXISTS %I CASCADE', a.amname) FROM pg_am a
+    WHERE a.oid >= 16384
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_am'::regclass
+                        AND d.objid = a.oid AND d.deptype = 'e')
+    UNION ALL
+    SELECT format('DROP %s IF EXISTS %s CASCADE',
+                  CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                 WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE'
+                                 ELSE 'TABLE' END, c.oid::regclass)
+    FROM pg_class c WHERE c.relnamespace = 'information_schema'::regnamespace AND c.oid >= 16384
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                        AND d.objid = c.oid AND d.deptype IN ('i', 'e') AND d.refobjid <> c.oid)
+  LOOP EXECUTE statement; END LOOP;
+
   FOR statement IN
     SELECT format('DROP SCHEMA %I CASCADE', n.nspname) FROM pg_namespace n
     WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' AND n.nspname <> 'public'

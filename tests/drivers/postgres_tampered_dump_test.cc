@@ -46,6 +46,7 @@ TEST_F(PostgresTamperedDumpTest, ADumpThatWouldEndTheRestoresTransactionIsRefuse
       "SELECT E'\\'; COMMIT;'; COMMIT;",
       "SELECT '\\'; COMMIT; --'",
       "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE;",
+      "SET LOCAL SESSION AUTHORIZATION DEFAULT;",
       "COPY keep FROM PROGRAM 'true';",
       "VACUUM;",
   };

@@ -42,8 +42,9 @@ std::string refusal(const Statement& s, std::string_view text) {
   auto word = [&](size_t i) -> std::string_view { return i < s.words.size() ? s.words[i] : ""; };
   if (std::find(kAllowed.begin(), kAllowed.end(), word(0)) == kAllowed.end())
     return fmt::format("a statement starting with {}", word(0) == "\"" ? "a quoted name" : word(0));
-  if (word(0) == "SET" && (word(1) == "TRANSACTION" || word(1) == "SESSION"))
-    return fmt::format("SET {}", word(1));
+  size_t set = word(1) == "LOCAL" ? 2 : 1;  // SET [LOCAL] TRANSACTION | SESSION ...
+  if (word(0) == "SET" && (word(set) == "TRANSACTION" || word(set) == "SESSION"))
+    return fmt::format("SET {}", word(set));
   if ((word(0) == "CREATE" || word(0) == "ALTER") &&
       (word(1) == "DATABASE" || word(1) == "TABLESPACE" || word(1) == "SYSTEM"))
     return fmt::format("{} {}", word(0), word(1));

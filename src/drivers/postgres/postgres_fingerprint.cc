@@ -251,7 +251,8 @@ UNION ALL
                 c.castmethod)
   FROM pg_cast c
   WHERE c.oid >= 16384
-    AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_cast'::regclass AND m.objid = c.oid)
+    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass
+                      AND d.objid = c.oid AND d.deptype IN ('i', 'e'))  -- a multirange's own
 UNION ALL
   SELECT format('access-method %I type %s handler %s', a.amname, a.amtype, a.amhandler::regproc)
   FROM pg_am a

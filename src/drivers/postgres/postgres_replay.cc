@@ -59,7 +59,7 @@ BEGIN
                   c.casttarget::regtype) FROM pg_cast c
     WHERE c.oid >= 16384
       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass
-                        AND d.objid = c.oid AND d.deptype = 'e')
+                        AND d.objid = c.oid AND d.deptype IN ('i', 'e'))
     UNION ALL
     SELECT format('DROP ACCESS METHOD IF EXISTS %I CASCADE', a.amname) FROM pg_am a
     WHERE a.oid >= 16384

@@ -163,30 +163,9 @@ TEST_F(PostgresCliTest, VerifyDeepFailsWhenTheRestoredCopyDiffersFromTheManifest
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
   // An artifact whose dump is not what was fingerprinted, with a manifest
   // that vouches for its bytes: only restoring it can tell.
-  std::filesystem::path manifest, artifact;
-  for (const auto& entry : std::filesystem::directory_iterator(dir_.path() / "backups")) {
-    if (entry.path().extension() == ".json") manifest = entry.path();
-    if (entry.path().extension() == ".zst") artifact = entry.path();
-  }
-  std::string a = shell_quote(artifact.string());
-  ASSERT_EQ(shell("zstd -qdc " + a +
-                  " | sed 's/^1\tuser1@example.com\t/1\tintruder@example.com\t/' | "
-                  "zstd -q -1 -o " +
-                  a + ".new && mv " + a + ".new " + a + " && echo ok"),
-            "ok\n");
-  std::string sha = shell("sha256sum " + a).substr(0, 64);
-  std::string text = read_text(manifest);
-  auto replace_value = [&](const std::string& key, const std::string& value, bool quoted) {
-    size_t at = text.find("\"" + key + "\"");
-    ASSERT_NE(at, std::string::npos) << text;
-    size_t start = text.find(':', at) + 1;
-    while (text[start] == ' ') ++start;
-    size_t end = quoted ? text.find('"', start + 1) + 1 : text.find_first_of(",}", start);
-    text.replace(start, end - start, quoted ? "\"" + value + "\"" : value);
-  };
-  replace_value("artifact_sha256", sha, true);
-  replace_value("artifact_size", std::to_string(std::filesystem::file_size(artifact)), false);
-  dir_.write("backups/" + manifest.filename().string(), text);
+  ASSERT_EQ(tamper_backup(dir_.path() / "backups",
+                          "s/^1\\tuser1@example.com\\t/1\\tintruder@example.com\\t/"),
+            "ok");
 
   auto shallow = run({"verify"});
   EXPECT_EQ(shallow.exit_code, 0) << shallow.out << shallow.err;
@@ -225,6 +204,44 @@ TEST_F(PostgresCliTest, SafeRestoresTheStateBeforeAFailureInsideANoTransactionFi
   EXPECT_EQ(applied(), "20260101000000");
   auto status = run({"status"});
   EXPECT_CONTAINS(status.out, "1 applied, 2 pending");
+}
+
+// RESET ALL leaves the role: one file's SET ROLE must not own the next
+// file's objects, in one run (a pipelined batch) or one file per run.
+TEST_F(PostgresCliTest, ARoleOneMigrationSetsDoesNotCarryIntoTheNext) {
+  std::string role = database_->name() + "_owner";
+  ASSERT_EQ(query("CREATE ROLE " + role + " NOLOGIN; GRANT CREATE ON SCHEMA public TO " + role),
+            "");
+  roles_.push_back(role);
+  std::string me = query("SELECT current_user");
+  migration("20260101000000", "as_role", "SET ROLE " + role + ";\nCREATE TABLE first (id int);\n");
+  migration("20260101000001", "plain", "CREATE TABLE second (id int);\n");
+  migration("20260101000002", "plain_too", "CREATE TABLE third (id int);\n");
+  auto up = run({"up", "--no-backup", "--to", "20260101000001"});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  up = run({"up", "--no-backup"});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  EXPECT_EQ(query("SELECT string_agg(c.relname || '=' || pg_get_userbyid(c.relowner), ',' "
+                  "ORDER BY c.relname) FROM pg_class c WHERE c.relname IN ('first', 'second', "
+                  "'third')"),
+            "first=" + role + ",second=" + me + ",third=" + me);
+  EXPECT_EQ(applied(), "20260101000000,20260101000001,20260101000002");
+}
+
+// A row that cannot be written says so in plain words, with the server's.
+TEST_F(PostgresCliTest, AFailureToRecordAMigrationSaysWhatFailed) {
+  migration("20260101000000", "guard",
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'no more rows here'; END $$;\n");
+  migration("20260101000001", "trigger",
+            "CREATE TRIGGER refuse BEFORE INSERT ON schema_migrations "
+            "FOR EACH ROW EXECUTE FUNCTION refuse();\n");
+  auto up = run({"up", "--no-backup"});
+  EXPECT_NE(up.exit_code, 0) << up.out << up.err;
+  EXPECT_CONTAINS(up.err, "cannot record migration 20260101000001 as applied");
+  EXPECT_CONTAINS(up.err, "no more rows here");
+  EXPECT_EQ(up.err.find("Cannot execute query"), std::string::npos) << up.err;
+  EXPECT_EQ(applied(), "20260101000000");
 }
 
 TEST_F(PostgresCliTest, DoctorReportsTheServerAndToolVersions) {
@@ -326,8 +343,10 @@ TEST_F(PostgresCliTest, PgDumpSeesNoSecretsInItsEnvironmentOrArguments) {
   auto bindir = fake_bindir(
       dir_, "if [ \"$1\" = --version ]; then exec " + real + " --version; fi\n" + "env > " +
                 shell_quote(seen.string() + ".env") + "\n" + "printf '%s\\n' \"$@\" > " +
-                shell_quote(seen.string() + ".args") + "\n" + "cat \"$PGSERVICEFILE\" > " +
-                shell_quote(seen.string() + ".service") + "\n" + "exec " + real + " \"$@\"\n");
+                shell_quote(seen.string() + ".args") + "\n" +
+                "tr '\\0' '\\n' < /proc/$$/environ > " + shell_quote(seen.string() + ".environ") +
+                "\n" + "cat \"$PGSERVICEFILE\" > " + shell_quote(seen.string() + ".service") +
+                "\n" + "exec " + real + " \"$@\"\n");
   // sslmode=disable: libpq ignores sslpassword then, but it must not leak.
   url_ += "&sslpassword=key-phrase-42";
   auto backup = run({"backup", "env"}, {{"MIGRATE_PG_BINDIR", bindir.string()},
@@ -335,16 +354,24 @@ TEST_F(PostgresCliTest, PgDumpSeesNoSecretsInItsEnvironmentOrArguments) {
                                         {"AWS_SECRET_ACCESS_KEY", "aws-secret-42"},
                                         {"PGAPPNAME", "kept"}});
   ASSERT_EQ(backup.exit_code, 0) << backup.out << backup.err;
-  std::string env = read_text(seen.string() + ".env");
+  std::string env = read_text(seen.string() + ".env") + read_text(seen.string() + ".environ");
   std::string args = read_text(seen.string() + ".args");
-  for (const char* secret : {"backup-key-42", "aws-secret-42", "DATABASE_URL", "MIGRATE_"})
-    EXPECT_EQ(env.find(secret), std::string::npos) << secret << " in\n" << env;
+  // The database password, from the URL (user:password@host).
+  size_t from = url_.find(':', url_.find("://") + 3) + 1;
+  std::string password = url_.substr(from, url_.find('@') - from);
+  ASSERT_FALSE(password.empty()) << "the test server's URL needs a password";
+  for (const auto& secret : std::vector<std::string>{
+           "backup-key-42", "aws-secret-42", "DATABASE_URL", "MIGRATE_", "PGPASSWORD", password})
+    EXPECT_EQ(env.find(secret), std::string::npos) << secret << " in the environment";
   EXPECT_CONTAINS(env, "PGAPPNAME=kept");  // libpq's own settings are the parent's too
   EXPECT_CONTAINS(env, "PATH=");
   EXPECT_EQ(args.find("key-phrase-42"), std::string::npos) << args;
   EXPECT_EQ(args.find("password="), std::string::npos) << args;
   // It reaches pg_dump through a file only pg_dump can read.
-  EXPECT_CONTAINS(read_text(seen.string() + ".service"), "sslpassword=key-phrase-42");
+  std::string service = read_text(seen.string() + ".service");
+  EXPECT_CONTAINS(service, "sslpassword=key-phrase-42");
+  EXPECT_NE(service.find("\npassword=" + password + "\n"), std::string::npos);
+  EXPECT_EQ(args.find(password), std::string::npos);
   EXPECT_EQ(backup.err.find("key-phrase-42"), std::string::npos);
   EXPECT_EQ(backup.out.find("key-phrase-42"), std::string::npos);
   for (const auto& entry : std::filesystem::directory_iterator(dir_.path() / "backups")) {

@@ -7,11 +7,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "support/shell.h"
+#include "support/temp_dir.h"
 
 namespace migrate::testing {
 namespace {
@@ -190,6 +192,35 @@ std::vector<std::string> abandoned_scratch_databases(const std::string& server) 
     if (::kill(std::stoi(pid), 0) != 0 && errno == ESRCH) abandoned.push_back(name);
   }
   return abandoned;
+}
+
+std::string tamper_backup(const std::filesystem::path& backups, const std::string& sed_script) {
+  std::filesystem::path manifest, artifact;
+  for (const auto& entry : std::filesystem::directory_iterator(backups)) {
+    if (entry.path().extension() == ".json") manifest = entry.path();
+    if (entry.path().extension() == ".zst") artifact = entry.path();
+  }
+  std::string a = shell_quote(artifact.string());
+  std::string rewritten =
+      shell("zstd -qdc " + a + " | sed " + shell_quote(sed_script) + " | zstd -q -1 -o " + a +
+            ".new && mv " + a + ".new " + a + " && echo ok");
+  if (rewritten != "ok\n") return "cannot rewrite the dump: " + rewritten;
+  std::string sha = shell("sha256sum " + a).substr(0, 64);
+  std::string text = read_text(manifest);
+  auto replace_value = [&](const std::string& key, const std::string& value, bool quoted) {
+    size_t at = text.find("\"" + key + "\"");
+    if (at == std::string::npos) return false;
+    size_t start = text.find(':', at) + 1;
+    while (text[start] == ' ') ++start;
+    size_t end = quoted ? text.find('"', start + 1) + 1 : text.find_first_of(",}", start);
+    text.replace(start, end - start, quoted ? "\"" + value + "\"" : value);
+    return true;
+  };
+  if (!replace_value("artifact_sha256", sha, true) ||
+      !replace_value("artifact_size", std::to_string(std::filesystem::file_size(artifact)), false))
+    return "unexpected manifest: " + text;
+  std::ofstream(manifest, std::ios::trunc) << text;
+  return "ok";
 }
 
 }  // namespace migrate::testing

@@ -3,6 +3,7 @@
 // compare states with.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,12 @@ std::string scratch_host_tag();
 // MIGRATE_TEST_POSTGRES_SSL_URL: the test server over TCP with
 // sslmode=verify-full and its certificate as sslrootcert (scripts/test-servers.sh).
 std::optional<std::string> postgres_ssl_test_url();
+
+// Rewrites the dump of the only backup in `backups` with `sed_script` and
+// makes its manifest vouch for the new bytes (size and SHA-256), as anyone
+// who may write the store could: only the restore itself can tell. Returns
+// "ok", or what failed.
+std::string tamper_backup(const std::filesystem::path& backups, const std::string& sed_script);
 
 // A database of the test's own, dropped (with its connections) at the end.
 class ScratchDatabase {

@@ -39,10 +39,24 @@ void Target::add_options(std::string_view server_options) {
 
 constexpr const char* kSecretService = "migrate_secrets";
 
+namespace {
+
+// A service file value is the rest of its line, trimmed: a password with a
+// line break or white space at either end cannot go there and falls back to
+// PGPASSWORD (still never argv).
+bool fits_service_file(const std::string& secret) {
+  auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  return secret.find_first_of("\r\n") == std::string::npos &&
+         (secret.empty() || (!space(secret.front()) && !space(secret.back())));
+}
+
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> Target::environment() const {
   std::vector<std::pair<std::string, std::string>> variables;
-  if (!password.empty()) variables.emplace_back("PGPASSWORD", password);
-  if (!ssl_password.empty()) {
+  if (!password.empty() && !fits_service_file(password))
+    variables.emplace_back("PGPASSWORD", password);
+  if (!private_file().empty()) {
     variables.emplace_back("PGSERVICEFILE", kPrivateFile);
     variables.emplace_back("PGSERVICE", kSecretService);
   }
@@ -50,8 +64,12 @@ std::vector<std::pair<std::string, std::string>> Target::environment() const {
 }
 
 std::string Target::private_file() const {
-  if (ssl_password.empty()) return {};
-  return fmt::format("[{}]\nsslpassword={}\n", kSecretService, ssl_password);
+  bool with_password = !password.empty() && fits_service_file(password);
+  if (ssl_password.empty() && !with_password) return {};
+  std::string file = fmt::format("[{}]\n", kSecretService);
+  if (with_password) file += fmt::format("password={}\n", password);
+  if (!ssl_password.empty()) file += fmt::format("sslpassword={}\n", ssl_password);
+  return file;
 }
 
 Result<Target> make_target(const ConnectionParams& params, const std::string* database) {

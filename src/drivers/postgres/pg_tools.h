@@ -3,9 +3,9 @@
 // it without a shell (drivers/child_process.h), and reading the parts of
 // pg_dump's plain output that a backup must check.
 //
-// A child gets its password only through PGPASSWORD in its own environment,
-// and sslpassword through a private in-memory service file: no secret is
-// ever on its command line.
+// A child gets its password and sslpassword through a private in-memory
+// service file: no secret is on its command line or, but for a password a
+// service file cannot hold (see Target::environment), in its environment.
 #pragma once
 
 #include <sys/types.h>
@@ -32,8 +32,8 @@ namespace migrate::postgres {
 
 // Where children and new connections go: the database of some
 // ConnectionParams, or another one on the same server. The password travels
-// apart from the connection string: PGPASSWORD for children, a parameter
-// for libpq.
+// apart from the connection string: a private service file for children, a
+// parameter for libpq.
 struct Target {
   std::vector<std::pair<std::string, std::string>> options;  // libpq keywords, no secret
   std::string password;
@@ -42,10 +42,12 @@ struct Target {
   // Adds server options ("-c name=value ...") to the `options` keyword.
   void add_options(std::string_view server_options);
   std::string conninfo() const;  // "host='...' port='...' ...", for --dbname=
-  std::vector<std::pair<std::string, std::string>> environment() const;  // PGPASSWORD, ...
+  // PGSERVICEFILE and PGSERVICE naming the private file; PGPASSWORD only
+  // for a password with a line break or white space at either end.
+  std::vector<std::pair<std::string, std::string>> environment() const;
   // What a child must be given as its private file (Child::spawn): a
-  // service file holding sslpassword, which environment() points it at;
-  // empty when there is none.
+  // service file holding the password and sslpassword, which environment()
+  // points it at; empty when there is neither.
   std::string private_file() const;
 };
 

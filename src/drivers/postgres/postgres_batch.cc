@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <memory>
 #include <optional>
 
@@ -73,7 +74,10 @@ bool resets_before(std::span<const SqlScript* const> scripts, std::size_t i) {
   return false;
 }
 
-constexpr const char* kReset = "RESET ALL";
+// RESET ALL leaves the role and the session authorization: a SET ROLE would
+// carry over. One statement each: a pipeline takes no multi-statement query.
+constexpr std::array<const char*, 3> kResets = {"RESET ALL", "RESET SESSION AUTHORIZATION",
+                                                "RESET ROLE"};
 
 // Queues every statement, a flush request after each script and the sync.
 // On failure, where sending stopped.
@@ -81,9 +85,11 @@ std::optional<BatchFailure> send_all(PGconn* conn, std::span<const SqlScript* co
                                      const StatementFailure& failure) {
   for (std::size_t i = 0; i < scripts.size(); ++i) {
     const auto& statements = scripts[i]->statements;
-    if (resets_before(scripts, i) &&
-        !PQsendQueryParams(conn, kReset, 0, nullptr, nullptr, nullptr, nullptr, 0))
-      return BatchFailure{i, 0, failure(nullptr, statements.front())};
+    for (const char* reset : kResets) {
+      if (resets_before(scripts, i) &&
+          !PQsendQueryParams(conn, reset, 0, nullptr, nullptr, nullptr, nullptr, 0))
+        return BatchFailure{i, 0, failure(nullptr, statements.front())};
+    }
     for (std::size_t j = 0; j < statements.size(); ++j) {
       if (!PQsendQueryParams(conn, statements[j].text.c_str(), 0, nullptr, nullptr, nullptr,
                              nullptr, 0)) {
@@ -135,10 +141,11 @@ BatchResult run_pipeline(PGconn* conn, std::span<const SqlScript* const> scripts
   }
   for (std::size_t i = 0; i < scripts.size(); ++i) {
     const auto& statements = scripts[i]->statements;
-    if (resets_before(scripts, i)) {
+    for (const char* reset : kResets) {
+      if (!resets_before(scripts, i)) break;
       ResultPtr result(PQgetResult(conn), &PQclear);
       if (!result || !succeeded(PQresultStatus(result.get()))) {
-        BatchFailure stopped{i, 0, failure(result.get(), Statement{kReset, 0})};
+        BatchFailure stopped{i, 0, failure(result.get(), Statement{reset, 0})};
         result.reset();
         finish_pipeline(conn);
         return tl::unexpected(std::move(stopped));
@@ -166,9 +173,11 @@ Result<void> insert_rows(PGconn* conn, const std::string& table,
                          std::span<const AppliedMigration> rows, const StatementFailure& failure) {
   if (rows.empty()) return {};
   auto failed = [&](const PGresult* result) {
-    return fail(ErrorCode::kSql,
-                fmt::format("cannot record migrations {} to {} in '{}': {}", rows.front().version,
-                            rows.back().version, table, failure(result, Statement{}).message));
+    std::string which = rows.size() == 1 ? fmt::format("migration {}", rows.front().version)
+                                         : fmt::format("migrations {} to {}", rows.front().version,
+                                                       rows.back().version);
+    return fail(ErrorCode::kSql, fmt::format("cannot record {} as applied in '{}': {}", which,
+                                             table, failure(result, Statement{}).message));
   };
   std::string copy = fmt::format(
       "COPY {} (version, name, checksum, batch, applied_at, duration_ms, backup_id) FROM STDIN",

@@ -19,7 +19,7 @@ enum class Password { kInclude, kOmit };
 
 // "host=127.0.0.1 port=5432 user=app dbname=app connect_timeout=10
 // application_name=migrate ...". With Password::kOmit the password is left
-// out (for child processes, which get it through PGPASSWORD). kUsage for a
+// out (for child processes, which get it through a private service file). kUsage for a
 // query parameter libpq does not know.
 Result<std::string> build_conninfo(const DatabaseUrl& url, Password password);
 

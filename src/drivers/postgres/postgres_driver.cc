@@ -84,6 +84,8 @@ SELECT stmt FROM (
 ORDER BY ord, stmt
 )sql";
 
+constexpr const char* kResetSession = "RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE";
+
 class PostgresDriver final : public Driver {
  public:
   PostgresDriver(const DatabaseUrl& url, std::unique_ptr<postgres::AdvisoryLock> lock,
@@ -107,6 +109,7 @@ class PostgresDriver final : public Driver {
   }
 
   Result<void> acquire_lock(std::chrono::milliseconds timeout) override {
+    lock_timeout_ = timeout;  // a restore waits as long for the tables' locks
     return lock_->acquire(timeout);
   }
   void release_lock() override { lock_->release(); }
@@ -118,12 +121,14 @@ class PostgresDriver final : public Driver {
   // (search_path emptied by a pg_dump-made file, a role, a timeout) never
   // carries into the next. In a migration's transaction the reset commits
   // with it.
+  // (RESET ALL leaves the role and the session authorization.) The row goes
+  // in over libpq, so that a failure says what failed in the server's words.
   Result<void> record_applied(const AppliedMigration& row) override {
-    if (auto r = run("RESET ALL"); !r) return r;
-    return rows_.insert(row);
+    if (auto r = run(kResetSession); !r) return r;
+    return record_applied_all(std::span(&row, 1));
   }
   Result<void> remove_applied(std::string_view version) override {
-    if (auto r = run("RESET ALL"); !r) return r;
+    if (auto r = run(kResetSession); !r) return r;
     return rows_.remove(version);
   }
   Result<void> record_applied_all(std::span<const AppliedMigration> rows) override;
@@ -171,12 +176,13 @@ class PostgresDriver final : public Driver {
   }
   postgres::ConnectionParams connection_params() const {
     return {*postgres::build_conninfo(url_, postgres::Password::kOmit), url_.password,
-            url_.database};
+            url_.database, lock_timeout_};
   }
 
   DatabaseUrl url_;
   std::unique_ptr<soci::session> session_;
   PGconn* conn_;  // owned by session_
+  std::chrono::milliseconds lock_timeout_{0};
   DriverOptions options_;
   std::string table_;  // options_.table, schema-qualified when it was not
   TrackingRows rows_;

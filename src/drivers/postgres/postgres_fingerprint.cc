@@ -7,7 +7,8 @@
 // its definition as the server deparses it (pg_get_indexdef, pg_get_viewdef,
 // pg_get_functiondef, ...), owner, privileges and comment, and the position of
 // every sequence; no OIDs and no column numbers, so a dump and its restore
-// describe alike. The lines are sorted byte-wise and hashed with SHA-256.
+// describe alike. Foreign-data option lists are sorted: pg_dump writes them
+// in an order of its own. The lines are sorted byte-wise and hashed with SHA-256.
 //
 // A table's digest is over its rows exactly as pg_dump writes them: COPY's
 // text format, under the output settings pg_dump's session has. Each line is
@@ -99,7 +100,8 @@ UNION ALL
                 format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
                 a.attidentity, a.attgenerated,
                 CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation END,
-                a.attstorage, a.attstattarget, a.attoptions, a.attfdwoptions, a.attacl,
+                a.attstorage, a.attstattarget, a.attoptions,
+                CASE WHEN a.attfdwoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(a.attfdwoptions) o ORDER BY o COLLATE "C") END, a.attacl,
                 col_description(c.oid, a.attnum))
   FROM rel c
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -222,19 +224,46 @@ UNION ALL
 UNION ALL
   SELECT format('foreign-data-wrapper %I owner %I handler %L validator %L options %L acl %L comment %L',
                 w.fdwname, pg_get_userbyid(w.fdwowner), nullif(w.fdwhandler, 0)::regproc,
-                nullif(w.fdwvalidator, 0)::regproc, w.fdwoptions, w.fdwacl,
+                nullif(w.fdwvalidator, 0)::regproc,
+                CASE WHEN w.fdwoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(w.fdwoptions) o ORDER BY o COLLATE "C") END, w.fdwacl,
                 obj_description(w.oid, 'pg_foreign_data_wrapper'))
   FROM pg_foreign_data_wrapper w
   WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_foreign_data_wrapper'::regclass AND m.objid = w.oid)
 UNION ALL
   SELECT format('foreign-server %I wrapper %I owner %I type %L version %L options %L acl %L comment %L',
                 s.srvname, w.fdwname, pg_get_userbyid(s.srvowner), s.srvtype, s.srvversion,
-                s.srvoptions, s.srvacl, obj_description(s.oid, 'pg_foreign_server'))
+                CASE WHEN s.srvoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(s.srvoptions) o ORDER BY o COLLATE "C") END,
+                s.srvacl, obj_description(s.oid, 'pg_foreign_server'))
   FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
 UNION ALL
+  SELECT format('foreign-table %s server %I options %L', c.oid::regclass, fs.srvname,
+                CASE WHEN f.ftoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(f.ftoptions) o ORDER BY o COLLATE "C") END)
+  FROM pg_foreign_table f JOIN rel c ON c.oid = f.ftrelid
+  JOIN pg_foreign_server fs ON fs.oid = f.ftserver
+UNION ALL
   SELECT format('user-mapping server %I user %s options %L', u.srvname,
-                CASE WHEN u.umuser = 0 THEN 'public' ELSE quote_ident(u.usename) END, u.umoptions)
+                CASE WHEN u.umuser = 0 THEN 'public' ELSE quote_ident(u.usename) END,
+                CASE WHEN u.umoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(u.umoptions) o ORDER BY o COLLATE "C") END)
   FROM pg_user_mappings u
+UNION ALL
+  SELECT format('cast %s as %s function %s context %s method %s', c.castsource::regtype,
+                c.casttarget::regtype, nullif(c.castfunc, 0)::regprocedure, c.castcontext,
+                c.castmethod)
+  FROM pg_cast c
+  WHERE c.oid >= 16384
+    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass
+                      AND d.objid = c.oid AND d.deptype IN ('i', 'e'))  -- a multirange's own
+UNION ALL
+  SELECT format('access-method %I type %s handler %s', a.amname, a.amtype, a.amhandler::regproc)
+  FROM pg_am a
+  WHERE a.oid >= 16384
+    AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_am'::regclass AND m.objid = a.oid)
+UNION ALL
+  SELECT format('information-schema-relation %s kind %s', c.oid::regclass, c.relkind)
+  FROM pg_class c
+  WHERE c.relnamespace = 'information_schema'::regnamespace AND c.oid >= 16384
+    AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+    AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_class'::regclass AND m.objid = c.oid)
 UNION ALL
   SELECT format('large-object %s owner %I acl %L md5 %s', l.oid, pg_get_userbyid(l.lomowner),
                 l.lomacl, md5(lo_get(l.oid)))

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "drivers/postgres/postgres_dump_guard.h"
 #include "drivers/postgres/postgres_errors.h"
 #include "drivers/postgres/postgres_snapshot.h"
 #include "util/log.h"
@@ -21,6 +22,7 @@ constexpr size_t kChunk = size_t{1} << 20;
 // statement_start() past this size, and before every COPY.
 constexpr size_t kSendAt = size_t{4} << 20;
 constexpr std::string_view kNotChanged = "; the database was not changed";
+constexpr std::string_view kMayHaveCommitted = "may have been committed";
 
 // Empties the database in the restore's own transaction, before the dump is
 // replayed: every user schema but public is dropped with its contents;
@@ -44,6 +46,34 @@ BEGIN
     SELECT format('DROP EVENT TRIGGER %I', e.evtname) FROM pg_event_trigger e
     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_event_trigger'::regclass
                         AND d.objid = e.oid AND d.deptype = 'e')
+  LOOP EXECUTE statement; END LOOP;
+
+  -- Objects of the database's own (an OID past the built-in ones) outside
+  -- user schemas: extensions (the dump creates those it had again), casts,
+  -- access methods, and relations put in information_schema.
+  FOR statement IN
+    SELECT format('DROP EXTENSION IF EXISTS %I CASCADE', x.extname) FROM pg_extension x
+    WHERE x.oid >= 16384 AND pg_has_role(x.extowner, 'USAGE')
+    UNION ALL
+    SELECT format('DROP CAST IF EXISTS (%s AS %s) CASCADE', c.castsource::regtype,
+                  c.casttarget::regtype) FROM pg_cast c
+    WHERE c.oid >= 16384
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass
+                        AND d.objid = c.oid AND d.deptype IN ('i', 'e'))
+    UNION ALL
+    SELECT format('DROP ACCESS METHOD IF EXISTS %I CASCADE', a.amname) FROM pg_am a
+    WHERE a.oid >= 16384
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_am'::regclass
+                        AND d.objid = a.oid AND d.deptype = 'e')
+    UNION ALL
+    SELECT format('DROP %s IF EXISTS %s CASCADE',
+                  CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                                 WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE'
+                                 ELSE 'TABLE' END, c.oid::regclass)
+    FROM pg_class c WHERE c.relnamespace = 'information_schema'::regnamespace AND c.oid >= 16384
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                        AND d.objid = c.oid AND d.deptype IN ('i', 'e') AND d.refobjid <> c.oid)
   LOOP EXECUTE statement; END LOOP;
 
   FOR statement IN
@@ -216,6 +246,15 @@ constexpr const char* kBegin =
 
 using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
+// A statement that gave up waiting for a lock (lock_timeout) says so plainly.
+std::optional<tl::unexpected<Error>> lock_wait_failure(const PGresult* result) {
+  if (!result || error_field(result, PG_DIAG_SQLSTATE) != "55P03") return std::nullopt;
+  return fail(ErrorCode::kLock,
+              "the restore gave up waiting for a lock that another session holds on the "
+              "database's objects (--lock-timeout)",
+              "end the other session's transaction, or raise --lock-timeout");
+}
+
 // The server's warnings during a restore are shown; the rest is debug.
 void on_notice(void*, const PGresult* notice) {
   std::string severity = error_field(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
@@ -268,6 +307,7 @@ class Sender {
         ResultPtr result(PQgetResult(conn_), &PQclear);
         while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);
         if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) return failure(result.get());
+        if (auto r = still_in_transaction(); !r) return r;
         pending_line_ = line_ + 1;
         continue;
       }
@@ -310,6 +350,11 @@ class Sender {
 
   Result<void> send(bool copy) {
     if (pending_.empty()) return {};
+    const char* strings = PQparameterStatus(conn_, "standard_conforming_strings");
+    if (auto r = check_dump_statements(pending_, !strings || std::string_view(strings) == "on",
+                                       pending_line_);
+        !r)
+      return r;
     ResultPtr result(PQexec(conn_, pending_.c_str()), &PQclear);
     auto status = PQresultStatus(result.get());
     bool ok = copy ? status == PGRES_COPY_IN
@@ -321,9 +366,24 @@ class Sender {
           fmt::format("the dump is damaged: the COPY at line {} did not start a copy", line_));
     }
     if (!ok) return failure(result.get());
+    if (!copy) {
+      if (auto r = still_in_transaction(); !r) return r;
+    }
     pending_.clear();
     pending_line_ = line_ + 1;
     return {};
+  }
+
+  // A second guard behind check_dump_statements(): the dump must never
+  // have ended the restore's transaction.
+  Result<void> still_in_transaction() {
+    if (PQtransactionStatus(conn_) == PQTRANS_INTRANS) return {};
+    PQclear(PQexec(conn_, "ROLLBACK"));
+    return fail(ErrorCode::kGeneral,
+                fmt::format("the backup is not a pg_dump the restore can trust: the dump before "
+                            "line {} ended the restore's transaction; what it ran until then {}",
+                            line_ + 1, kMayHaveCommitted),
+                "compare the database with a backup before relying on it");
   }
 
   // The server's error, placed at a line of the dump.
@@ -335,6 +395,7 @@ class Sender {
       at +=
           static_cast<std::uint64_t>(std::count(pending_.begin(), pending_.begin() + offset, '\n'));
     }
+    if (auto waited = lock_wait_failure(result)) return *waited;
     std::string message =
         result ? describe_error(result, Statement{}) : trim_end(PQerrorMessage(conn_));
     return fail(PQstatus(conn_) == CONNECTION_BAD ? ErrorCode::kConnection : ErrorCode::kSql,
@@ -352,8 +413,10 @@ Result<void> run(pg_conn* conn, const std::string& sql, std::string_view what) {
   ResultPtr result(PQexec(conn, sql.c_str()), &PQclear);
   auto status = PQresultStatus(result.get());
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return {};
-  return fail(PQstatus(conn) == CONNECTION_BAD ? ErrorCode::kConnection : ErrorCode::kSql,
-              fmt::format("cannot {}: {}", what, describe_error(result.get(), Statement{})));
+  return lock_wait_failure(result.get())
+      .value_or(
+          fail(PQstatus(conn) == CONNECTION_BAD ? ErrorCode::kConnection : ErrorCode::kSql,
+               fmt::format("cannot {}: {}", what, describe_error(result.get(), Statement{}))));
 }
 
 // The dump through `scanner` (tuned, BEGIN/COMMIT of large objects taken
@@ -383,9 +446,11 @@ Result<void> send_dump(ByteSource& source, DumpScanner& scanner, std::string fir
 
 // Everything up to the decision to commit; the transaction is left open.
 Result<ContentFingerprint> replay_in_transaction(
-    pg_conn* conn, ByteSource& source, DumpScanner& scanner, std::string first, bool at_end,
+    pg_conn* conn, std::chrono::milliseconds lock_timeout, ByteSource& source, DumpScanner& scanner,
+    std::string first, bool at_end,
     const std::function<Result<void>(const ContentFingerprint&)>& accept) {
-  if (auto r = run(conn, std::string(kBegin) + kRestoreMemory + kEmptyDatabase,
+  std::string lock_wait = fmt::format("SET LOCAL lock_timeout = {}; ", lock_timeout.count());
+  if (auto r = run(conn, std::string(kBegin) + lock_wait + kRestoreMemory + kEmptyDatabase,
                    "empty the database for the restore");
       !r)
     return tl::unexpected(r.error());
@@ -401,8 +466,8 @@ Result<ContentFingerprint> replay_in_transaction(
 }  // namespace
 
 Result<ContentFingerprint> replay(
-    const Target& target, ByteSource& source, AfterReplay after,
-    const std::function<Result<void>(const ContentFingerprint&)>& accept) {
+    const Target& target, std::chrono::milliseconds lock_timeout, ByteSource& source,
+    AfterReplay after, const std::function<Result<void>(const ContentFingerprint&)>& accept) {
   // Nothing runs until the source is known to hold a plain dump.
   DumpScanner scanner(DumpScanner::Replay::kTuned);
   std::string ready;
@@ -427,10 +492,11 @@ Result<ContentFingerprint> replay(
   PQsetNoticeReceiver(conn->get(), on_notice, nullptr);
   // Any failure from here closes the connection with the transaction open:
   // the server rolls it back.
-  auto restored =
-      replay_in_transaction(conn->get(), source, scanner, std::move(ready), at_end, accept);
+  auto restored = replay_in_transaction(conn->get(), lock_timeout, source, scanner,
+                                        std::move(ready), at_end, accept);
   if (!restored) {
-    restored.error().message += kNotChanged;
+    if (restored.error().message.find(kMayHaveCommitted) == std::string::npos)
+      restored.error().message += kNotChanged;
     return restored;
   }
   if (after == AfterReplay::kRollBack) {

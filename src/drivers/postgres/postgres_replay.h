@@ -9,6 +9,7 @@
 // that dies or fails before that leaves a transaction the server rolls back.
 #pragma once
 
+#include <chrono>
 #include <functional>
 
 #include "drivers/postgres/pg_tools.h"
@@ -25,9 +26,10 @@ enum class AfterReplay { kCommit, kRollBack };
 // ends. `accept` sees that fingerprint and may refuse it; the transaction
 // commits only with kCommit, a complete dump (pg_dump's completion marker)
 // and an accepting `accept`. Returns the fingerprint. Every failure leaves
-// the database as it was, and says so.
+// the database as it was, and says so. A statement that waits longer than
+// `lock_timeout` (zero: no limit) for a lock another session holds fails.
 Result<ContentFingerprint> replay(
-    const Target& target, ByteSource& source, AfterReplay after,
-    const std::function<Result<void>(const ContentFingerprint&)>& accept);
+    const Target& target, std::chrono::milliseconds lock_timeout, ByteSource& source,
+    AfterReplay after, const std::function<Result<void>(const ContentFingerprint&)>& accept);
 
 }  // namespace migrate::postgres

@@ -128,7 +128,7 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
                            dump_target->environment(),
                            Command::Stream::kNull,
                            Command::Stream::kPipe},
-                   dump_target->ssl_password.empty() ? nullptr : &secrets);
+                   secrets.empty() ? nullptr : &secrets);
   if (!child) return tl::unexpected(child.error());
 
   DumpScanner scanner;
@@ -186,7 +186,7 @@ Result<void> restore(pg_conn* conn, const ConnectionParams& params, ByteSource& 
                             difference),
                 "the backup is damaged or was altered; restore another one");
   };
-  auto restored = replay(*restore_target, source, AfterReplay::kCommit, check);
+  auto restored = replay(*restore_target, params.lock_timeout, source, AfterReplay::kCommit, check);
   if (!restored) return tl::unexpected(restored.error());
   return {};
 }
@@ -206,7 +206,7 @@ Result<ContentFingerprint> fingerprint_snapshot(pg_conn* conn, const ConnectionP
   if (!scratch_target) return tl::unexpected(scratch_target.error());
   // Fingerprinted in the replay's transaction, which is then rolled back:
   // nothing is written for good, and the database is dropped empty.
-  return replay(*scratch_target, source, AfterReplay::kRollBack,
+  return replay(*scratch_target, params.lock_timeout, source, AfterReplay::kRollBack,
                 [](const ContentFingerprint&) -> Result<void> { return {}; });
 }
 

@@ -7,6 +7,7 @@
 // never from the dump's text.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -22,8 +23,11 @@ namespace migrate::postgres {
 // never on a command line) and the database name.
 struct ConnectionParams {
   std::string conninfo;  // e.g. "host=127.0.0.1 port=5432 user=app dbname=app sslmode=disable"
-  std::string password;  // given to pg_dump as PGPASSWORD
+  std::string password;  // given to pg_dump in a private service file
   std::string database;
+  // How long a restore's statements wait for a lock another session holds
+  // (--lock-timeout, as the runner's lock took it); zero waits for ever.
+  std::chrono::milliseconds lock_timeout{0};
 };
 
 Result<ContentFingerprint> fingerprint(pg_conn* conn);

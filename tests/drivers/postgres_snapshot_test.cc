@@ -462,7 +462,7 @@ class PostgresSnapshotTest : public ::testing::Test {
     }
     return sink.data;
   }
-  Result<void> restore(const std::string& dump) {
+  Result<ContentFingerprint> restore(const std::string& dump) {
     StringSource source(dump);
     return postgres::restore(conn_.get(), params_, source, nullptr);
   }

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "drivers/postgres/pg_tools.h"
 #include "drivers/postgres/postgres_batch.h"
@@ -150,9 +151,18 @@ class PostgresDriver final : public Driver {
   }
   Result<void> restore(ByteSource& source, const std::filesystem::path&,
                        const ContentFingerprint* expected) override {
-    return postgres::restore(conn_, connection_params(), source, expected);
+    auto restored = postgres::restore(conn_, connection_params(), source, expected);
+    if (!restored) return tl::unexpected(restored.error());
+    restored_ = std::move(*restored);
+    return {};
   }
-  Result<ContentFingerprint> fingerprint() override { return postgres::fingerprint(conn_); }
+  // Right after a restore, the fingerprint its transaction read from the
+  // database before it committed: reading every table again would double the
+  // restore's cost for the same answer. Any other call reads afresh.
+  Result<ContentFingerprint> fingerprint() override {
+    if (auto restored = std::exchange(restored_, std::nullopt)) return *std::move(restored);
+    return postgres::fingerprint(conn_);
+  }
   Result<ContentFingerprint> fingerprint_snapshot(
       ByteSource& source, const std::filesystem::path& scratch_dir) override {
     return postgres::fingerprint_snapshot(conn_, connection_params(), source, scratch_dir);
@@ -188,6 +198,7 @@ class PostgresDriver final : public Driver {
   TrackingRows rows_;
   std::unique_ptr<postgres::AdvisoryLock> lock_;
   bool in_user_statement_ = false;  // for on_notice
+  std::optional<ContentFingerprint> restored_;  // see fingerprint()
 };
 
 Result<void> PostgresDriver::execute(const Statement& statement) {
@@ -195,6 +206,7 @@ Result<void> PostgresDriver::execute(const Statement& statement) {
 }
 
 Result<void> PostgresDriver::execute(const Statement& statement, bool from_user) {
+  restored_.reset();  // the database may change: fingerprint() reads afresh
   in_user_statement_ = from_user;
   ResultPtr result(PQexec(conn_, statement.text.c_str()), &PQclear);
   in_user_statement_ = false;

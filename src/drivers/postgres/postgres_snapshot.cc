@@ -169,9 +169,9 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
   return SnapshotInfo{size, std::move(*fingerprint)};
 }
 
-Result<void> restore(pg_conn* conn, const ConnectionParams& params, ByteSource& source,
-                     const ContentFingerprint* expected) {
-  if (auto r = require_idle(conn, "restore"); !r) return r;
+Result<ContentFingerprint> restore(pg_conn* conn, const ConnectionParams& params,
+                                   ByteSource& source, const ContentFingerprint* expected) {
+  if (auto r = require_idle(conn, "restore"); !r) return tl::unexpected(r.error());
   auto restore_target = make_target(params);
   if (!restore_target) return tl::unexpected(restore_target.error());
   // The restored state must be the backup's own before it may replace the
@@ -186,9 +186,7 @@ Result<void> restore(pg_conn* conn, const ConnectionParams& params, ByteSource& 
                             difference),
                 "the backup is damaged or was altered; restore another one");
   };
-  auto restored = replay(*restore_target, params.lock_timeout, source, AfterReplay::kCommit, check);
-  if (!restored) return tl::unexpected(restored.error());
-  return {};
+  return replay(*restore_target, params.lock_timeout, source, AfterReplay::kCommit, check);
 }
 
 Result<ContentFingerprint> fingerprint_snapshot(pg_conn* conn, const ConnectionParams& params,

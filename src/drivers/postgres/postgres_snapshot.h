@@ -36,9 +36,10 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
                               const std::filesystem::path& scratch_dir);
 // Replays the snapshot on a connection of its own (postgres_replay.h); with
 // `expected`, the restored state must have that fingerprint, or the restore
-// is rolled back.
-Result<void> restore(pg_conn* conn, const ConnectionParams& params, ByteSource& source,
-                     const ContentFingerprint* expected);
+// is rolled back. Returns the fingerprint the restored state had when it
+// committed (read with queries inside the restore's transaction).
+Result<ContentFingerprint> restore(pg_conn* conn, const ConnectionParams& params,
+                                   ByteSource& source, const ContentFingerprint* expected);
 Result<ContentFingerprint> fingerprint_snapshot(pg_conn* conn, const ConnectionParams& params,
                                                 ByteSource& source,
                                                 const std::filesystem::path& scratch_dir);

@@ -340,11 +340,7 @@ Result<BackupStore::Listing> BackupStore::list(std::string_view database) const 
 
 std::string BackupStore::new_id(std::chrono::system_clock::time_point now,
                                 std::string_view label) const {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm p{};
-  gmtime_r(&seconds, &p);
-  std::string base = fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z_{}", p.tm_year + 1900,
-                                 p.tm_mon + 1, p.tm_mday, p.tm_hour, p.tm_min, p.tm_sec, label);
+  std::string base = store_files::id_base(now, label);
   auto names = regular_files(dir_);
   std::string id = base;
   for (int n = 2; names ? id_taken(*names, id) : fs::exists(manifest_path(id)); ++n)

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
 
 #include "backup/atomic_file.h"
 #include "backup/store.h"
@@ -59,6 +60,14 @@ bool is_backup_file_name(std::string_view name) {
   for (size_t dot = name.find('.'); dot != std::string_view::npos; dot = name.find('.', dot + 1))
     if (dot + 1 < name.size() && is_valid_backup_id(name.substr(0, dot))) return true;
   return false;
+}
+
+std::string id_base(std::chrono::system_clock::time_point now, std::string_view label) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm p{};
+  gmtime_r(&seconds, &p);
+  return fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z_{}", p.tm_year + 1900, p.tm_mon + 1,
+                     p.tm_mday, p.tm_hour, p.tm_min, p.tm_sec, label);
 }
 
 bool id_taken(const std::vector<std::string>& names, std::string_view id) {

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -29,6 +30,10 @@ Result<std::vector<std::string>> regular_files(const std::filesystem::path& dir)
 // "" when `st` belongs to this process's user, else "owned by nobody (uid
 // 65534), not by you (alice (uid 1000))".
 std::string foreign_owner(const struct stat& st);
+
+// "YYYYMMDDTHHMMSSZ_<label>" for `now` (UTC): a backup id before any "-N"
+// suffix that keeps it unique.
+std::string id_base(std::chrono::system_clock::time_point now, std::string_view label);
 
 // Whether `name` is the name of one of the store's files (manifest or
 // artifact) of a backup id: "<id>.<something>".

@@ -242,10 +242,11 @@ Result<PendingBackup> BackupStore::begin_backup(std::chrono::system_clock::time_
                                                 std::string_view artifact_suffix) const {
   auto lock = StoreWriteLock::acquire(dir_);
   if (!lock) return tl::unexpected(lock.error());
-  std::string base = new_id(now, label);
-  // new_id() saw the files of that moment; a runner starting in the same
-  // second may reserve the id first. The exclusive marker decides, and the
-  // check after it catches a backup that completed in between.
+  // The first free id from the unsuffixed base on (as new_id() would pick;
+  // a taken "-2" goes on to "-3", never "-2-2"). A runner starting in the
+  // same second may reserve an id first: the exclusive marker decides, and
+  // the check after it catches a backup that completed in between.
+  std::string base = store_files::id_base(now, label);
   for (int n = 1;; ++n) {
     std::string id = n == 1 ? base : fmt::format("{}-{}", base, n);
     auto before = regular_files(dir_);

@@ -39,7 +39,12 @@ struct Statement {
 // Why `s` is refused, or empty.
 std::string refusal(const Statement& s, std::string_view text) {
   if (s.words.empty()) return "";
-  auto word = [&](size_t i) -> std::string_view { return i < s.words.size() ? s.words[i] : ""; };
+  // (Not `i < size ? s.words[i] : ""`: that makes a temporary std::string,
+  // and the view would outlive it.)
+  auto word = [&](size_t i) -> std::string_view {
+    if (i < s.words.size()) return s.words[i];
+    return {};
+  };
   if (std::find(kAllowed.begin(), kAllowed.end(), word(0)) == kAllowed.end())
     return fmt::format("a statement starting with {}", word(0) == "\"" ? "a quoted name" : word(0));
   size_t set = word(1) == "LOCAL" ? 2 : 1;  // SET [LOCAL] TRANSACTION | SESSION ...

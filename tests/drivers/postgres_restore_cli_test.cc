@@ -13,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+#include "drivers/postgres_cli_database.h"
 #include "drivers/postgres_test_support.h"
 #include "support/cli_fixture.h"
 #include "support/shell.h"
@@ -21,23 +22,8 @@
 namespace migrate::testing {
 namespace {
 
-class PostgresRestoreCliTest : public CliTest {
+class PostgresRestoreCliTest : public PostgresCliDatabaseTest {
  protected:
-  void SetUp() override {
-    auto server = postgres_test_url();
-    REQUIRE_SERVER(server);
-    server_ = *server;
-    database_ = std::make_unique<ScratchDatabase>(server_);
-    ASSERT_EQ(database_->creation_output(), "");
-    url_ = database_->url();
-  }
-  void TearDown() override { database_.reset(); }
-
-  CliResult run(const std::vector<std::string>& args) {
-    return run_cli(dir_.path(), args, {{"DATABASE_URL", url_}});
-  }
-  std::string query(const std::string& sql) { return psql(url_, sql); }
-
   // A connection of the test's own, holding `lock` in an open transaction.
   std::unique_ptr<PGconn, decltype(&PQfinish)> hold(const std::string& lock) {
     std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url_.c_str()), &PQfinish);
@@ -53,9 +39,6 @@ class PostgresRestoreCliTest : public CliTest {
     return "SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = current_database() "
            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()";
   }
-
-  std::string server_, url_;
-  std::unique_ptr<ScratchDatabase> database_;
 };
 
 TEST_F(PostgresRestoreCliTest, RestoreRemovesPublicationsWrappersAndDefaultPrivilegesAddedLater) {

@@ -7,31 +7,14 @@
 #include <filesystem>
 #include <memory>
 
+#include "drivers/postgres_cli_database.h"
 #include "drivers/postgres_test_support.h"
 #include "support/cli_fixture.h"
 
 namespace migrate::testing {
 namespace {
 
-class PostgresTamperedDumpTest : public CliTest {
- protected:
-  void SetUp() override {
-    auto server = postgres_test_url();
-    REQUIRE_SERVER(server);
-    database_ = std::make_unique<ScratchDatabase>(*server);
-    ASSERT_EQ(database_->creation_output(), "");
-    url_ = database_->url();
-  }
-  void TearDown() override { database_.reset(); }
-
-  CliResult run(const std::vector<std::string>& args) {
-    return run_cli(dir_.path(), args, {{"DATABASE_URL", url_}});
-  }
-  std::string query(const std::string& sql) { return psql(url_, sql); }
-
-  std::string url_;
-  std::unique_ptr<ScratchDatabase> database_;
-};
+using PostgresTamperedDumpTest = PostgresCliDatabaseTest;
 
 TEST_F(PostgresTamperedDumpTest, ADumpThatWouldEndTheRestoresTransactionIsRefusedUnchanged) {
   migration("20260101000000", "schema",

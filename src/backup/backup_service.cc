@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "backup/atomic_file.h"
+#include "util/atomic_file.h"
 #include "backup/progress.h"
 #include "backup/read_ahead.h"
 #include "backup/stream_stages.h"

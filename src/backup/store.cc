@@ -16,7 +16,7 @@
 #include <set>
 #include <tuple>
 
-#include "backup/atomic_file.h"
+#include "util/atomic_file.h"
 #include "backup/database_identity.h"
 #include "backup/store_files.h"
 

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <ctime>
 
-#include "backup/atomic_file.h"
+#include "util/atomic_file.h"
 #include "backup/store.h"
 
 namespace migrate::store_files {

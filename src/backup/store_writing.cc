@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <charconv>
 
-#include "backup/atomic_file.h"
+#include "util/atomic_file.h"
 #include "backup/store.h"
 #include "backup/store_files.h"
 

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 #include "migrate/byte_stream.h"
 
 namespace migrate {

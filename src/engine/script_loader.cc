@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 #include "migrate/transaction_rules.h"
 #include "util/files.h"
 #include "util/strings.h"

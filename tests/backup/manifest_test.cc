@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 
 namespace migrate {
 namespace {

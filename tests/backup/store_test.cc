@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 #include "backup/database_identity.h"
 
 namespace migrate {

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 #include "backup/stream_helpers.h"
 
 namespace migrate {

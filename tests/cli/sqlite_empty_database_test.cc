@@ -7,7 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 #include "backup/manifest.h"
 #include "support/cli_fixture.h"
 #include "support/shell.h"

@@ -9,7 +9,7 @@
 #include <climits>
 #include <fstream>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 #include "drivers/mysql/mysql_driver.h"
 #include "drivers/mysql_scratch_support.h"
 #include "support/cli_fixture.h"

@@ -7,7 +7,7 @@
 
 #include <climits>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 #include "support/cli_fixture.h"
 #include "support/mysql_server.h"
 

@@ -6,7 +6,7 @@
 #include <cctype>
 #include <tuple>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 
 namespace migrate::mysql {
 namespace {

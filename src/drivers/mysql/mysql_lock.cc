@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <mysql.h>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 #include "drivers/lock_poll.h"
 
 namespace migrate::mysql {

@@ -8,7 +8,7 @@
 #include <climits>
 #include <random>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 #include "util/log.h"
 
 namespace migrate::mysql {

@@ -27,7 +27,7 @@
 #include <functional>
 #include <memory>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 #include "drivers/postgres/pg_tools.h"
 #include "drivers/postgres/postgres_snapshot.h"
 #include "drivers/postgres/postgres_table_rows.h"

@@ -9,7 +9,7 @@
 #include <memory>
 #include <random>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 #include "util/log.h"
 
 namespace migrate::postgres {

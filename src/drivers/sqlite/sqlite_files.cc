@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "backup/atomic_file.h"
+#include "util/atomic_file.h"
 
 namespace migrate::sqlite {
 namespace {

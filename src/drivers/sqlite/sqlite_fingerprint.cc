@@ -11,7 +11,7 @@
 #include <memory>
 #include <new>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 #include "drivers/sqlite/sqlite_btree.h"
 #include "drivers/sqlite/sqlite_files.h"
 #include "drivers/sqlite/sqlite_snapshot.h"

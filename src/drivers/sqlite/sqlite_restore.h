@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "backup/atomic_file.h"
+#include "util/atomic_file.h"
 #include "drivers/sqlite/sqlite_files.h"
 #include "migrate/byte_stream.h"
 #include "migrate/fingerprint.h"

@@ -1,4 +1,4 @@
-#include "backup/checksum.h"
+#include "util/sha256.h"
 
 #include <openssl/evp.h>
 

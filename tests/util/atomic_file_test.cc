@@ -1,4 +1,4 @@
-#include "backup/atomic_file.h"
+#include "util/atomic_file.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

@@ -1,6 +1,6 @@
 // SHA-256, through OpenSSL's EVP interface (which picks the SHA-NI path on
 // CPUs that have it). Used for migration file checksums and, streaming, for
-// backup artifacts. This and the rest of src/backup/ are the only users of
+// backup artifacts. With src/backup/ (encryption), the only users of
 // OpenSSL.
 #pragma once
 

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "backup/checksum.h"
+#include "util/sha256.h"
 
 namespace migrate {
 

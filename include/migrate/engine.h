@@ -44,6 +44,8 @@ enum class Direction { kUp, kDown };
 enum class Transactions { kPerMigration, kAtomic };
 enum class Execution { kApply, kDryRun };
 
+// The whole driver travels here because the backup hook needs its snapshots
+// face; the steps themselves take only its migrations face.
 struct EngineContext {
   Driver& driver;
   BackupHook& backups;
@@ -110,13 +112,13 @@ struct StatusReport {
   std::vector<StatusRow> rows;
 };
 
-Result<StatusReport> run_status(Driver& driver, const Catalog& catalog);
+Result<StatusReport> run_status(MigrationFace& driver, const Catalog& catalog);
 
 struct ValidateReport {
   std::vector<CatalogProblem> problems;  // directory problems and changed/missing migrations
 };
 
-Result<ValidateReport> run_validate(Driver& driver, const std::filesystem::path& dir);
+Result<ValidateReport> run_validate(MigrationFace& driver, const std::filesystem::path& dir);
 
 struct CreatedMigration {
   std::filesystem::path migration;

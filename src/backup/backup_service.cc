@@ -18,7 +18,7 @@ namespace {
 constexpr std::string_view kEncryption = "aes-256-gcm";
 
 // What follows the id in the artifact's file name: ".sqlite.zst.enc".
-std::string artifact_suffix(const Driver& driver, const BackupSettings& s) {
+std::string artifact_suffix(const SnapshotFace& driver, const BackupSettings& s) {
   std::string format = driver.snapshot_format();
   std::string name = "." + format.substr(0, format.find('-'));
   if (s.compression == Compression::kZstd) name += ".zst";
@@ -92,7 +92,7 @@ Result<DecodeChain> open_artifact(const BackupStore& store, const BackupSettings
   return chain;
 }
 
-Result<void> read_schema_version(Driver& driver, Manifest& manifest) {
+Result<void> read_schema_version(MigrationFace& driver, Manifest& manifest) {
   auto applied = driver.applied_migrations();
   if (!applied) return tl::unexpected(applied.error());
   manifest.schema_migrations = static_cast<std::int64_t>(applied->size());
@@ -136,7 +136,7 @@ Result<void> check_key(const BackupStore& store, const BackupSettings& settings,
   return {};
 }
 
-Result<void> restore_stream(Driver& driver, const BackupStore& store,
+Result<void> restore_stream(SnapshotFace& driver, const BackupStore& store,
                             const BackupSettings& settings, const Manifest& manifest,
                             ChecksumPass checksum, const std::filesystem::path& scratch) {
   auto chain = open_artifact(store, settings, manifest, checksum);
@@ -232,7 +232,7 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
   // the checksum comes first; otherwise a driver that stages the snapshot
   // checks it while decoding.
   auto checksum = pre_restore == PreRestoreBackup::kSkip &&
-                          driver.restore_input() == Driver::RestoreInput::kStagedFirst
+                          driver.restore_input() == SnapshotFace::RestoreInput::kStagedFirst
                       ? ChecksumPass::kWhileDecoding
                       : ChecksumPass::kBefore;
   if (checksum == ChecksumPass::kBefore) {
@@ -269,7 +269,7 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
   return outcome;
 }
 
-Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupStore& store,
+Result<ContentFingerprint> deep_fingerprint(SnapshotFace& driver, const BackupStore& store,
                                             const BackupSettings& settings,
                                             const Manifest& manifest) {
   auto chain = open_artifact(store, settings, manifest);

@@ -32,7 +32,9 @@ struct BackupSettings {
   bool progress = false;         // draw progress on stderr
 };
 
-// Takes a backup of the database the driver is connected to.
+// Takes a backup of the database the driver is connected to: its snapshots
+// face for the content, its migrations face for the schema version the
+// manifest records.
 Result<Manifest> take_backup(Driver& driver, const BackupStore& store,
                              const BackupSettings& settings, std::string_view label,
                              std::string_view reason);
@@ -58,7 +60,7 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
 
 // Decodes the artifact into a scratch database and returns its fingerprint
 // (`verify --deep`).
-Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupStore& store,
+Result<ContentFingerprint> deep_fingerprint(SnapshotFace& driver, const BackupStore& store,
                                             const BackupSettings& settings,
                                             const Manifest& manifest);
 

@@ -176,11 +176,10 @@ Result<Output> verify_command(const Config& c, const CommandFlags& f) {
   }
   std::unique_ptr<Driver> driver;
   if (f.deep) {
-    // A SQLite snapshot is checked in a scratch file of its own, so the
-    // configured database is neither needed nor created; servers make a
-    // scratch database of their own through the configured connection.
+    // Opened where the driver checks snapshots, so that the configured
+    // database is not created when it does not need it (SQLite).
     Config scratch = c;
-    if (scratch.url.kind == DatabaseKind::kSqlite) scratch.url.path = ":memory:";
+    scratch.url = snapshot_check_url(c.url);
     auto opened = connect(scratch);
     if (!opened) return tl::unexpected(opened.error());
     driver = std::move(*opened);

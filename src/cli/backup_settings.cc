@@ -4,6 +4,7 @@
 
 #include "backup/database_identity.h"
 #include "backup/progress.h"
+#include "migrate/driver.h"
 #include "util/files.h"
 
 namespace migrate::cli {
@@ -23,17 +24,7 @@ Result<BackupSettings> backup_settings(const Config& config, const CommandFlags&
   BackupSettings settings;
   settings.store_dir = config.backup_dir;
   settings.database = manifest_database_url(config.url);
-  switch (config.url.kind) {
-    case DatabaseKind::kSqlite:
-      settings.driver_name = "sqlite";
-      break;
-    case DatabaseKind::kPostgres:
-      settings.driver_name = "postgres";
-      break;
-    case DatabaseKind::kMysql:
-      settings.driver_name = "mysql";
-      break;
-  }
+  settings.driver_name = std::string(driver_name(config.url.kind));
   if (flags.compression) {
     auto compression = parse_compression(*flags.compression);
     if (!compression) return tl::unexpected(compression.error());

@@ -1,17 +1,17 @@
-// The batch operations of Driver for drivers that have nothing faster: one
+// The batch operations of MigrationFace for drivers that have nothing faster: one
 // statement, one row at a time.
-#include "migrate/driver.h"
+#include "migrate/migration_face.h"
 
 namespace migrate {
 
-Result<void> Driver::record_applied_all(std::span<const AppliedMigration> rows) {
+Result<void> MigrationFace::record_applied_all(std::span<const AppliedMigration> rows) {
   for (const auto& row : rows) {
     if (auto r = record_applied(row); !r) return r;
   }
   return {};
 }
 
-BatchResult Driver::execute_batch(std::span<const SqlScript* const> scripts) {
+BatchResult MigrationFace::execute_batch(std::span<const SqlScript* const> scripts) {
   BatchTimes finished;
   finished.reserve(scripts.size());
   for (std::size_t i = 0; i < scripts.size(); ++i) {

@@ -50,7 +50,7 @@ Result<std::vector<std::string>> changed_migrations(const Catalog& catalog,
   return changed;
 }
 
-Result<StatusReport> run_status(Driver& driver, const Catalog& catalog) {
+Result<StatusReport> run_status(MigrationFace& driver, const Catalog& catalog) {
   auto applied = driver.applied_migrations();
   if (!applied) return tl::unexpected(applied.error());
   auto checksums = applied_file_checksums(catalog, *applied);
@@ -58,7 +58,7 @@ Result<StatusReport> run_status(Driver& driver, const Catalog& catalog) {
   return StatusReport{compute_status(catalog, *applied, *checksums)};
 }
 
-Result<ValidateReport> run_validate(Driver& driver, const std::filesystem::path& dir) {
+Result<ValidateReport> run_validate(MigrationFace& driver, const std::filesystem::path& dir) {
   auto scan = scan_directory(dir);
   if (!scan) return tl::unexpected(scan.error());
   ValidateReport report{scan->problems};

@@ -37,7 +37,7 @@ Result<void> check_interrupt(const LoadedScript& script) {
 
 }  // namespace
 
-Result<BatchTimes> execute_batch(Driver& driver, std::span<const LoadedScript* const> scripts) {
+Result<BatchTimes> execute_batch(MigrationFace& driver, std::span<const LoadedScript* const> scripts) {
   std::vector<const SqlScript*> statements;
   statements.reserve(scripts.size());
   for (const LoadedScript* script : scripts) statements.push_back(&script->script);
@@ -48,7 +48,7 @@ Result<BatchTimes> execute_batch(Driver& driver, std::span<const LoadedScript* c
       failed, failed.script.statements[finished.error().statement], finished.error().error));
 }
 
-Result<void> execute_script(Driver& driver, const LoadedScript& script) {
+Result<void> execute_script(MigrationFace& driver, const LoadedScript& script) {
   for (const auto& statement : script.script.statements) {
     if (auto stop = check_interrupt(script); !stop) return stop;
     auto r = driver.execute(statement);
@@ -57,7 +57,7 @@ Result<void> execute_script(Driver& driver, const LoadedScript& script) {
   return {};
 }
 
-Result<std::int64_t> run_step(Driver& driver, const LoadedScript& script, Transactions transactions,
+Result<std::int64_t> run_step(MigrationFace& driver, const LoadedScript& script, Transactions transactions,
                               const std::function<Result<void>(std::int64_t)>& record,
                               AfterFailure after_failure) {
   bool own_transaction =

@@ -14,13 +14,13 @@ namespace migrate {
 
 // Runs every statement of `script`. The error names the file, the line and
 // the start of the failing statement.
-Result<void> execute_script(Driver& driver, const LoadedScript& script);
+Result<void> execute_script(MigrationFace& driver, const LoadedScript& script);
 
-// Runs `scripts` as one batch (Driver::execute_batch: PostgreSQL pipelines
+// Runs `scripts` as one batch (MigrationFace::execute_batch: PostgreSQL pipelines
 // it) inside the caller's transaction, which a failure leaves for the caller
 // to roll back. Returns when each script finished; the error names the file,
 // line and statement as execute_script()'s does.
-Result<BatchTimes> execute_batch(Driver& driver, std::span<const LoadedScript* const> scripts);
+Result<BatchTimes> execute_batch(MigrationFace& driver, std::span<const LoadedScript* const> scripts);
 
 // What becomes of the changes made before a failure, for the message: kKept
 // (they stay, and the message says so) or kRestored (`safe` puts the backup
@@ -32,14 +32,14 @@ enum class AfterFailure { kKept, kRestored };
 // neither does; a `-- migrate:no-transaction` file runs statement by
 // statement and its row is written only after the whole file succeeded. With
 // Transactions::kAtomic the caller owns the surrounding transaction.
-Result<std::int64_t> run_step(Driver& driver, const LoadedScript& script, Transactions transactions,
+Result<std::int64_t> run_step(MigrationFace& driver, const LoadedScript& script, Transactions transactions,
                               const std::function<Result<void>(std::int64_t)>& record,
                               AfterFailure after_failure = AfterFailure::kKept);
 
 // Holds the runner lock for a command's lifetime.
 class RunnerLock {
  public:
-  explicit RunnerLock(Driver& driver) : driver_(driver) {}
+  explicit RunnerLock(MigrationFace& driver) : driver_(driver) {}
   ~RunnerLock() {
     if (held_) driver_.release_lock();
   }
@@ -53,7 +53,7 @@ class RunnerLock {
   }
 
  private:
-  Driver& driver_;
+  MigrationFace& driver_;
   bool held_ = false;
 };
 

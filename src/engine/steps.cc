@@ -56,7 +56,7 @@ std::vector<AppliedMigration> batch_rows(const std::vector<LoadedStep>& steps,
 
 // `up --atomic`: one transaction holding every script, run as one batch
 // (PostgreSQL pipelines it), and then every row.
-Result<void> apply_atomic(Driver& driver, const std::vector<LoadedStep>& steps, std::int64_t batch,
+Result<void> apply_atomic(MigrationFace& driver, const std::vector<LoadedStep>& steps, std::int64_t batch,
                           const std::optional<std::string>& backup_id, RunReport& report) {
   if (auto r = driver.begin(); !r) return r;
   std::vector<const LoadedScript*> scripts;
@@ -119,7 +119,7 @@ Result<std::vector<LoadedStep>> load_steps(const std::vector<MigrationFile>& fil
   return steps;
 }
 
-Result<void> ensure_tracking(Driver& driver) {
+Result<void> ensure_tracking(MigrationFace& driver) {
   auto r = driver.ensure_tracking_table();
   if (r || r.error().message.find("SQLSTATE 3F000") == std::string::npos) return r;
   r.error().message = "--table: " + r.error().message;
@@ -129,7 +129,7 @@ Result<void> ensure_tracking(Driver& driver) {
   return r;
 }
 
-Result<std::vector<AppliedMigration>> prepare_tracking(Driver& driver) {
+Result<std::vector<AppliedMigration>> prepare_tracking(MigrationFace& driver) {
   if (auto r = ensure_tracking(driver); !r) return tl::unexpected(r.error());
   return driver.applied_migrations();
 }
@@ -143,7 +143,7 @@ void describe_steps(const std::vector<LoadedStep>& steps, Direction direction, R
   }
 }
 
-Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
+Result<void> apply_steps(MigrationFace& driver, const std::vector<LoadedStep>& steps,
                          Transactions transactions, std::int64_t batch,
                          const std::optional<std::string>& backup_id, RunReport& report,
                          AfterFailure after_failure) {
@@ -174,7 +174,7 @@ Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
   return {};
 }
 
-Result<void> revert_steps(Driver& driver, const std::vector<LoadedStep>& steps, RunReport& report) {
+Result<void> revert_steps(MigrationFace& driver, const std::vector<LoadedStep>& steps, RunReport& report) {
   if (auto r = ensure_tracking(driver); !r) return r;  // adopts a dbmate/Rails table
   for (const auto& step : steps) {
     auto record = [&](std::int64_t) { return driver.remove_applied(step.file.version); };

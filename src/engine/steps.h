@@ -25,21 +25,21 @@ Result<std::vector<LoadedStep>> load_steps(const std::vector<MigrationFile>& fil
 // Creates (or adopts) the tracking table, then applies `steps` in order as
 // batch `batch`, recording each row with `backup_id`. With kAtomic all of
 // them commit together or none does.
-Result<void> apply_steps(Driver& driver, const std::vector<LoadedStep>& steps,
+Result<void> apply_steps(MigrationFace& driver, const std::vector<LoadedStep>& steps,
                          Transactions transactions, std::int64_t batch,
                          const std::optional<std::string>& backup_id, RunReport& report,
                          AfterFailure after_failure = AfterFailure::kKept);
 
 // Creates (or adopts) the tracking table, then runs the rollback files of
 // `steps` in order, removing each row.
-Result<void> revert_steps(Driver& driver, const std::vector<LoadedStep>& steps, RunReport& report);
+Result<void> revert_steps(MigrationFace& driver, const std::vector<LoadedStep>& steps, RunReport& report);
 
-// Driver::ensure_tracking_table(), with a missing schema of a qualified
+// MigrationFace::ensure_tracking_table(), with a missing schema of a qualified
 // --table (PostgreSQL's SQLSTATE 3F000) reported as the --table mistake it is.
-Result<void> ensure_tracking(Driver& driver);
+Result<void> ensure_tracking(MigrationFace& driver);
 
 // Reads the tracking rows after taking the lock and creating the table.
-Result<std::vector<AppliedMigration>> prepare_tracking(Driver& driver);
+Result<std::vector<AppliedMigration>> prepare_tracking(MigrationFace& driver);
 
 // What `up` and `safe` apply, after every check that must pass before
 // anything changes: the plan (out-of-order files, --to), every file loaded
@@ -49,7 +49,7 @@ struct PreparedUp {
   std::vector<AppliedMigration> applied;
   std::vector<LoadedStep> steps;
 };
-Result<PreparedUp> prepare_up(Driver& driver, const Catalog& catalog, const UpRequest& request);
+Result<PreparedUp> prepare_up(MigrationFace& driver, const Catalog& catalog, const UpRequest& request);
 
 // The file names of applied migrations whose file differs from the checksum
 // recorded when they ran, in version order.

@@ -23,6 +23,16 @@ namespace {
 using mysql::quote_identifier;
 using mysql::Row;
 
+// SOCI serves the tracking table (prepared statements with typed binding and
+// NULL indicators, shared with the other drivers in tracking_rows.cc); the C
+// API, reached through the one session so that there is one connection,
+// serves the rest: multi-statement scripts, server error codes, the lock and
+// backups, which SOCI does not expose. This is the one place that reaches
+// past SOCI for it.
+MYSQL* native_connection(soci::session& session) {
+  return static_cast<soci::mysql_session_backend*>(session.get_backend())->conn_;
+}
+
 // The file line a server message points at: syntax errors end with "at line
 // N", counted from the statement's first line.
 std::optional<int> reported_line(const std::string& message, const Statement& statement) {
@@ -81,7 +91,7 @@ class MysqlDriver final : public Driver {
               DriverOptions options)
       : params_(std::move(params)),
         session_(std::move(session)),
-        conn_(static_cast<soci::mysql_session_backend*>(session_->get_backend())->conn_),
+        conn_(native_connection(*session_)),
         options_(std::move(options)),
         table_(quoted_table(options_.table)),
         rows_(*session_, table_),
@@ -116,6 +126,7 @@ class MysqlDriver final : public Driver {
                                    options_.table.find('.') == std::string::npos ? "" : table_);
   }
 
+  std::string_view name() const override { return kMysqlDriverName; }
   std::string snapshot_format() const override { return "mysql-sql"; }
   Result<std::uint64_t> database_size() override { return mysql::database_size(conn_); }
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path&) override {
@@ -246,7 +257,7 @@ Result<std::unique_ptr<Driver>> open_mysql_driver(const DatabaseUrl& url,
                 fmt::format("cannot connect to '{}': {}", params->masked_url,
                             mysql::scrub(e.what(), params->password)));
   }
-  MYSQL* conn = static_cast<soci::mysql_session_backend*>(session->get_backend())->conn_;
+  MYSQL* conn = native_connection(*session);
   // The session's settings migrations expect: UTF-8, and SQL notes (IF NOT
   // EXISTS, ...) kept out of the warnings.
   if (auto r = mysql::exec(conn, "SET NAMES utf8mb4", "set the connection's character set"); !r)

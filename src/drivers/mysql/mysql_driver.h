@@ -9,10 +9,14 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "migrate/driver.h"
 
 namespace migrate {
+
+// What the driver calls itself (Driver::name()).
+inline constexpr std::string_view kMysqlDriverName = "mysql";
 
 // Connects to the URL's database. kConnection when it cannot be reached or
 // refuses the credentials (the message names the masked URL and never the

@@ -7,11 +7,10 @@
 #include <optional>
 
 #include "core/sql_lexer.h"
+#include "drivers/postgres/pg_connection.h"
 
 namespace migrate::postgres {
 namespace {
-
-using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 bool is_copy(const Statement& statement) {
   SqlLexer lexer(statement.text, SqlDialect::kPostgres);
@@ -53,7 +52,7 @@ bool succeeded(ExecStatusType status) {
 void finish_pipeline(PGconn* conn) {
   int ends = 0;  // two nulls in a row: nothing more is queued
   while (PQstatus(conn) == CONNECTION_OK && ends < 2) {
-    ResultPtr result(PQgetResult(conn), &PQclear);
+    ResultPtr result(PQgetResult(conn));
     if (!result) {
       ++ends;
       continue;
@@ -143,7 +142,7 @@ BatchResult run_pipeline(PGconn* conn, std::span<const SqlScript* const> scripts
     const auto& statements = scripts[i]->statements;
     for (const char* reset : kResets) {
       if (!resets_before(scripts, i)) break;
-      ResultPtr result(PQgetResult(conn), &PQclear);
+      ResultPtr result(PQgetResult(conn));
       if (!result || !succeeded(PQresultStatus(result.get()))) {
         BatchFailure stopped{i, 0, failure(result.get(), Statement{reset, 0})};
         result.reset();
@@ -153,7 +152,7 @@ BatchResult run_pipeline(PGconn* conn, std::span<const SqlScript* const> scripts
       result.reset(PQgetResult(conn));  // the null that ends its results
     }
     for (std::size_t j = 0; j < statements.size(); ++j) {
-      ResultPtr result(PQgetResult(conn), &PQclear);
+      ResultPtr result(PQgetResult(conn));
       if (!result || !succeeded(PQresultStatus(result.get()))) {
         // The first failure: the server skips everything up to the sync.
         BatchFailure stopped{i, j, failure(result.get(), statements[j])};
@@ -182,7 +181,7 @@ Result<void> insert_rows(PGconn* conn, const std::string& table,
   std::string copy = fmt::format(
       "COPY {} (version, name, checksum, batch, applied_at, duration_ms, backup_id) FROM STDIN",
       table);
-  ResultPtr started(PQexec(conn, copy.c_str()), &PQclear);
+  ResultPtr started(PQexec(conn, copy.c_str()));
   if (PQresultStatus(started.get()) != PGRES_COPY_IN) return failed(started.get());
   std::string data;
   for (const auto& row : rows) {
@@ -193,7 +192,7 @@ Result<void> insert_rows(PGconn* conn, const std::string& table,
   }
   bool sent = PQputCopyData(conn, data.data(), static_cast<int>(data.size())) == 1;
   PQputCopyEnd(conn, sent ? nullptr : "migrate could not send the rows");
-  ResultPtr done(PQgetResult(conn), &PQclear);
+  ResultPtr done(PQgetResult(conn));
   bool ok = PQresultStatus(done.get()) == PGRES_COMMAND_OK;
   auto result = ok ? Result<void>() : failed(done.get());
   done.reset();

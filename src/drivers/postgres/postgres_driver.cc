@@ -10,6 +10,7 @@
 #include <set>
 #include <utility>
 
+#include "drivers/postgres/pg_connection.h"
 #include "drivers/postgres/pg_tools.h"
 #include "drivers/postgres/postgres_batch.h"
 #include "drivers/postgres/postgres_conninfo.h"
@@ -23,7 +24,16 @@
 namespace migrate {
 namespace {
 
-using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+using postgres::ResultPtr;
+
+// SOCI serves the tracking table (prepared statements with typed binding and
+// NULL indicators, shared with the other drivers in tracking_rows.cc);
+// libpq, reached through the one session so that there is one connection,
+// serves the rest: pipelines, COPY, error fields and notices, which SOCI does
+// not expose. This is the one place that reaches past SOCI for it.
+PGconn* native_connection(soci::session& session) {
+  return static_cast<soci::postgresql_session_backend*>(session.get_backend())->conn_;
+}
 
 // Server notices: what a migration says (RAISE NOTICE) is shown; what our
 // own statements cause ("relation already exists, skipping") is debug.
@@ -93,7 +103,7 @@ class PostgresDriver final : public Driver {
                  std::string table, std::unique_ptr<soci::session> session, DriverOptions options)
       : url_(url),
         session_(std::move(session)),
-        conn_(static_cast<soci::postgresql_session_backend*>(session_->get_backend())->conn_),
+        conn_(native_connection(*session_)),
         options_(std::move(options)),
         table_(std::move(table)),
         rows_(*session_, table_),
@@ -144,6 +154,7 @@ class PostgresDriver final : public Driver {
   BatchResult execute_batch(std::span<const SqlScript* const> scripts) override;
   Result<void> drop_all_objects() override;
 
+  std::string_view name() const override { return kPostgresDriverName; }
   std::string snapshot_format() const override { return "postgres-sql"; }
   Result<std::uint64_t> database_size() override { return postgres::database_size(conn_); }
   Result<SnapshotInfo> snapshot(ByteSink& sink, const std::filesystem::path& scratch_dir) override {
@@ -208,7 +219,7 @@ Result<void> PostgresDriver::execute(const Statement& statement) {
 Result<void> PostgresDriver::execute(const Statement& statement, bool from_user) {
   restored_.reset();  // the database may change: fingerprint() reads afresh
   in_user_statement_ = from_user;
-  ResultPtr result(PQexec(conn_, statement.text.c_str()), &PQclear);
+  ResultPtr result(PQexec(conn_, statement.text.c_str()));
   in_user_statement_ = false;
   switch (PQresultStatus(result.get())) {
     case PGRES_COMMAND_OK:
@@ -294,7 +305,7 @@ Result<void> PostgresDriver::commit() {
     (void)run("ROLLBACK");
     return fail(ErrorCode::kSql, "the transaction failed earlier and was rolled back");
   }
-  ResultPtr result(PQexec(conn_, "COMMIT"), &PQclear);
+  ResultPtr result(PQexec(conn_, "COMMIT"));
   if (PQresultStatus(result.get()) != PGRES_COMMAND_OK)
     return fail(ErrorCode::kSql, postgres::describe_error(result.get(), Statement{"COMMIT", 0}));
   if (std::string_view(PQcmdStatus(result.get())) == "ROLLBACK")
@@ -310,8 +321,7 @@ Result<std::optional<std::set<std::string>>> PostgresDriver::tracking_columns() 
           "SELECT t.oid IS NOT NULL, a.attname FROM (SELECT to_regclass($1::text) AS oid) t "
           "LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT "
           "a.attisdropped",
-          1, nullptr, values, nullptr, nullptr, 0),
-      &PQclear);
+          1, nullptr, values, nullptr, nullptr, 0));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
     return fail(ErrorCode::kSql, fmt::format("cannot inspect table '{}': {}", options_.table,
                                              postgres::describe_error(result.get(), Statement{})));
@@ -357,7 +367,7 @@ Result<std::vector<AppliedMigration>> PostgresDriver::applied_migrations() {
 }
 
 Result<std::vector<std::string>> PostgresDriver::drop_statements() {
-  ResultPtr result(PQexec(conn_, kDropStatementsQuery), &PQclear);
+  ResultPtr result(PQexec(conn_, kDropStatementsQuery));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
     return fail(ErrorCode::kSql, fmt::format("cannot list the database's objects: {}",
                                              postgres::describe_error(result.get(), Statement{})));
@@ -394,7 +404,7 @@ Result<void> PostgresDriver::drop_all_objects() {
 // migration changing search_path cannot move the bookkeeping elsewhere.
 std::string qualified_table(PGconn* conn, const std::string& table) {
   if (table.find('.') != std::string::npos) return table;
-  ResultPtr result(PQexec(conn, "SELECT quote_ident(current_schema())"), &PQclear);
+  ResultPtr result(PQexec(conn, "SELECT quote_ident(current_schema())"));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQgetisnull(result.get(), 0, 0))
     return table;  // no schema on the search path exists: creating the table will say so
   return std::string(PQgetvalue(result.get(), 0, 0)) + "." + table;
@@ -435,7 +445,7 @@ Result<std::unique_ptr<Driver>> open_postgres_driver(const DatabaseUrl& url,
                 fmt::format("cannot connect to '{}': {}", url.masked(), message),
                 connection_hint(message));
   }
-  PGconn* conn = static_cast<soci::postgresql_session_backend*>(session->get_backend())->conn_;
+  PGconn* conn = native_connection(*session);
   std::string table = qualified_table(conn, options.table);
   return std::unique_ptr<Driver>(
       std::make_unique<PostgresDriver>(url, std::move(lock), table, std::move(session), options));

@@ -5,10 +5,14 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "migrate/driver.h"
 
 namespace migrate {
+
+// What the driver calls itself (Driver::name()).
+inline constexpr std::string_view kPostgresDriverName = "postgres";
 
 // Connects to the URL's database. kConnection when it cannot be reached or
 // refuses the credentials (the message names the masked URL and never the

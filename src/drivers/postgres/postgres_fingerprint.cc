@@ -27,10 +27,11 @@
 #include <functional>
 #include <memory>
 
-#include "util/sha256.h"
+#include "drivers/postgres/pg_connection.h"
 #include "drivers/postgres/pg_tools.h"
 #include "drivers/postgres/postgres_snapshot.h"
 #include "drivers/postgres/postgres_table_rows.h"
+#include "util/sha256.h"
 
 namespace migrate::postgres {
 
@@ -289,29 +290,6 @@ FROM rel c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'S'
 )sql";
 
-struct ResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
-using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
-
-tl::unexpected<Error> sql_failure(pg_conn* conn, std::string_view what) {
-  std::string message = PQerrorMessage(conn);
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  return fail(ErrorCode::kSql, fmt::format("cannot {}: {}", what, message));
-}
-
-Result<ResultPtr> query(pg_conn* conn, const std::string& sql, std::string_view what) {
-  ResultPtr result(PQexec(conn, sql.c_str()));
-  auto status = PQresultStatus(result.get());
-  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return sql_failure(conn, what);
-  return result;
-}
-
-std::string value(const PGresult* result, int row, int column) {
-  return std::string(PQgetvalue(result, row, column),
-                     static_cast<size_t>(PQgetlength(result, row, column)));
-}
-
 struct SequenceAt {
   std::pair<std::string, std::string> key;  // (schema, name), as the dump names it
   std::string name;                         // as regclass writes it
@@ -320,7 +298,7 @@ struct SequenceAt {
 
 // Where every sequence stands now.
 Result<std::vector<SequenceAt>> read_sequences(pg_conn* conn) {
-  auto sequences = query(conn, std::string(kUserObjects) + kSequences, "list sequences");
+  auto sequences = exec(conn, std::string(kUserObjects) + kSequences, "list sequences");
   if (!sequences) return tl::unexpected(sequences.error());
   const PGresult* list = sequences->get();
   std::vector<SequenceAt> result;
@@ -332,7 +310,7 @@ Result<std::vector<SequenceAt>> read_sequences(pg_conn* conn) {
       if (!sql.empty()) sql += " UNION ALL ";
       sql += fmt::format("SELECT {}, last_value::text, is_called FROM {}", i, result[i].name);
     }
-    auto read = query(conn, sql, "read sequences");
+    auto read = exec(conn, sql, "read sequences");
     if (!read) return tl::unexpected(read.error());
     for (int row = 0; row < PQntuples(read->get()); ++row) {
       auto index = static_cast<size_t>(std::stoul(value(read->get(), row, 0)));
@@ -376,7 +354,7 @@ Result<std::vector<std::string>> sequence_lines(pg_conn* conn,
 }  // namespace
 
 Result<DumpScanner::SequencePositions> sequence_positions(pg_conn* conn) {
-  if (auto r = query(conn, kSettings, "read sequences"); !r) return tl::unexpected(r.error());
+  if (auto r = exec(conn, kSettings, "read sequences"); !r) return tl::unexpected(r.error());
   auto sequences = read_sequences(conn);
   if (!sequences) return tl::unexpected(sequences.error());
   DumpScanner::SequencePositions positions;
@@ -392,15 +370,15 @@ Result<ContentFingerprint> fingerprint_in_transaction(
                 fmt::format("PostgreSQL {} is too old for backups; 12 or newer is needed",
                             version_text(PQserverVersion(conn))));
   }
-  if (auto r = query(conn, kSettings, "fingerprint the database"); !r)
+  if (auto r = exec(conn, kSettings, "fingerprint the database"); !r)
     return tl::unexpected(r.error());
-  auto schema = query(conn, std::string(kUserObjects) + kSchemaLines, "read the schema");
+  auto schema = exec(conn, std::string(kUserObjects) + kSchemaLines, "read the schema");
   if (!schema) return tl::unexpected(schema.error());
   std::vector<std::string> lines;
   for (int row = 0; row < PQntuples(schema->get()); ++row)
     lines.push_back(value(schema->get(), row, 0));
   schema->reset();
-  auto tables = query(conn, std::string(kUserObjects) + kTables, "list tables");
+  auto tables = exec(conn, std::string(kUserObjects) + kTables, "list tables");
   if (!tables) return tl::unexpected(tables.error());
 
   // Each table's rows, read from the database (while a dump still streams):
@@ -448,7 +426,7 @@ Result<ContentFingerprint> fingerprint(pg_conn* conn) {
   const char* end = nested
                         ? "ROLLBACK TO SAVEPOINT migrate_fingerprint; RELEASE migrate_fingerprint"
                         : "ROLLBACK";
-  if (auto r = query(conn, begin, "fingerprint the database"); !r) return tl::unexpected(r.error());
+  if (auto r = exec(conn, begin, "fingerprint the database"); !r) return tl::unexpected(r.error());
   // Helper connections can share only a transaction of our own.
   auto result = fingerprint_in_transaction(
       conn, nested ? Readers::kOne : Readers::kShareSnapshot,
@@ -458,8 +436,8 @@ Result<ContentFingerprint> fingerprint(pg_conn* conn) {
 }
 
 Result<std::uint64_t> database_size(pg_conn* conn) {
-  auto result = query(conn, "SELECT pg_catalog.pg_database_size(pg_catalog.current_database())",
-                      "measure the database");
+  auto result = exec(conn, "SELECT pg_catalog.pg_database_size(pg_catalog.current_database())",
+                     "measure the database");
   if (!result) return tl::unexpected(result.error());
   return static_cast<std::uint64_t>(std::stoull(value(result->get(), 0, 0)));
 }

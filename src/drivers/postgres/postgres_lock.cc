@@ -6,17 +6,11 @@
 #include <memory>
 
 #include "drivers/lock_poll.h"
+#include "drivers/postgres/pg_connection.h"
 #include "drivers/postgres/postgres_conninfo.h"
 
 namespace migrate::postgres {
 namespace {
-
-using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
-
-ResultPtr exec_params(PGconn* conn, const char* sql, const std::string& param) {
-  const char* values[] = {param.c_str()};
-  return ResultPtr(PQexecParams(conn, sql, 1, nullptr, values, nullptr, nullptr, 0), &PQclear);
-}
 
 std::string trimmed(const char* text) {
   std::string s = text ? text : "";

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "drivers/postgres/pg_connection.h"
 #include "drivers/postgres/postgres_dump_guard.h"
 #include "drivers/postgres/postgres_errors.h"
 #include "drivers/postgres/postgres_snapshot.h"
@@ -244,8 +245,6 @@ constexpr const char* kBegin =
     "BEGIN; SET LOCAL client_min_messages = warning; SET LOCAL search_path = pg_catalog; "
     "SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0; ";
 
-using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
-
 // A statement that gave up waiting for a lock (lock_timeout) says so plainly.
 std::optional<tl::unexpected<Error>> lock_wait_failure(const PGresult* result) {
   if (!result || error_field(result, PG_DIAG_SQLSTATE) != "55P03") return std::nullopt;
@@ -304,7 +303,7 @@ class Sender {
         ++line_;
         in_copy_ = false;
         if (PQputCopyEnd(conn_, nullptr) != 1) return failure(nullptr);
-        ResultPtr result(PQgetResult(conn_), &PQclear);
+        ResultPtr result(PQgetResult(conn_));
         while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);
         if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) return failure(result.get());
         if (auto r = still_in_transaction(); !r) return r;
@@ -355,7 +354,7 @@ class Sender {
                                        pending_line_);
         !r)
       return r;
-    ResultPtr result(PQexec(conn_, pending_.c_str()), &PQclear);
+    ResultPtr result(PQexec(conn_, pending_.c_str()));
     auto status = PQresultStatus(result.get());
     bool ok = copy ? status == PGRES_COPY_IN
                    : status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
@@ -410,7 +409,7 @@ class Sender {
 };
 
 Result<void> run(pg_conn* conn, const std::string& sql, std::string_view what) {
-  ResultPtr result(PQexec(conn, sql.c_str()), &PQclear);
+  ResultPtr result(PQexec(conn, sql.c_str()));
   auto status = PQresultStatus(result.get());
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return {};
   return lock_wait_failure(result.get())
@@ -503,7 +502,7 @@ Result<ContentFingerprint> replay(
     (void)run(conn->get(), "ROLLBACK", "roll back");
     return restored;
   }
-  ResultPtr result(PQexec(conn->get(), "COMMIT"), &PQclear);
+  ResultPtr result(PQexec(conn->get(), "COMMIT"));
   if (PQresultStatus(result.get()) == PGRES_COMMAND_OK &&
       std::string_view(PQcmdStatus(result.get())) == "COMMIT")
     return restored;

@@ -9,16 +9,15 @@
 #include <memory>
 #include <random>
 
-#include "util/sha256.h"
+#include "drivers/postgres/pg_connection.h"
 #include "util/log.h"
+#include "util/sha256.h"
 
 namespace migrate::postgres {
 namespace {
 
 constexpr std::string_view kPrefix = "migrate_scratch_";
 constexpr std::string_view kOldPrefix = "migrate_verify_";  // before hosts and pids were told
-
-using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 // 8 hex digits naming this machine.
 const std::string& host_tag() {
@@ -51,8 +50,7 @@ std::vector<std::string> scratch_databases(pg_conn* conn) {
   ResultPtr result(PQexec(conn,
                           "SELECT datname FROM pg_catalog.pg_database WHERE datname LIKE "
                           "'migrate\\_scratch\\_%' OR datname LIKE 'migrate\\_verify\\_%' "
-                          "ORDER BY 1"),
-                   &PQclear);
+                          "ORDER BY 1"));
   std::vector<std::string> names;
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return names;
   for (int i = 0; i < PQntuples(result.get()); ++i)
@@ -67,7 +65,7 @@ void drop_database(pg_conn* conn, const std::string& name) {
   std::string sql =
       fmt::format("DROP DATABASE IF EXISTS {}{}", quoted, force ? " WITH (FORCE)" : "");
   PQfreemem(quoted);
-  ResultPtr result(PQexec(conn, sql.c_str()), &PQclear);
+  ResultPtr result(PQexec(conn, sql.c_str()));
   if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
     log::warn(fmt::format("cannot drop the scratch database '{}': {}", name, PQerrorMessage(conn)));
   }

@@ -18,6 +18,7 @@
 #include <random>
 #include <thread>
 
+#include "drivers/postgres/pg_connection.h"
 #include "drivers/postgres/pg_tools.h"
 #include "drivers/postgres/postgres_replay.h"
 #include "drivers/postgres/postgres_scratch.h"
@@ -31,31 +32,10 @@ namespace {
 constexpr size_t kChunk = size_t{1} << 20;
 constexpr int kMinimumServer = 120000;  // pg_get_functiondef of procedures, generated columns
 
-struct ResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
-using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
-
-Result<ResultPtr> exec(pg_conn* conn, const std::string& sql, std::string_view what) {
-  ResultPtr result(PQexec(conn, sql.c_str()));
-  auto status = PQresultStatus(result.get());
-  if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) return result;
-  std::string message = PQerrorMessage(conn);
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  return fail(ErrorCode::kSql, fmt::format("cannot {}: {}", what, message));
-}
-
 Result<void> require_idle(pg_conn* conn, std::string_view what) {
   if (PQtransactionStatus(conn) == PQTRANS_IDLE) return {};
   return fail(ErrorCode::kGeneral,
               fmt::format("cannot {} while the connection has a transaction open", what));
-}
-
-std::string quote_identifier(pg_conn* conn, const std::string& name) {
-  char* quoted = PQescapeIdentifier(conn, name.c_str(), name.size());
-  std::string result = quoted ? quoted : name;
-  PQfreemem(quoted);
-  return result;
 }
 
 // CREATE DATABASE for a scratch copy of the current database: from

@@ -11,28 +11,13 @@
 #include <optional>
 #include <thread>
 
+#include "drivers/postgres/pg_connection.h"
 #include "util/log.h"
 
 namespace migrate::postgres {
 namespace {
 
 constexpr unsigned kMaxReaders = 4;
-
-struct ResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
-using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
-
-tl::unexpected<Error> sql_failure(pg_conn* conn, std::string_view what) {
-  return fail(ErrorCode::kSql, fmt::format("cannot {}: {}", what, trim(PQerrorMessage(conn))));
-}
-
-Result<void> run(pg_conn* conn, const std::string& sql, std::string_view what) {
-  ResultPtr result(PQexec(conn, sql.c_str()));
-  auto status = PQresultStatus(result.get());
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return sql_failure(conn, what);
-  return {};
-}
 
 Result<RowSetHash> read_rows(pg_conn* conn, const TableToRead& table) {
   auto what = fmt::format("read table '{}'", table.name);
@@ -70,16 +55,16 @@ Result<Connection> helper(pg_conn* conn, const std::string& snapshot, const char
   values.push_back(nullptr);
   Connection helper(PQconnectdbParams(keywords.data(), values.data(), 0));
   if (PQstatus(helper.get()) != CONNECTION_OK) {
-    return fail(ErrorCode::kConnection, fmt::format("cannot open a reader connection: {}",
-                                                    trim(PQerrorMessage(helper.get()))));
+    return fail(ErrorCode::kConnection,
+                fmt::format("cannot open a reader connection: {}", connection_error(helper.get())));
   }
-  auto began = run(helper.get(),
-                   fmt::format("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-                               "SET TRANSACTION SNAPSHOT '{}'",
-                               snapshot),
-                   "import the snapshot");
+  auto began = exec(helper.get(),
+                    fmt::format("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                                "SET TRANSACTION SNAPSHOT '{}'",
+                                snapshot),
+                    "import the snapshot");
   if (!began) return tl::unexpected(began.error());
-  if (auto set = run(helper.get(), settings, "set up a reader connection"); !set)
+  if (auto set = exec(helper.get(), settings, "set up a reader connection"); !set)
     return tl::unexpected(set.error());
   return helper;
 }
@@ -90,7 +75,7 @@ std::vector<Connection> helpers(pg_conn* conn, unsigned wanted, const char* sett
   std::vector<Connection> opened;
   ResultPtr exported(PQexec(conn, "SELECT pg_catalog.pg_export_snapshot()"));
   if (PQresultStatus(exported.get()) != PGRES_TUPLES_OK) {
-    log::debug(fmt::format("reading tables on one connection: {}", trim(PQerrorMessage(conn))));
+    log::debug(fmt::format("reading tables on one connection: {}", connection_error(conn)));
     return opened;
   }
   std::string snapshot = PQgetvalue(exported.get(), 0, 0);

@@ -25,6 +25,11 @@ using namespace sqlite_api;
 constexpr auto kLockPollInterval = std::chrono::milliseconds(50);
 constexpr auto kRelockTimeout = std::chrono::seconds(5);
 
+// SOCI serves the tracking table (prepared statements with typed binding and
+// NULL indicators, shared with the server drivers in tracking_rows.cc); the
+// C API, reached through the one session so that there is one connection,
+// serves scripts, the lock and the backup API, which SOCI does not expose.
+// This is the one place that reaches past SOCI for it.
 sqlite3* native_handle(soci::session& session) {
   return static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_;
 }

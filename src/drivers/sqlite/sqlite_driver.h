@@ -3,10 +3,14 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "migrate/driver.h"
 
 namespace migrate {
+
+// What the driver calls itself (Driver::name()).
+inline constexpr std::string_view kSqliteDriverName = "sqlite";
 
 Result<std::unique_ptr<Driver>> open_sqlite_driver(const DatabaseUrl& url,
                                                    const DriverOptions& options);

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "drivers/sqlite/sqlite_driver.h"
 #include "drivers/sqlite/sqlite_files.h"
 #include "drivers/sqlite/sqlite_snapshot.h"
 #include "drivers/tracking_rows.h"
@@ -58,6 +59,7 @@ class SqliteDriver final : public Driver {
   Result<void> execute(const Statement& statement) override;
   Result<void> drop_all_objects() override;
 
+  std::string_view name() const override { return kSqliteDriverName; }
   std::string snapshot_format() const override { return "sqlite-database"; }
   std::vector<Check> doctor_checks() override;
   Result<std::uint64_t> database_size() override {

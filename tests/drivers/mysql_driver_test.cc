@@ -2,10 +2,10 @@
 // server (scripts/test-servers.sh). Each test works in a database of its own,
 // created through the server's URL and dropped afterwards, so tests run in
 // parallel; state is checked independently with the `mariadb` client.
-#include <chrono>
+// What both server drivers owe alike (dbmate tables, wrong passwords, runners
+// and the lock) is tested once for both in conformance/server_driver_test.cc.
 #include <memory>
 #include <set>
-#include <thread>
 
 #include "drivers/mysql/mysql_connection.h"
 #include "drivers/mysql/mysql_lock.h"
@@ -228,49 +228,6 @@ TEST_F(MysqlDriverTest, FreshDropsEveryKindOfObjectForeignKeysNotwithstanding) {
   EXPECT_EQ(applied(), "20260101000000");
 }
 
-TEST_F(MysqlDriverTest, AdoptsADbmateTable) {
-  ASSERT_EQ(query("CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY); "
-                  "INSERT INTO schema_migrations VALUES ('20260101000000')"),
-            "");
-  migration("20260101000000", "old", "CREATE TABLE old_one (id int);");
-  migration("20260102000000", "new", "CREATE TABLE new_one (id int);");
-  auto up = run({"up"});
-  ASSERT_EQ(up.exit_code, 0) << up.err;
-  EXPECT_FALSE(exists("old_one"));
-  EXPECT_TRUE(exists("new_one"));
-  EXPECT_EQ(applied(), "20260101000000,20260102000000");
-  EXPECT_EQ(query("SELECT count(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
-                  "AND TABLE_NAME = 'schema_migrations'"),
-            "7");
-}
-
-TEST_F(MysqlDriverTest, RefusesATableWithoutVersionColumn) {
-  ASSERT_EQ(query("CREATE TABLE schema_migrations (id int)"), "");
-  migration("20260101000000", "a", "CREATE TABLE a (id int);");
-  auto up = run({"up"});
-  EXPECT_EQ(up.exit_code, 1);
-  EXPECT_CONTAINS(up.err, "exists but has no 'version' column");
-  EXPECT_FALSE(exists("a"));
-}
-
-TEST_F(MysqlDriverTest, WrongPasswordIsClearAndNeverPrinted) {
-  migration("20260101000000", "a", "CREATE TABLE a (id int);");
-  size_t at = url_.rfind('@'), colon = url_.rfind(':', at);
-  std::string wrong = url_.substr(0, colon + 1) + "Wr0ng-s3cret-pw" + url_.substr(at);
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"status"}, std::vector<std::string>{"up", "--json"},
-        std::vector<std::string>{"doctor"}, std::vector<std::string>{"backup"}}) {
-    args.insert(args.end(), {"--url", wrong});
-    auto r = run_cli(dir_.path(), args);
-    EXPECT_EQ(r.exit_code, 1) << args[0];
-    EXPECT_CONTAINS(r.out + r.err, "Access denied for user 'migrate'");
-    if (args[0] != "doctor") EXPECT_CONTAINS(r.out + r.err, "check the user name and password");
-    EXPECT_EQ((r.out + r.err).find("Wr0ng-s3cret-pw"), std::string::npos) << r.out << r.err;
-    EXPECT_CONTAINS(r.out + r.err, ":***@");
-  }
-  EXPECT_FALSE(exists("a"));
-}
-
 TEST_F(MysqlDriverTest, ConnectsThroughAUnixSocketWithEitherScheme) {
   auto socket = mysql_socket_test_url();
   REQUIRE_SERVER(socket);
@@ -283,45 +240,6 @@ TEST_F(MysqlDriverTest, ConnectsThroughAUnixSocketWithEitherScheme) {
   // The server saw a socket client (no TCP peer address).
   EXPECT_EQ(query("SELECT HOST FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()"),
             "localhost");
-}
-
-TEST_F(MysqlDriverTest, EightRunnersApplyEachMigrationExactlyOnce) {
-  ASSERT_EQ(query("CREATE TABLE log (version varchar(20))"), "");
-  for (int i = 1; i <= 30; ++i) {
-    std::string version = "202601020000" + std::string(i < 10 ? "0" : "") + std::to_string(i);
-    migration(version, "step",
-              "INSERT INTO log VALUES ('" + version +
-                  "');\nDO SLEEP(0.01);\n"
-                  "CREATE TABLE t" +
-                  version + " (id int);");
-  }
-  for (const auto& runner : run_cli_together(
-           dir_.path(), {"up", "--no-backup", "--lock-timeout", "120", "--url", url_}, 8))
-    EXPECT_EQ(runner.exit_code, 0) << runner.out;
-  EXPECT_EQ(query("SELECT CONCAT(count(*), ',', count(DISTINCT version)) FROM log"), "30,30");
-  EXPECT_EQ(query("SELECT CONCAT(count(*), ',', max(batch)) FROM schema_migrations"), "30,1");
-}
-
-TEST_F(MysqlDriverTest, SecondRunnerTimesOutNamingTheLockAndItsHolder) {
-  migration("20260101000000", "slow", "DO SLEEP(4);");
-  int holder =
-      spawn_cli(dir_.path(), {"up", "--no-backup", "--url", url_}, dir_.path() / "holder.log");
-  std::string lock = "migrate:" + database_->name() + ":schema_migrations";
-  std::string held_sql = "SELECT IS_USED_LOCK('" + lock + "') IS NOT NULL";
-  for (int i = 0; i < 100 && query(held_sql) != "1"; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_EQ(query(held_sql), "1");
-
-  auto started = std::chrono::steady_clock::now();
-  auto r = run({"up", "--lock-timeout", "1"});
-  auto waited = std::chrono::steady_clock::now() - started;
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_CONTAINS(r.err, "timed out after 1 s waiting for the lock '" + lock + "' (GET_LOCK)");
-  EXPECT_CONTAINS(r.err, ", held by connection ");
-  EXPECT_GE(waited, std::chrono::milliseconds(900));
-  EXPECT_EQ(wait_cli(holder), 0) << read_text(dir_.path() / "holder.log");
-  EXPECT_EQ(applied(), "20260101000000");
-  EXPECT_EQ(query(held_sql), "0");  // the lock went with the holder
 }
 
 }  // namespace

@@ -2,12 +2,13 @@
 // (scripts/test-servers.sh). Each test works in a database of its own, created
 // through the server's URL and dropped afterwards, so tests run in parallel;
 // state is checked independently with psql.
+// What both server drivers owe alike (dbmate tables, wrong passwords, runners
+// and the lock) is tested once for both in conformance/server_driver_test.cc.
 #include <unistd.h>
 
 #include <memory>
 #include <random>
 #include <set>
-#include <thread>
 
 #include "drivers/postgres/postgres_conninfo.h"
 #include "drivers/postgres/postgres_lock.h"
@@ -348,24 +349,6 @@ TEST_F(PostgresDriverTest, AtomicUpIsAllOrNothing) {
   EXPECT_EQ(applied(), "20260101000000,20260102000000,20260103000000");
 }
 
-TEST_F(PostgresDriverTest, AdoptsADbmateTable) {
-  migration("20260101000000", "a", "CREATE TABLE a (id int);");
-  migration("20260102000000", "b", "CREATE TABLE b (id int);");
-  // dbmate applied the first one.
-  ASSERT_EQ(query("CREATE TABLE a (id int);"
-                  "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);"
-                  "INSERT INTO schema_migrations VALUES ('20260101000000')"),
-            "");
-  auto up = run({"up"});
-  ASSERT_EQ(up.exit_code, 0) << up.err;
-  EXPECT_EQ(applied(), "20260101000000,20260102000000");
-  EXPECT_EQ(query("SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM "
-                  "information_schema.columns WHERE table_name = 'schema_migrations'"),
-            "version,name,checksum,batch,applied_at,duration_ms,backup_id");
-  auto status = run({"status"});
-  EXPECT_CONTAINS(status.out, "2 applied, 0 pending");
-}
-
 TEST_F(PostgresDriverTest, AdoptsARailsTableInAnotherSchema) {
   migration("20260101000000", "a", "CREATE TABLE a (id int);");
   migration("20260102000000", "b", "CREATE TABLE b (id int);");
@@ -381,31 +364,6 @@ TEST_F(PostgresDriverTest, AdoptsARailsTableInAnotherSchema) {
   EXPECT_FALSE(exists("public.schema_migrations"));
 }
 
-TEST_F(PostgresDriverTest, RefusesATableWithoutVersionColumn) {
-  migration("20260101000000", "a", "CREATE TABLE a (id int);");
-  ASSERT_EQ(query("CREATE TABLE schema_migrations (id int)"), "");
-  auto r = run({"up"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_CONTAINS(r.err, "table 'schema_migrations' exists but has no 'version' column");
-  EXPECT_FALSE(exists("a"));
-}
-
-TEST_F(PostgresDriverTest, WrongPasswordIsClearAndNeverPrinted) {
-  migration("20260101000000", "a", "CREATE TABLE a (id int);");
-  size_t at = url_.rfind('@'), colon = url_.rfind(':', at);
-  std::string wrong = url_.substr(0, colon + 1) + "Wr0ng-s3cret-pw" + url_.substr(at);
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"status"}, std::vector<std::string>{"up", "--json"},
-        std::vector<std::string>{"doctor"}}) {
-    args.insert(args.end(), {"--url", wrong});
-    auto r = run_cli(dir_.path(), args);
-    EXPECT_EQ(r.exit_code, 1) << args[0];
-    EXPECT_CONTAINS(r.out + r.err, "password authentication failed for user");
-    EXPECT_EQ((r.out + r.err).find("Wr0ng-s3cret-pw"), std::string::npos) << r.out << r.err;
-    EXPECT_CONTAINS(r.out + r.err, ":***@");
-  }
-}
-
 TEST_F(PostgresDriverTest, ConnectsThroughAUnixSocket) {
   auto socket = postgres_socket_test_url();
   REQUIRE_SERVER(socket);
@@ -418,39 +376,6 @@ TEST_F(PostgresDriverTest, ConnectsThroughAUnixSocket) {
   EXPECT_EQ(query("SELECT client_addr IS NULL FROM pg_stat_activity WHERE pid = pg_backend_pid()"),
             "t");
   EXPECT_TRUE(exists("a"));
-}
-
-TEST_F(PostgresDriverTest, EightRunnersApplyEachMigrationExactlyOnce) {
-  ASSERT_EQ(query("CREATE TABLE log (version text)"), "");
-  for (int i = 1; i <= 30; ++i) {
-    std::string version = "202601020000" + std::string(i < 10 ? "0" : "") + std::to_string(i);
-    migration(version, "step",
-              "INSERT INTO log VALUES ('" + version + "');\nSELECT pg_sleep(0.01);");
-  }
-  for (const auto& runner : run_cli_together(
-           dir_.path(), {"up", "--no-backup", "--lock-timeout", "120", "--url", url_}, 8))
-    EXPECT_EQ(runner.exit_code, 0) << runner.out;
-  EXPECT_EQ(query("SELECT count(*) || ',' || count(DISTINCT version) FROM log"), "30,30");
-  EXPECT_EQ(query("SELECT count(*) || ',' || max(batch) FROM schema_migrations"), "30,1");
-}
-
-TEST_F(PostgresDriverTest, SecondRunnerTimesOutNamingTheLockAndItsHolder) {
-  migration("20260101000000", "slow", "SELECT pg_sleep(4);");
-  int holder =
-      spawn_cli(dir_.path(), {"up", "--no-backup", "--url", url_}, dir_.path() / "holder.log");
-  ASSERT_TRUE(wait_for_advisory_lock(url_));
-
-  auto started = std::chrono::steady_clock::now();
-  auto r = run({"up", "--lock-timeout", "1"});
-  auto waited = std::chrono::steady_clock::now() - started;
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_CONTAINS(r.err, "timed out after 1 s waiting for the advisory lock");
-  EXPECT_CONTAINS(r.err, "on database '" + database_->name() + "' (held by pid ");
-  EXPECT_GE(waited, std::chrono::milliseconds(900));
-  EXPECT_EQ(wait_cli(holder), 0) << read_text(dir_.path() / "holder.log");
-  EXPECT_EQ(applied(), "20260101000000");
-  // The lock went with the holder.
-  EXPECT_EQ(advisory_locks(url_), "0");
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ Result<void> check_interrupt(const LoadedScript& script) {
 
 }  // namespace
 
-Result<BatchTimes> execute_batch(MigrationFace& driver, std::span<const LoadedScript* const> scripts) {
+Result<BatchTimes> execute_batch(MigrationFace& driver,
+                                 std::span<const LoadedScript* const> scripts) {
   std::vector<const SqlScript*> statements;
   statements.reserve(scripts.size());
   for (const LoadedScript* script : scripts) statements.push_back(&script->script);
@@ -57,7 +58,8 @@ Result<void> execute_script(MigrationFace& driver, const LoadedScript& script) {
   return {};
 }
 
-Result<std::int64_t> run_step(MigrationFace& driver, const LoadedScript& script, Transactions transactions,
+Result<std::int64_t> run_step(MigrationFace& driver, const LoadedScript& script,
+                              Transactions transactions,
                               const std::function<Result<void>(std::int64_t)>& record,
                               AfterFailure after_failure) {
   bool own_transaction =

@@ -20,7 +20,8 @@ Result<void> execute_script(MigrationFace& driver, const LoadedScript& script);
 // it) inside the caller's transaction, which a failure leaves for the caller
 // to roll back. Returns when each script finished; the error names the file,
 // line and statement as execute_script()'s does.
-Result<BatchTimes> execute_batch(MigrationFace& driver, std::span<const LoadedScript* const> scripts);
+Result<BatchTimes> execute_batch(MigrationFace& driver,
+                                 std::span<const LoadedScript* const> scripts);
 
 // What becomes of the changes made before a failure, for the message: kKept
 // (they stay, and the message says so) or kRestored (`safe` puts the backup
@@ -32,7 +33,8 @@ enum class AfterFailure { kKept, kRestored };
 // neither does; a `-- migrate:no-transaction` file runs statement by
 // statement and its row is written only after the whole file succeeded. With
 // Transactions::kAtomic the caller owns the surrounding transaction.
-Result<std::int64_t> run_step(MigrationFace& driver, const LoadedScript& script, Transactions transactions,
+Result<std::int64_t> run_step(MigrationFace& driver, const LoadedScript& script,
+                              Transactions transactions,
                               const std::function<Result<void>(std::int64_t)>& record,
                               AfterFailure after_failure = AfterFailure::kKept);
 

@@ -56,8 +56,9 @@ std::vector<AppliedMigration> batch_rows(const std::vector<LoadedStep>& steps,
 
 // `up --atomic`: one transaction holding every script, run as one batch
 // (PostgreSQL pipelines it), and then every row.
-Result<void> apply_atomic(MigrationFace& driver, const std::vector<LoadedStep>& steps, std::int64_t batch,
-                          const std::optional<std::string>& backup_id, RunReport& report) {
+Result<void> apply_atomic(MigrationFace& driver, const std::vector<LoadedStep>& steps,
+                          std::int64_t batch, const std::optional<std::string>& backup_id,
+                          RunReport& report) {
   if (auto r = driver.begin(); !r) return r;
   std::vector<const LoadedScript*> scripts;
   scripts.reserve(steps.size());
@@ -174,7 +175,8 @@ Result<void> apply_steps(MigrationFace& driver, const std::vector<LoadedStep>& s
   return {};
 }
 
-Result<void> revert_steps(MigrationFace& driver, const std::vector<LoadedStep>& steps, RunReport& report) {
+Result<void> revert_steps(MigrationFace& driver, const std::vector<LoadedStep>& steps,
+                          RunReport& report) {
   if (auto r = ensure_tracking(driver); !r) return r;  // adopts a dbmate/Rails table
   for (const auto& step : steps) {
     auto record = [&](std::int64_t) { return driver.remove_applied(step.file.version); };

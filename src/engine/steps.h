@@ -32,7 +32,8 @@ Result<void> apply_steps(MigrationFace& driver, const std::vector<LoadedStep>& s
 
 // Creates (or adopts) the tracking table, then runs the rollback files of
 // `steps` in order, removing each row.
-Result<void> revert_steps(MigrationFace& driver, const std::vector<LoadedStep>& steps, RunReport& report);
+Result<void> revert_steps(MigrationFace& driver, const std::vector<LoadedStep>& steps,
+                          RunReport& report);
 
 // MigrationFace::ensure_tracking_table(), with a missing schema of a qualified
 // --table (PostgreSQL's SQLSTATE 3F000) reported as the --table mistake it is.
@@ -49,7 +50,8 @@ struct PreparedUp {
   std::vector<AppliedMigration> applied;
   std::vector<LoadedStep> steps;
 };
-Result<PreparedUp> prepare_up(MigrationFace& driver, const Catalog& catalog, const UpRequest& request);
+Result<PreparedUp> prepare_up(MigrationFace& driver, const Catalog& catalog,
+                              const UpRequest& request);
 
 // The file names of applied migrations whose file differs from the checksum
 // recorded when they ran, in version order.

@@ -8,7 +8,8 @@
 namespace migrate {
 namespace {
 
-Result<void> check_atomic_allowed(const MigrationFace& driver, const std::vector<LoadedStep>& steps) {
+Result<void> check_atomic_allowed(const MigrationFace& driver,
+                                  const std::vector<LoadedStep>& steps) {
   if (!driver.transactional_ddl()) {
     return fail(ErrorCode::kRefused,
                 "--atomic needs transactional DDL, which this database does not have; nothing was "
@@ -43,7 +44,8 @@ Result<void> check_unchanged(const Catalog& catalog, const std::vector<AppliedMi
 
 }  // namespace
 
-Result<PreparedUp> prepare_up(MigrationFace& driver, const Catalog& catalog, const UpRequest& request) {
+Result<PreparedUp> prepare_up(MigrationFace& driver, const Catalog& catalog,
+                              const UpRequest& request) {
   // The tracking table is created (or adopted) only after the backup, so the
   // backup holds the database exactly as it was before the run.
   auto applied = driver.applied_migrations();

@@ -208,7 +208,7 @@ class PostgresDriver final : public Driver {
   std::string table_;  // options_.table, schema-qualified when it was not
   TrackingRows rows_;
   std::unique_ptr<postgres::AdvisoryLock> lock_;
-  bool in_user_statement_ = false;  // for on_notice
+  bool in_user_statement_ = false;              // for on_notice
   std::optional<ContentFingerprint> restored_;  // see fingerprint()
 };
 
@@ -315,13 +315,12 @@ Result<void> PostgresDriver::commit() {
 
 Result<std::optional<std::set<std::string>>> PostgresDriver::tracking_columns() {
   const char* values[] = {table_.c_str()};
-  ResultPtr result(
-      PQexecParams(
-          conn_,
-          "SELECT t.oid IS NOT NULL, a.attname FROM (SELECT to_regclass($1::text) AS oid) t "
-          "LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT "
-          "a.attisdropped",
-          1, nullptr, values, nullptr, nullptr, 0));
+  ResultPtr result(PQexecParams(
+      conn_,
+      "SELECT t.oid IS NOT NULL, a.attname FROM (SELECT to_regclass($1::text) AS oid) t "
+      "LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT "
+      "a.attisdropped",
+      1, nullptr, values, nullptr, nullptr, 0));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
     return fail(ErrorCode::kSql, fmt::format("cannot inspect table '{}': {}", options_.table,
                                              postgres::describe_error(result.get(), Statement{})));

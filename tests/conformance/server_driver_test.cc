@@ -27,6 +27,8 @@ struct ServerCase {
   std::string applied, tracking_columns, table_exists, true_value;
   // The server's message for a wrong password.
   std::string access_denied;
+  // The refusal of a tracking table without a version column.
+  std::string no_version_column;
   // Whether the runner lock of `database` is held, waiting up to 5 s for it.
   bool (*wait_for_lock)(const ScratchTarget& db, const std::string& database);
   // Whether no runner lock is held any more.
@@ -60,6 +62,7 @@ const ServerCase& postgres_case() {
       .table_exists = "SELECT to_regclass('{}') IS NOT NULL",
       .true_value = "t",
       .access_denied = "password authentication failed for user",
+      .no_version_column = "table 'schema_migrations' exists but has no 'version' column",
       .wait_for_lock = [](const ScratchTarget& db,
                           const std::string&) { return wait_for_advisory_lock(db.url()); },
       .lock_free = [](const ScratchTarget& db,
@@ -90,6 +93,8 @@ const ServerCase& mariadb_case() {
           "DATABASE() AND TABLE_NAME = '{}'",
       .true_value = "1",
       .access_denied = "Access denied for user 'migrate'",
+      // The table's name as the driver quotes it.
+      .no_version_column = "table '`schema_migrations`' exists but has no 'version' column",
       .wait_for_lock =
           [](const ScratchTarget& db, const std::string& database) {
             std::string held = "SELECT IS_USED_LOCK('" + mariadb_lock(database) + "') IS NOT NULL";
@@ -169,7 +174,7 @@ TEST_P(ServerDriverTest, RefusesATableWithoutVersionColumn) {
   migration("20260101000000", "a", "CREATE TABLE a (id int);");
   auto up = run({"up"});
   EXPECT_EQ(up.exit_code, 1);
-  EXPECT_CONTAINS(up.err, "table 'schema_migrations' exists but has no 'version' column");
+  EXPECT_CONTAINS(up.err, server_case().no_version_column);
   EXPECT_FALSE(exists("a"));
 }
 

@@ -2,4 +2,6 @@
 #include "migrate/driver.h"
 #include "util/strings.h"
 
-int layer_probe_drivers_sees_lower() { return static_cast<int>(migrate::trim(" x ").size()); }
+int layer_probe_drivers_sees_lower() {
+  return static_cast<int>(migrate::trim(" x ").size());
+}

@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "util/strings.h"
+
 namespace migrate::postgres {
 
 std::string connection_error(PGconn* conn) {
-  std::string message = PQerrorMessage(conn);
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  return message;
+  return std::string(trim_end(PQerrorMessage(conn)));
 }
 
 tl::unexpected<Error> sql_failure(PGconn* conn, std::string_view what) {

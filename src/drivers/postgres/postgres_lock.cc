@@ -8,17 +8,9 @@
 #include "drivers/lock_poll.h"
 #include "drivers/postgres/pg_connection.h"
 #include "drivers/postgres/postgres_conninfo.h"
+#include "drivers/postgres/postgres_errors.h"
 
 namespace migrate::postgres {
-namespace {
-
-std::string trimmed(const char* text) {
-  std::string s = text ? text : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-}  // namespace
 
 std::int64_t advisory_lock_key(const std::string& database, const std::string& table) {
   // FNV-1a: stable across builds and platforms, unlike std::hash.
@@ -66,7 +58,7 @@ Result<bool> AdvisoryLock::try_lock() {
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
     return fail(ErrorCode::kLock,
                 fmt::format("cannot take advisory lock {} on database '{}': {}", key_, database_,
-                            trimmed(PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY))));
+                            error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY)));
   }
   return std::string_view(PQgetvalue(result.get(), 0, 0)) == "t";
 }

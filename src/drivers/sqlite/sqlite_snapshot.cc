@@ -13,6 +13,7 @@
 
 #include "drivers/sqlite/sqlite_files.h"
 #include "drivers/sqlite/sqlite_restore.h"
+#include "util/env.h"
 
 namespace migrate::sqlite {
 namespace {
@@ -40,11 +41,11 @@ Result<SnapshotInfo> snapshot_through_backup_api(sqlite3* db, ByteSink& sink,
   ScratchFile copy(scratch_dir, "snapshot.sqlite");
   // Created private before SQLite opens it (SQLite would make it 0644): it
   // holds the whole database.
-  int fd = ::open(copy.path().c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = env().open(copy.path(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return fail(ErrorCode::kIo,
                 fmt::format("cannot create '{}': {}", copy.path().string(), std::strerror(errno)));
-  ::close(fd);
+  env().close(fd);
   SnapshotInfo info;
   {
     Connection target;

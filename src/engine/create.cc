@@ -100,7 +100,7 @@ Result<CreatedMigration> create_migration(const std::filesystem::path& dir, std:
   if (auto r = write_new_file(created.migration, fill(*up, version, normalised, created_at)); !r)
     return tl::unexpected(r.error());
   if (auto r = write_new_file(created.rollback, fill(*down, version, normalised, created_at)); !r) {
-    std::filesystem::remove(created.migration, ec);
+    remove_if_present(created.migration);
     return tl::unexpected(r.error());
   }
   return created;

@@ -111,6 +111,8 @@ Env& env() {
 ScopedEnv::ScopedEnv(Env& replacement)
     : previous_(current.exchange(&replacement, std::memory_order_acq_rel)) {}
 
-ScopedEnv::~ScopedEnv() { current.store(previous_, std::memory_order_release); }
+ScopedEnv::~ScopedEnv() {
+  current.store(previous_, std::memory_order_release);
+}
 
 }  // namespace migrate

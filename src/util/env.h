@@ -72,8 +72,10 @@ class Env {
   virtual std::chrono::system_clock::time_point now() = 0;
   virtual void sleep_for(std::chrono::nanoseconds duration) = 0;
 
-  // Child processes. spawn() forks; in the child, `child` runs and must not
-  // return (it ends in exec or _exit). Returns the child's pid, or -1.
+  // Child processes. spawn() forks; in the child, `child(context)` runs and
+  // must not return (it ends in exec or _exit), making only
+  // async-signal-safe calls, since the parent may have other threads.
+  // Returns the child's pid to the parent, or -1.
   using ChildMain = void (*)(void* context);
   virtual pid_t spawn(ChildMain child, void* context) = 0;
   virtual pid_t waitpid(pid_t pid, int* status, int options) = 0;

@@ -19,9 +19,9 @@ enum class Action { kFail, kCrash };
 
 struct Fault {
   CallKind kind;
-  std::size_t nth;    // 1-based
+  std::size_t nth;  // 1-based
   Action action = Action::kFail;
-  int error = 0;      // errno for kFail
+  int error = 0;  // errno for kFail
 };
 
 // The exit code of a process that the Env stopped at a crash point.

@@ -24,8 +24,10 @@ int exit_code(End end) {
     ScopedEnv installed(faulty);
     auto result = run_command(world, command, backup_id);
     if (!result) message = result.error().message;
-    if (!faulty.hit()) end = result ? End::kNotHit : End::kFailedUnhit;
-    else end = result ? End::kSucceeded : End::kReturnedError;
+    if (!faulty.hit())
+      end = result ? End::kNotHit : End::kFailedUnhit;
+    else
+      end = result ? End::kSucceeded : End::kReturnedError;
   }
   [[maybe_unused]] auto n = ::write(report, message.data(), message.size());
   ::_exit(exit_code(end));

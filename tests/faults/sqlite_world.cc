@@ -1,9 +1,8 @@
 #include "faults/sqlite_world.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "support/sqlite_db.h"
@@ -90,8 +89,7 @@ std::string SqliteWorld::store_problem(std::size_t& backups) const {
     std::string name = entry.path().filename().string();
     if (!name.ends_with(".json") || name.starts_with(".")) continue;
     ++backups;
-    if (auto problem = problem_of_manifest(store(), entry.path()); !problem.empty())
-      return problem;
+    if (auto problem = problem_of_manifest(store(), entry.path()); !problem.empty()) return problem;
   }
   return "";
 }

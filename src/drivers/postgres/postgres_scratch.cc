@@ -9,8 +9,9 @@
 #include <memory>
 #include <random>
 
-#include "util/sha256.h"
+#include "util/env.h"
 #include "util/log.h"
+#include "util/sha256.h"
 
 namespace migrate::postgres {
 namespace {
@@ -31,7 +32,7 @@ const std::string& host_tag() {
 }
 
 bool process_gone(long pid) {
-  return pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
+  return pid <= 0 || (env().kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
 }
 
 // For a scratch name of this host, its pid; -1 for another host's or a

@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <chrono>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -65,7 +64,8 @@ ScratchFile::ScratchFile(const std::filesystem::path& dir, const char* name)
 
 ScratchFile::~ScratchFile() {
   remove_if_present(path_);
-  for (const char* suffix : {"-journal", "-wal", "-shm"}) remove_if_present(path_.string() + suffix);
+  for (const char* suffix : {"-journal", "-wal", "-shm"})
+    remove_if_present(path_.string() + suffix);
 }
 
 Connection::~Connection() {
@@ -151,7 +151,7 @@ Result<void> copy_database(sqlite3* from, sqlite3* to, std::string_view what) {
   int rc;
   while ((rc = sqlite3_backup_step(backup, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
     if (std::chrono::steady_clock::now() > deadline) break;
-    std::this_thread::sleep_for(kBusyRetry);
+    env().sleep_for(kBusyRetry);
   }
   sqlite3_backup_finish(backup);
   if (rc != SQLITE_DONE)

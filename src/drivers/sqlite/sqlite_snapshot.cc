@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,8 +62,10 @@ Result<SnapshotInfo> snapshot_through_backup_api(sqlite3* db, ByteSink& sink,
     if (!fp) return tl::unexpected(fp.error());
     info.fingerprint = std::move(*fp);
   }
-  std::error_code ec;
-  info.size = std::filesystem::file_size(copy.path(), ec);
+  struct stat st;
+  // All ones when unknown, as std::filesystem::file_size() reports it.
+  info.size = env().stat(copy.path(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size)
+                                                : static_cast<std::uint64_t>(-1);
   if (auto r = file_to_sink(copy.path(), sink); !r) return tl::unexpected(r.error());
   return info;
 }

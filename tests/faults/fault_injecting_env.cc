@@ -27,68 +27,41 @@ void FaultInjectingEnv::crash_point(CallKind kind) {
 }
 
 int FaultInjectingEnv::open(const std::filesystem::path& path, int flags, mode_t mode) {
-  if (fails(CallKind::kOpen)) return -1;
-  int fd = EnvWrapper::open(path, flags, mode);
-  crash_point(CallKind::kOpen);
-  return fd;
+  return call(CallKind::kOpen, [&] { return EnvWrapper::open(path, flags, mode); });
 }
 
 ssize_t FaultInjectingEnv::write(int fd, const void* bytes, size_t size) {
-  if (fails(CallKind::kWrite)) return -1;
-  ssize_t n = EnvWrapper::write(fd, bytes, size);
-  crash_point(CallKind::kWrite);
-  return n;
+  return call(CallKind::kWrite, [&] { return EnvWrapper::write(fd, bytes, size); });
 }
 
 int FaultInjectingEnv::fsync(int fd) {
-  if (fails(CallKind::kFsync)) return -1;
-  int rc = EnvWrapper::fsync(fd);
-  crash_point(CallKind::kFsync);
-  return rc;
+  return call(CallKind::kFsync, [&] { return EnvWrapper::fsync(fd); });
 }
 
 int FaultInjectingEnv::fdatasync(int fd) {
-  if (fails(CallKind::kFsync)) return -1;
-  int rc = EnvWrapper::fdatasync(fd);
-  crash_point(CallKind::kFsync);
-  return rc;
+  return call(CallKind::kFsync, [&] { return EnvWrapper::fdatasync(fd); });
 }
 
 int FaultInjectingEnv::mkdir(const std::filesystem::path& path, mode_t mode) {
-  if (fails(CallKind::kMkdir)) return -1;
-  int rc = EnvWrapper::mkdir(path, mode);
-  crash_point(CallKind::kMkdir);
-  return rc;
+  return call(CallKind::kMkdir, [&] { return EnvWrapper::mkdir(path, mode); });
 }
 
 int FaultInjectingEnv::rename(const std::filesystem::path& from, const std::filesystem::path& to) {
-  if (fails(CallKind::kRename)) return -1;
-  int rc = EnvWrapper::rename(from, to);
-  crash_point(CallKind::kRename);
-  return rc;
+  return call(CallKind::kRename, [&] { return EnvWrapper::rename(from, to); });
 }
 
 int FaultInjectingEnv::rename_no_replace(const std::filesystem::path& from,
                                          const std::filesystem::path& to) {
-  if (fails(CallKind::kRename)) return -1;
-  int rc = EnvWrapper::rename_no_replace(from, to);
-  crash_point(CallKind::kRename);
-  return rc;
+  return call(CallKind::kRename, [&] { return EnvWrapper::rename_no_replace(from, to); });
 }
 
 // link() is how a rename without replacing ends where renameat2 is missing.
 int FaultInjectingEnv::link(const std::filesystem::path& from, const std::filesystem::path& to) {
-  if (fails(CallKind::kRename)) return -1;
-  int rc = EnvWrapper::link(from, to);
-  crash_point(CallKind::kRename);
-  return rc;
+  return call(CallKind::kRename, [&] { return EnvWrapper::link(from, to); });
 }
 
 int FaultInjectingEnv::unlink(const std::filesystem::path& path) {
-  if (fails(CallKind::kUnlink)) return -1;
-  int rc = EnvWrapper::unlink(path);
-  crash_point(CallKind::kUnlink);
-  return rc;
+  return call(CallKind::kUnlink, [&] { return EnvWrapper::unlink(path); });
 }
 
 const char* call_kind_name(CallKind kind) {

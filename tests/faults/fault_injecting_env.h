@@ -52,6 +52,14 @@ class FaultInjectingEnv final : public EnvWrapper {
   void crash_point(CallKind kind);
   // Counts a call and tells whether it is the planned one.
   bool planned(CallKind kind, Action action);
+  // `system_call()` unless this is the call to fail; then the crash point.
+  template <typename SystemCall>
+  auto call(CallKind kind, SystemCall system_call) -> decltype(system_call()) {
+    if (fails(kind)) return -1;
+    auto result = system_call();
+    crash_point(kind);
+    return result;
+  }
 
   Fault fault_;
   std::size_t seen_ = 0;

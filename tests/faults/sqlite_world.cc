@@ -1,8 +1,12 @@
 #include "faults/sqlite_world.h"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 
 #include "support/sqlite_db.h"
@@ -40,6 +44,26 @@ std::string problem_of_manifest(const fs::path& store, const fs::path& manifest)
   return "";
 }
 
+// A value as the dump shows it: long ones (the payload) by size and hash.
+std::string printable(const std::string& value) {
+  if (value.size() <= 64) return value;
+  return std::to_string(value.size()) + " bytes #" +
+         std::to_string(std::hash<std::string>{}(value));
+}
+
+// Incompressible megabytes, the same in every world, so that artifacts and
+// restores take several writes and states compare across worlds.
+const std::string& payload_hex(int row) {
+  static const std::vector<std::string> rows = [] {
+    std::mt19937 bytes(11);
+    std::vector<std::string> hex(2);
+    for (auto& text : hex)
+      for (int i = 0; i < (1 << 20); ++i) text += fmt::format("{:02x}", bytes() & 0xff);
+    return hex;
+  }();
+  return rows.at(static_cast<size_t>(row));
+}
+
 bool is_leftover(const std::string& name) {
   return name.find(".tmp-") != std::string::npos || name.ends_with(".pending") ||
          name.starts_with(".migrate-scratch-") || name.ends_with("-journal") ||
@@ -51,7 +75,10 @@ bool is_leftover(const std::string& name) {
 SqliteWorld::SqliteWorld() {
   exec(database(),
        "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);"
-       "INSERT INTO items (name) VALUES ('one'), ('two'), ('three');");
+       "INSERT INTO items (name) VALUES ('one'), ('two'), ('three');"
+       "CREATE TABLE payload (id INTEGER PRIMARY KEY, data BLOB);");
+  for (int row = 0; row < 2; ++row)
+    exec(database(), "INSERT INTO payload (data) VALUES (X'" + payload_hex(row) + "');");
   dir_.write("migrations/20260101000000_notes.sql",
              "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n"
              "INSERT INTO notes (body) VALUES ('hello');\n");
@@ -74,7 +101,7 @@ std::string SqliteWorld::dump() const {
     } else if (row[1].starts_with("CREATE TABLE")) {
       for (const auto& r : query(database(), "SELECT * FROM \"" + row[0] + "\" ORDER BY 1")) {
         out << " ";
-        for (const auto& v : r) out << " " << v;
+        for (const auto& v : r) out << " " << printable(v);
         out << "\n";
       }
     }

@@ -14,8 +14,8 @@ namespace migrate::testing {
 
 class SqliteWorld {
  public:
-  // State A: a table of three rows and one pending migration (nothing
-  // applied, no store yet).
+  // State A: a table of three rows, 2 MiB of pseudo-random blobs and one pending
+  // migration (nothing applied, no store yet).
   SqliteWorld();
 
   std::filesystem::path database() const { return dir_.path() / "app.db"; }

@@ -306,7 +306,7 @@ bool starts_with(std::string_view text, std::string_view prefix) {
 
 Result<void> BackupStore::check_free_space(std::uint64_t bytes) const {
   struct statvfs st;
-  if (::statvfs(dir_.c_str(), &st) != 0)
+  if (env().statvfs(dir_, &st) != 0)
     return fail(ErrorCode::kIo, fmt::format("cannot check free space in '{}': {}", dir_.string(),
                                             os_error_text(errno)));
   // f_bavail: what an unprivileged writer may use, not the root reserve.

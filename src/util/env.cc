@@ -60,6 +60,12 @@ class PosixEnv final : public Env {
   int chmod(const std::filesystem::path& path, mode_t mode) override {
     return ::chmod(path.c_str(), mode);
   }
+  int chown(const std::filesystem::path& path, uid_t owner, gid_t group) override {
+    return ::chown(path.c_str(), owner, group);
+  }
+  int statvfs(const std::filesystem::path& path, struct statvfs* st) override {
+    return ::statvfs(path.c_str(), st);
+  }
 
   std::chrono::system_clock::time_point now() override { return std::chrono::system_clock::now(); }
   void sleep_for(std::chrono::nanoseconds duration) override {

@@ -20,6 +20,7 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -67,6 +68,9 @@ class Env {
   virtual int stat(const std::filesystem::path& path, struct stat* st) = 0;
   virtual int lstat(const std::filesystem::path& path, struct stat* st) = 0;
   virtual int chmod(const std::filesystem::path& path, mode_t mode) = 0;
+  virtual int chown(const std::filesystem::path& path, uid_t owner, gid_t group) = 0;
+  // statvfs(2): the free space of the filesystem holding `path`.
+  virtual int statvfs(const std::filesystem::path& path, struct statvfs* st) = 0;
 
   // Clocks.
   virtual std::chrono::system_clock::time_point now() = 0;
@@ -133,6 +137,12 @@ class EnvWrapper : public Env {
   }
   int chmod(const std::filesystem::path& path, mode_t mode) override {
     return target_.chmod(path, mode);
+  }
+  int chown(const std::filesystem::path& path, uid_t owner, gid_t group) override {
+    return target_.chown(path, owner, group);
+  }
+  int statvfs(const std::filesystem::path& path, struct statvfs* st) override {
+    return target_.statvfs(path, st);
   }
   std::chrono::system_clock::time_point now() override { return target_.now(); }
   void sleep_for(std::chrono::nanoseconds duration) override { target_.sleep_for(duration); }

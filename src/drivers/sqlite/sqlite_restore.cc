@@ -38,7 +38,7 @@ void copy_mode_and_owner(const std::filesystem::path& from, const std::filesyste
   struct stat st;
   if (env().stat(from, &st) != 0) return;
   env().chmod(to, st.st_mode & 07777);
-  if (::geteuid() == 0) (void)::chown(to.c_str(), st.st_uid, st.st_gid);
+  if (::geteuid() == 0) (void)env().chown(to, st.st_uid, st.st_gid);
 }
 
 // Gives a zero-length staged file (the empty database's snapshot) the one

@@ -5,9 +5,11 @@
 // errno without touching anything; with Action::kCrash it runs the call and
 // then ends the process with _exit(kCrashExitCode), as a kill -9 right after
 // a rename or an fsync would (run the operation in a fork()ed child). Only
-// one fault per Env; the count runs over the whole process.
+// one fault per Env; the count runs over the whole process, every thread's
+// calls included (which call is the Nth may then vary between runs).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 
 #include "util/env.h"
@@ -62,8 +64,9 @@ class FaultInjectingEnv final : public EnvWrapper {
   }
 
   Fault fault_;
-  std::size_t seen_ = 0;
-  bool hit_ = false;
+  // The backup pipeline calls from more than one thread.
+  std::atomic<std::size_t> seen_ = 0;
+  std::atomic<bool> hit_ = false;
 };
 
 const char* call_kind_name(CallKind kind);

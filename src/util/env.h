@@ -4,10 +4,10 @@
 // with ENOSPC or stop the process right after the Nth rename.
 //
 // The calls keep the POSIX shape on purpose: a method returns what the
-// system call returns (-1, or a null result, with errno set on failure), so
-// code moves from `::fsync(fd)` to `env().fsync(fd)` and keeps its error
-// handling, and a fault is injected by setting errno. Descriptors are plain
-// ints owned by the caller, closed with close().
+// system call returns (-1 with errno set on failure), so code moves from
+// `::fsync(fd)` to `env().fsync(fd)` and keeps its error handling, and a
+// fault is injected by setting errno. Descriptors are plain ints owned by
+// the caller, closed with close().
 //
 // How code finds its Env: env() returns the process's current one, which is
 // Env::Default() (POSIX) unless a test installed another with ScopedEnv.
@@ -18,7 +18,6 @@
 // the benefit of tests alone. Production never changes it.
 #pragma once
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>

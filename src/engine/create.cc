@@ -47,8 +47,7 @@ std::string fill(std::string_view text, const std::string& version, const std::s
 Result<std::string> template_text(const std::filesystem::path& dir, const char* file,
                                   std::string_view builtin) {
   auto custom = dir.parent_path() / "templates" / file;
-  std::error_code ec;
-  if (std::filesystem::exists(custom, ec)) return read_file(custom);
+  if (path_exists(custom)) return read_file(custom);
   return std::string(builtin);
 }
 

@@ -19,7 +19,6 @@
 #include "backup/manifest.h"
 #include "backup/store.h"
 #include "migrate/driver.h"
-#include "migrate/engine.h"
 
 namespace migrate {
 
@@ -61,21 +60,5 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
 Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupStore& store,
                                             const BackupSettings& settings,
                                             const Manifest& manifest);
-
-// The BackupHook of every mutating command: a backup labelled
-// "pre-<command>" before the first change. The store (settings.store_dir) is
-// opened at the first backup, so a command with nothing to do never touches
-// it, and only once.
-class StoreBackupHook final : public BackupHook {
- public:
-  explicit StoreBackupHook(BackupSettings settings) : settings_(std::move(settings)) {}
-  Result<std::optional<std::string>> before_change(std::string_view label, Driver& driver) override;
-  const std::optional<Manifest>& taken() const { return taken_; }
-
- private:
-  BackupSettings settings_;
-  std::optional<BackupStore> store_;
-  std::optional<Manifest> taken_;
-};
 
 }  // namespace migrate

@@ -6,6 +6,7 @@
 
 #include "cli/backup_settings.h"
 #include "cli/session.h"
+#include "engine/store_backup_hook.h"
 #include "migrate/catalog.h"
 #include "migrate/engine.h"
 #include "migrate/version.h"

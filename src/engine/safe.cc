@@ -37,7 +37,7 @@ Error restored_after(const Error& failure, const Manifest& backup, const Restore
 
 Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
                            const BackupStore& store, const BackupSettings& settings) {
-  RunReport report{"safe", {}, std::nullopt, 0, Execution::kApply};
+  RunReport report{"safe", {}, std::nullopt, 0, Execution::kApply, 0, {}};
   RunnerLock lock(ctx.driver);
   if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
   // Every check of `up` (out-of-order, --atomic, changed files) before the backup.

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "backup/backup_service.h"
+#include "engine/store_backup_hook.h"
 #include "backup/database_identity.h"
 #include "migrate/catalog.h"
 #include "migrate/driver.h"

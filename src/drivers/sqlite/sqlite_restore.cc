@@ -22,7 +22,7 @@ constexpr size_t kChunk = 1 << 20;
 // restore died with its process.
 void remove_crashed_restores(const std::filesystem::path& database) {
   auto dir = database.parent_path().empty() ? std::filesystem::path(".") : database.parent_path();
-  std::string prefix = "." + database.filename().string() + ".tmp-";
+  std::string prefix = fmt::format(".{}.tmp-", database.filename().string());
   std::vector<std::string> names;
   env().list(dir, names);
   for (const auto& name : names) {

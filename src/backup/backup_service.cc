@@ -5,11 +5,12 @@
 #include <algorithm>
 #include <chrono>
 
-#include "util/atomic_file.h"
 #include "backup/progress.h"
 #include "backup/read_ahead.h"
 #include "backup/stream_stages.h"
+#include "util/atomic_file.h"
 #include "util/clock.h"
+#include "util/env.h"
 #include "util/log.h"
 
 namespace migrate {
@@ -162,7 +163,7 @@ Result<Manifest> take_backup(Driver& driver, const BackupStore& store,
   auto scratch = store.scratch_dir();
   if (!scratch) return tl::unexpected(scratch.error());
 
-  auto now = std::chrono::system_clock::now();
+  auto now = env().now();
   auto pending = store.begin_backup(now, label, artifact_suffix(driver, settings));
   if (!pending) return tl::unexpected(pending.error());
   Manifest manifest;

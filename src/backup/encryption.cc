@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "backup/encryption_format.h"
+#include "util/env.h"
 #include "util/hex.h"
 
 namespace migrate {
@@ -26,7 +27,7 @@ class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
   ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
+    if (fd_ >= 0) env().close(fd_);
   }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
@@ -61,7 +62,7 @@ Result<BackupKey> read_key_file(const std::filesystem::path& path) {
   std::string origin = "key file '" + path.string() + "'";
   // Open first and check the opened file, so that the file checked is the
   // file read even if the path is swapped underneath us.
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  Fd fd(env().open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) {
     int err = errno;
     if (err == ENOENT) {
@@ -72,7 +73,7 @@ Result<BackupKey> read_key_file(const std::filesystem::path& path) {
     return fail(ErrorCode::kUsage, "cannot read " + origin + ": " + std::strerror(err));
   }
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) {
+  if (env().fstat(fd.get(), &info) != 0) {
     return fail(ErrorCode::kUsage, "cannot read " + origin + ": " + std::strerror(errno));
   }
   if (!S_ISREG(info.st_mode)) return fail(ErrorCode::kUsage, origin + " is not a regular file");
@@ -90,7 +91,8 @@ Result<BackupKey> read_key_file(const std::filesystem::path& path) {
   SecretBuffer buffer(static_cast<size_t>(info.st_size));
   size_t total = 0;
   while (total < buffer.bytes().size()) {
-    ssize_t got = ::read(fd.get(), buffer.bytes().data() + total, buffer.bytes().size() - total);
+    ssize_t got =
+        env().read(fd.get(), buffer.bytes().data() + total, buffer.bytes().size() - total);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0)
       return fail(ErrorCode::kUsage, "cannot read " + origin + ": " + std::strerror(errno));

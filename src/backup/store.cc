@@ -19,6 +19,8 @@
 #include "util/atomic_file.h"
 #include "backup/database_identity.h"
 #include "backup/store_files.h"
+#include "util/env.h"
+#include "util/files.h"
 
 namespace migrate {
 namespace {
@@ -34,31 +36,31 @@ bool starts_with(std::string_view text, std::string_view prefix) {
 }
 
 Result<std::string> read_small_file(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = env().open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     return fail(ErrorCode::kIo,
                 fmt::format("cannot read '{}': {}", path.string(), os_error_text(errno)));
   std::string text;
   char buffer[65536];
   while (true) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    ssize_t n = env().read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int saved = errno;
-      ::close(fd);
+      env().close(fd);
       return fail(ErrorCode::kIo,
                   fmt::format("cannot read '{}': {}", path.string(), os_error_text(saved)));
     }
     if (n == 0) break;
     text.append(buffer, static_cast<size_t>(n));
     if (text.size() > kMaxManifestBytes) {
-      ::close(fd);
+      env().close(fd);
       return fail(ErrorCode::kIo,
                   fmt::format("damaged manifest '{}': larger than {}", path.filename().string(),
                               human_size(kMaxManifestBytes)));
     }
   }
-  ::close(fd);
+  env().close(fd);
   return text;
 }
 
@@ -66,7 +68,7 @@ Result<std::string> read_small_file(const fs::path& path) {
 // restoring it would run whatever that user put there.
 std::string foreign_file_problem(const fs::path& path) {
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) return "";  // reading it reports the error
+  if (env().lstat(path, &st) != 0) return "";  // reading it reports the error
   auto owner = foreign_owner(st);
   if (owner.empty()) return "";
   return fmt::format("backup file '{}' is {}; it is not trusted", path.filename().string(), owner);
@@ -126,7 +128,7 @@ bool label_fits_id(std::string_view label, std::string_view id) {
 
 std::int64_t change_time(const fs::path& path) {
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0) return 0;
+  if (env().lstat(path, &st) != 0) return 0;
   return std::chrono::duration_cast<std::chrono::system_clock::duration>(
              std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec))
       .count();
@@ -137,7 +139,7 @@ std::int64_t change_time(const fs::path& path) {
 std::string damaged_hint(const BackupStore& store, const std::string& id,
                          const std::string& artifact) {
   std::string files = shell_word((store.dir() / (id + std::string(kManifestSuffix))).string());
-  if (!artifact.empty() && fs::exists(store.dir() / artifact)) {
+  if (!artifact.empty() && path_exists(store.dir() / artifact)) {
     files += ' ';
     files += shell_word((store.dir() / artifact).string());
   }
@@ -284,15 +286,14 @@ Result<Manifest> picked(const Candidate& c) {
 
 Result<BackupStore> BackupStore::open(const fs::path& dir, StoreAccess access) {
   if (access == StoreAccess::kReadWrite) {
-    std::error_code ec;
-    if (dir.has_parent_path()) fs::create_directories(dir.parent_path(), ec);
+    if (dir.has_parent_path()) make_directories(dir.parent_path());
     // Created private from the start: no moment where another user can look in.
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    if (env().mkdir(dir, 0700) != 0 && errno != EEXIST)
       return fail(ErrorCode::kIo, fmt::format("cannot create backup directory '{}': {}",
                                               dir.string(), os_error_text(errno)));
   }
   struct stat st;
-  if (::stat(dir.c_str(), &st) != 0) {
+  if (env().stat(dir, &st) != 0) {
     if (errno == ENOENT && access == StoreAccess::kReadOnly) return BackupStore(dir, false);
     return fail(ErrorCode::kIo, fmt::format("cannot open backup directory '{}': {}", dir.string(),
                                             os_error_text(errno)));
@@ -345,7 +346,7 @@ std::string BackupStore::new_id(std::chrono::system_clock::time_point now,
   std::string base = store_files::id_base(now, label);
   auto names = regular_files(dir_);
   std::string id = base;
-  for (int n = 2; names ? id_taken(*names, id) : fs::exists(manifest_path(id)); ++n)
+  for (int n = 2; names ? id_taken(*names, id) : path_exists(manifest_path(id)); ++n)
     id = fmt::format("{}-{}", base, n);
   return id;
 }

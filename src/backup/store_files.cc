@@ -11,6 +11,7 @@
 
 #include "util/atomic_file.h"
 #include "backup/store.h"
+#include "util/env.h"
 
 namespace migrate::store_files {
 
@@ -23,17 +24,15 @@ std::string_view manifest_id(std::string_view file_name) {
 }
 
 Result<std::vector<std::string>> regular_files(const fs::path& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  fs::directory_iterator it(dir, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    std::error_code status_ec;
-    if (it->symlink_status(status_ec).type() == fs::file_type::regular)
-      names.push_back(it->path().filename().string());
-  }
-  if (ec)
+  std::vector<std::string> all;
+  if (env().list(dir, all) != 0)
     return fail(ErrorCode::kIo, fmt::format("cannot read directory '{}': {}", dir.string(),
-                                            os_error_text(ec.value())));
+                                            os_error_text(errno)));
+  std::vector<std::string> names;
+  for (auto& name : all) {
+    struct stat st;
+    if (env().lstat(dir / name, &st) == 0 && S_ISREG(st.st_mode)) names.push_back(std::move(name));
+  }
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -83,7 +82,7 @@ bool id_taken(const std::vector<std::string>& names, std::string_view id) {
 // Why the artifact of `m` cannot be the one the manifest describes, or "".
 std::string artifact_problem(const fs::path& path, const Manifest& m) {
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0)
+  if (env().lstat(path, &st) != 0)
     return errno == ENOENT
                ? fmt::format("artifact '{}' is missing", m.artifact)
                : fmt::format("cannot stat artifact '{}': {}", m.artifact, os_error_text(errno));

@@ -15,6 +15,8 @@
 #include "util/atomic_file.h"
 #include "backup/store.h"
 #include "backup/store_files.h"
+#include "util/env.h"
+#include "util/files.h"
 
 namespace migrate {
 namespace {
@@ -25,7 +27,7 @@ using namespace store_files;
 constexpr const char* kLockFile = ".lock";
 
 int open_lock_file(const fs::path& dir) {
-  return ::open((dir / kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  return env().open(dir / kLockFile, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
 std::string marker_name(std::string_view id) {
@@ -65,13 +67,13 @@ struct MarkerContent {
 
 MarkerContent read_marker(const fs::path& path) {
   MarkerContent content;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = env().open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return content;
   struct stat st;
-  content.own = ::fstat(fd, &st) == 0 && foreign_owner(st).empty();
+  content.own = env().fstat(fd, &st) == 0 && foreign_owner(st).empty();
   char buffer[512];
-  ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
-  ::close(fd);
+  ssize_t n = env().read(fd, buffer, sizeof buffer - 1);
+  env().close(fd);
   if (n <= 0) return content;
   std::string_view text(buffer, static_cast<size_t>(n));
   size_t space = text.find(' ');
@@ -85,7 +87,7 @@ MarkerContent read_marker(const fs::path& path) {
 
 // Creates the marker exclusively: false when it exists (another runner's).
 Result<bool> write_marker(const fs::path& path, std::string_view artifact) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int fd = env().open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0 && errno == EEXIST) return false;
   if (fd < 0)
     return fail(ErrorCode::kIo,
@@ -93,12 +95,12 @@ Result<bool> write_marker(const fs::path& path, std::string_view artifact) {
   std::string text = fmt::format("{} {}\n", ::getpid(), artifact);
   auto written = write_all(fd, text, path);
   // Synced, so that after a crash the marker still names the artifact.
-  if (written && ::fsync(fd) != 0)
+  if (written && env().fsync(fd) != 0)
     written = fail(ErrorCode::kIo,
                    fmt::format("cannot sync '{}': {}", path.string(), os_error_text(errno)));
-  ::close(fd);
+  env().close(fd);
   if (!written) {
-    ::unlink(path.c_str());
+    env().unlink(path);
     return tl::unexpected(written.error());
   }
   return true;
@@ -108,8 +110,8 @@ Result<bool> write_marker(const fs::path& path, std::string_view artifact) {
 // own, however it is named.
 bool remove_own_file(const fs::path& path) {
   struct stat st;
-  if (::lstat(path.c_str(), &st) != 0 || !foreign_owner(st).empty()) return false;
-  return ::unlink(path.c_str()) == 0;
+  if (env().lstat(path, &st) != 0 || !foreign_owner(st).empty()) return false;
+  return env().unlink(path) == 0;
 }
 
 // The pid of a scratch directory name ".migrate-scratch-<pid>", or 0.
@@ -124,15 +126,15 @@ long scratch_owner(std::string_view name) {
 // Scratch directories of gone processes: their scratch files (named with
 // that pid), then the directory itself ("<dir>/" at the end of `found`).
 void find_scratch_leftovers(const fs::path& dir, std::vector<std::string>& found) {
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::string name = it->path().filename().string();
+  std::vector<std::string> names;
+  env().list(dir, names);
+  for (const auto& name : names) {
     long pid = scratch_owner(name);
     struct stat st;
-    if (pid == 0 || !writer_gone(pid) || ::lstat(it->path().c_str(), &st) != 0 ||
+    if (pid == 0 || !writer_gone(pid) || env().lstat(dir / name, &st) != 0 ||
         !S_ISDIR(st.st_mode) || !foreign_owner(st).empty())
       continue;
-    auto files = regular_files(it->path());
+    auto files = regular_files(dir / name);
     for (const auto& file : files ? *files : std::vector<std::string>{})
       if (temporary_owner(file) == pid) found.push_back(name + "/" + file);
     found.push_back(name + "/");
@@ -153,7 +155,7 @@ std::vector<std::string> find_leftovers(const fs::path& dir) {
     if (!marker.own || (marker.pid != 0 && !writer_gone(marker.pid))) continue;
     // Without a manifest the backup never completed; the artifact the marker
     // names is this store's own half-finished work.
-    bool complete = fs::exists(dir / (std::string(id) + std::string(kManifestSuffix)));
+    bool complete = path_exists(dir / (std::string(id) + std::string(kManifestSuffix)));
     if (!complete && marker.artifact.starts_with(std::string(id) + ".") &&
         marker.artifact.find('/') == std::string::npos && manifest_id(marker.artifact).empty() &&
         std::binary_search(names->begin(), names->end(), marker.artifact))
@@ -168,9 +170,9 @@ std::vector<std::string> find_leftovers(const fs::path& dir) {
 
 Result<StoreWriteLock> StoreWriteLock::acquire(const fs::path& dir) {
   int fd = open_lock_file(dir);
-  if (fd < 0 || ::flock(fd, LOCK_SH) != 0) {
+  if (fd < 0 || env().flock(fd, LOCK_SH) != 0) {
     int saved = errno;
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0) env().close(fd);
     return fail(ErrorCode::kIo, fmt::format("cannot lock backup directory '{}': {}", dir.string(),
                                             os_error_text(saved)));
   }
@@ -178,7 +180,7 @@ Result<StoreWriteLock> StoreWriteLock::acquire(const fs::path& dir) {
 }
 
 StoreWriteLock::~StoreWriteLock() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) env().close(fd_);
 }
 
 Result<void> BackupStore::remove_leftovers() {
@@ -188,14 +190,14 @@ Result<void> BackupStore::remove_leftovers() {
   if (lock < 0) return {};
   struct CloseLock {
     int fd;
-    ~CloseLock() { ::close(fd); }
+    ~CloseLock() { env().close(fd); }
   } close_lock{lock};
-  if (::flock(lock, LOCK_EX | LOCK_NB) != 0) return {};
+  if (env().flock(lock, LOCK_EX | LOCK_NB) != 0) return {};
   for (const auto& name : find_leftovers(dir_)) {
     // Best effort: a file that cannot be removed (read-only media) must not
     // stop anyone from listing or restoring backups.
     if (name.ends_with('/')) {
-      if (::rmdir((dir_ / name).c_str()) == 0)
+      if (env().rmdir(dir_ / name) == 0)
         removed_leftovers_.push_back(name.substr(0, name.size() - 1));
     } else if (remove_own_file(dir_ / name)) {
       removed_leftovers_.push_back(name);
@@ -211,7 +213,7 @@ BackupStore::Leftovers BackupStore::leftovers() const {
   if (!exists_) return found;
   for (const auto& name : find_leftovers(dir_)) {
     struct stat st;
-    if (name.ends_with('/') || ::lstat((dir_ / name).c_str(), &st) != 0) continue;
+    if (name.ends_with('/') || env().lstat(dir_ / name, &st) != 0) continue;
     ++found.files;
     found.bytes += static_cast<std::uint64_t>(st.st_size);
   }
@@ -219,16 +221,16 @@ BackupStore::Leftovers BackupStore::leftovers() const {
 }
 
 ScratchDir::~ScratchDir() {
-  if (!path_.empty()) ::rmdir(path_.c_str());
+  if (!path_.empty()) env().rmdir(path_);
 }
 
 Result<ScratchDir> BackupStore::scratch_dir() const {
   fs::path scratch = dir_ / fmt::format("{}{}", kScratchDir, ::getpid());
-  if (::mkdir(scratch.c_str(), 0700) != 0 && errno != EEXIST)
+  if (env().mkdir(scratch, 0700) != 0 && errno != EEXIST)
     return fail(ErrorCode::kIo, fmt::format("cannot create scratch directory '{}': {}",
                                             scratch.string(), os_error_text(errno)));
   struct stat st;
-  if (::lstat(scratch.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !foreign_owner(st).empty() ||
+  if (env().lstat(scratch, &st) != 0 || !S_ISDIR(st.st_mode) || !foreign_owner(st).empty() ||
       (st.st_mode & 077) != 0)
     return fail(
         ErrorCode::kRefused,
@@ -259,12 +261,12 @@ Result<PendingBackup> BackupStore::begin_backup(std::chrono::system_clock::time_
     if (!*created) continue;
     auto after = regular_files(dir_);
     if (!after) {
-      ::unlink(marker.c_str());
+      env().unlink(marker);
       return tl::unexpected(after.error());
     }
     std::erase(*after, marker.filename().string());
     if (!id_taken(*after, id)) return PendingBackup(*this, std::move(*lock), id, artifact);
-    ::unlink(marker.c_str());
+    env().unlink(marker);
   }
 }
 
@@ -282,7 +284,7 @@ Result<void> PendingBackup::commit(const Manifest& m) {
   if (auto r = store_->commit_manifest(m); !r) return r;
   done_ = true;
   // The manifest is synced; a marker that outlives a crash here only goes.
-  ::unlink((store_->dir() / marker_name(id_)).c_str());
+  env().unlink(store_->dir() / marker_name(id_));
   return {};
 }
 
@@ -290,8 +292,8 @@ PendingBackup::~PendingBackup() {
   if (done_) return;
   // A manifest renamed into place whose directory sync then failed still
   // names the artifact.
-  if (!fs::exists(store_->manifest_path(id_))) ::unlink(artifact_path().c_str());
-  ::unlink((store_->dir() / marker_name(id_)).c_str());
+  if (!path_exists(store_->manifest_path(id_))) env().unlink(artifact_path());
+  env().unlink(store_->dir() / marker_name(id_));
 }
 
 namespace {
@@ -304,7 +306,7 @@ bool starts_with(std::string_view text, std::string_view prefix) {
 
 Result<void> BackupStore::check_free_space(std::uint64_t bytes) const {
   struct statvfs st;
-  if (::statvfs(dir_.c_str(), &st) != 0)
+  if (env().statvfs(dir_, &st) != 0)
     return fail(ErrorCode::kIo, fmt::format("cannot check free space in '{}': {}", dir_.string(),
                                             os_error_text(errno)));
   // f_bavail: what an unprivileged writer may use, not the root reserve.
@@ -324,7 +326,7 @@ Result<void> BackupStore::remove(const Manifest& m) const {
                                                  "'{}': not a name of this store",
                                                  m.id, m.artifact));
   auto unlink = [](const fs::path& path) -> Result<void> {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    if (env().unlink(path) != 0 && errno != ENOENT)
       return fail(ErrorCode::kIo,
                   fmt::format("cannot remove '{}': {}", path.string(), os_error_text(errno)));
     return {};

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "util/env.h"
+
 namespace migrate {
 namespace {
 constexpr size_t kChunk = 1 << 20;
@@ -25,7 +27,7 @@ Result<void> HashingSink::finish() {
 }
 
 Result<std::unique_ptr<FileSource>> FileSource::open(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = env().open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return fail(ErrorCode::kIo,
                 fmt::format("cannot read '{}': {}", path.string(), std::strerror(errno)));
@@ -34,12 +36,12 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const std::filesystem::path
 }
 
 FileSource::~FileSource() {
-  ::close(fd_);
+  env().close(fd_);
 }
 
 Result<size_t> FileSource::read(char* buffer, size_t size) {
   for (;;) {
-    ssize_t n = ::read(fd_, buffer, size);
+    ssize_t n = env().read(fd_, buffer, size);
     if (n >= 0) return static_cast<size_t>(n);
     if (errno != EINTR)
       return fail(ErrorCode::kIo,

@@ -17,8 +17,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <thread>
 
+#include "util/env.h"
 #include "util/strings.h"
 
 extern char** environ;
@@ -35,7 +35,7 @@ class Fd {
  public:
   Fd() = default;
   ~Fd() {
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0) env().close(fd);
   }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
@@ -43,7 +43,7 @@ class Fd {
 };
 
 void close_fd(int& fd) {
-  if (fd >= 0) ::close(fd);
+  if (fd >= 0) env().close(fd);
   fd = -1;
 }
 
@@ -73,15 +73,15 @@ Result<int> memory_file(const std::string& contents) {
   if (fd < 0) return errno_failure("cannot create a private file");
   // A memfd starts world-writable (0777), and some programs ignore such an
   // option file (mariadb-dump: "World-writable config file is ignored").
-  if (::fchmod(fd, 0600) != 0) {
-    ::close(fd);
+  if (env().fchmod(fd, 0600) != 0) {
+    env().close(fd);
     return errno_failure("cannot protect a private file");
   }
   for (size_t done = 0; done < contents.size();) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    ssize_t n = env().write(fd, contents.data() + done, contents.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      ::close(fd);
+      env().close(fd);
       return errno_failure("cannot write a private file");
     }
     done += static_cast<size_t>(n);
@@ -128,6 +128,21 @@ void close_on_exec_from(int first) {
   ::_exit(127);
 }
 
+// exec_child()'s arguments, for Env::spawn().
+struct ExecArgs {
+  pid_t parent;
+  const int (&streams)[3];
+  int private_fd, report;
+  const char* program;
+  char* const* argv;
+  char* const* envp;
+};
+
+[[noreturn]] void exec_child_main(void* context) {
+  const auto& a = *static_cast<const ExecArgs*>(context);
+  exec_child(a.parent, a.streams, a.private_fd, a.report, a.program, a.argv, a.envp);
+}
+
 std::vector<char*> pointers(std::vector<std::string>& strings) {
   std::vector<char*> result;
   for (auto& s : strings) result.push_back(s.data());
@@ -141,7 +156,7 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 Result<ssize_t> read_available(int fd, std::string& buffer, std::string_view what) {
   size_t filled = 0;
   for (;;) {
-    ssize_t n = ::read(fd, buffer.data() + filled, buffer.size() - filled);
+    ssize_t n = env().read(fd, buffer.data() + filled, buffer.size() - filled);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
       return filled > 0 ? static_cast<ssize_t>(filled) : -1;
@@ -206,19 +221,22 @@ Result<std::unique_ptr<Child>> Child::spawn(const Command& command,
   auto envp_pointers = pointers(envp);
   const int streams[3] = {child_in.fd, child_out.fd, child_err.fd};
   pid_t parent = ::getpid();
-  child->pid_ = ::fork();
+  ExecArgs exec_args{parent,
+                     streams,
+                     private_file.fd,
+                     report_write.fd,
+                     argv[0].c_str(),
+                     argv_pointers.data(),
+                     envp_pointers.data()};
+  child->pid_ = env().spawn(exec_child_main, &exec_args);
   if (child->pid_ < 0) return errno_failure(fmt::format("cannot run '{}'", argv[0]));
-  if (child->pid_ == 0) {
-    exec_child(parent, streams, private_file.fd, report_write.fd, argv[0].c_str(),
-               argv_pointers.data(), envp_pointers.data());
-  }
   close_fd(report_write.fd);
   int exec_error = 0;
   ssize_t n;
-  while ((n = ::read(report_read.fd, &exec_error, sizeof exec_error)) < 0 && errno == EINTR) {
+  while ((n = env().read(report_read.fd, &exec_error, sizeof exec_error)) < 0 && errno == EINTR) {
   }
   if (n > 0) {  // exec failed: the child has exited already
-    while (::waitpid(child->pid_, nullptr, 0) < 0 && errno == EINTR) {
+    while (env().waitpid(child->pid_, nullptr, 0) < 0 && errno == EINTR) {
     }
     child->pid_ = -1;
     return fail(ErrorCode::kIo, fmt::format("cannot run '{}': {}", command.program.string(),
@@ -237,7 +255,7 @@ Child::~Child() {
 
 void Child::cancel() {
   char byte = 1;
-  [[maybe_unused]] auto n = ::write(cancel_write_, &byte, 1);
+  [[maybe_unused]] auto n = env().write(cancel_write_, &byte, 1);
 }
 
 Result<void> Child::run(const Input& input, const Output& output) {
@@ -322,17 +340,17 @@ void Child::terminate() {
   close_fd(out_);
   close_fd(err_);
   if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
+  env().kill(pid_, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + kTerminateGrace;
   int status;
-  while (::waitpid(pid_, &status, WNOHANG) == 0) {
+  while (env().waitpid(pid_, &status, WNOHANG) == 0) {
     if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid_, SIGKILL);
-      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      env().kill(pid_, SIGKILL);
+      while (env().waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
       }
       break;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    env().sleep_for(std::chrono::milliseconds(5));
   }
   pid_ = -1;
 }
@@ -340,7 +358,7 @@ void Child::terminate() {
 Result<void> Child::reap() {
   close_fd(in_);
   int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0) {
+  while (env().waitpid(pid_, &status, 0) < 0) {
     if (errno != EINTR) return errno_failure("cannot wait for " + name_);
   }
   pid_ = -1;

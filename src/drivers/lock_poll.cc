@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <thread>
-
+#include "util/env.h"
 #include "util/log.h"
 
 namespace migrate {
@@ -26,7 +25,7 @@ Result<void> poll_lock(const LockPoll& lock, std::chrono::milliseconds timeout) 
     if (*locked) return {};
     bool expired = std::chrono::steady_clock::now() >= deadline;
     if (announced && !expired) {
-      std::this_thread::sleep_for(kPollInterval);
+      env().sleep_for(kPollInterval);
       continue;
     }
     std::string name = lock.describe();
@@ -41,7 +40,7 @@ Result<void> poll_lock(const LockPoll& lock, std::chrono::milliseconds timeout) 
     }
     log::info(fmt::format("another runner holds the {}; waiting up to {} s", name, seconds));
     announced = true;
-    std::this_thread::sleep_for(kPollInterval);
+    env().sleep_for(kPollInterval);
   }
 }
 

@@ -47,8 +47,7 @@ std::string fill(std::string_view text, const std::string& version, const std::s
 Result<std::string> template_text(const std::filesystem::path& dir, const char* file,
                                   std::string_view builtin) {
   auto custom = dir.parent_path() / "templates" / file;
-  std::error_code ec;
-  if (std::filesystem::exists(custom, ec)) return read_file(custom);
+  if (path_exists(custom)) return read_file(custom);
   return std::string(builtin);
 }
 
@@ -100,7 +99,7 @@ Result<CreatedMigration> create_migration(const std::filesystem::path& dir, std:
   if (auto r = write_new_file(created.migration, fill(*up, version, normalised, created_at)); !r)
     return tl::unexpected(r.error());
   if (auto r = write_new_file(created.rollback, fill(*down, version, normalised, created_at)); !r) {
-    std::filesystem::remove(created.migration, ec);
+    remove_if_present(created.migration);
     return tl::unexpected(r.error());
   }
   return created;

@@ -8,6 +8,7 @@
 #include "engine/steps.h"
 #include "migrate/engine.h"
 #include "util/clock.h"
+#include "util/env.h"
 #include "util/log.h"
 
 namespace migrate {
@@ -58,7 +59,7 @@ Result<RunReport> run_baseline(EngineContext& ctx, const Catalog& catalog,
   for (const auto& row : *applied) applied_versions.insert(row.version);
 
   std::int64_t batch = next_batch(*applied);
-  std::string now = format_iso8601_utc(std::chrono::system_clock::now());
+  std::string now = format_iso8601_utc(env().now());
   if (auto r = ctx.driver.begin(); !r) return tl::unexpected(r.error());
   for (const auto& file : catalog.migrations) {
     if (file.version > version) break;
@@ -72,8 +73,7 @@ Result<RunReport> run_baseline(EngineContext& ctx, const Catalog& catalog,
       (void)ctx.driver.rollback();
       return tl::unexpected(recorded.error());
     }
-    report.steps.push_back(
-        {file.version, file.name, file.file_name(), Direction::kUp, 0, {}});
+    report.steps.push_back({file.version, file.name, file.file_name(), Direction::kUp, 0, {}});
   }
   if (auto r = ctx.driver.commit(); !r) return tl::unexpected(r.error());
   report.batch = report.steps.empty() ? 0 : batch;

@@ -6,6 +6,7 @@
 
 #include "engine/step_runner.h"
 #include "util/clock.h"
+#include "util/env.h"
 #include "util/log.h"
 
 namespace migrate {
@@ -38,7 +39,7 @@ std::vector<AppliedMigration> batch_rows(const std::vector<LoadedStep>& steps,
                                          std::chrono::steady_clock::time_point started,
                                          std::int64_t batch,
                                          const std::optional<std::string>& backup_id) {
-  auto system_now = std::chrono::system_clock::now();
+  auto system_now = env().now();
   auto steady_now = std::chrono::steady_clock::now();
   std::vector<AppliedMigration> rows;
   rows.reserve(steps.size());
@@ -154,8 +155,7 @@ Result<void> apply_steps(MigrationFace& driver, const std::vector<LoadedStep>& s
   for (const auto& step : steps) {
     auto record = [&](std::int64_t duration_ms) {
       return driver.record_applied({step.file.version, step.file.name, step.script.checksum, batch,
-                                    format_iso8601_utc(std::chrono::system_clock::now()),
-                                    duration_ms, backup_id});
+                                    format_iso8601_utc(env().now()), duration_ms, backup_id});
     };
     auto duration = run_step(driver, step.script, transactions, record, after_failure);
     if (!duration) {

@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <stdio.h>  // renameat2
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -12,6 +10,8 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+
+#include "util/env.h"
 
 namespace migrate {
 namespace {
@@ -40,12 +40,12 @@ tl::unexpected<Error> io_failure(std::string_view what, const std::filesystem::p
 // Renames without replacing: renameat2(RENAME_NOREPLACE) where the filesystem
 // supports it, otherwise link + unlink, which also refuses an existing target.
 int rename_no_replace(const std::filesystem::path& from, const std::filesystem::path& to) {
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return 0;
+  if (env().rename_no_replace(from, to) == 0) return 0;
   if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) return errno;
-  if (::link(from.c_str(), to.c_str()) != 0) return errno;
+  if (env().link(from, to) != 0) return errno;
   // The final name is in place; a temporary that cannot be unlinked is only a
   // leftover for the next run to remove.
-  ::unlink(from.c_str());
+  env().unlink(from);
   return 0;
 }
 
@@ -59,7 +59,7 @@ std::string os_error_text(int error_number) {
 
 Result<void> write_all(int fd, std::string_view bytes, const std::filesystem::path& path) {
   while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    ssize_t n = env().write(fd, bytes.data(), bytes.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return io_failure("write", path, errno);
@@ -72,11 +72,11 @@ Result<void> write_all(int fd, std::string_view bytes, const std::filesystem::pa
 }
 
 Result<void> sync_directory(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = env().open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return io_failure("open directory", dir, errno);
-  int rc = ::fsync(fd);
+  int rc = env().fsync(fd);
   int saved = errno;
-  ::close(fd);
+  env().close(fd);
   // Some filesystems cannot sync a directory at all; there is nothing to wait for.
   if (rc != 0 && saved != EINVAL) return io_failure("sync directory", dir, saved);
   return {};
@@ -105,7 +105,7 @@ long temporary_owner(std::string_view name) {
 // Signal 0 only asks whether the process exists; EPERM means it does (another user's).
 bool process_alive(long pid) {
   if (pid > std::numeric_limits<pid_t>::max()) return false;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+  return env().kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
 bool is_atomic_temporary(std::string_view file_name) {
@@ -119,7 +119,7 @@ Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::filesystem::pa
                 fmt::format("cannot create '{}': not a file name", final_path.string()));
   auto temporary = directory_of(final_path) /
                    fmt::format(".{}{}.tmp-{}", prefix, final_path.filename().string(), ::getpid());
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int fd = env().open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     if (errno == EEXIST)
       return fail(ErrorCode::kIo,
@@ -128,10 +128,10 @@ Result<std::unique_ptr<AtomicFile>> AtomicFile::create(const std::filesystem::pa
     return io_failure("create", temporary, errno);
   }
   // The umask may have taken bits away but never adds any; make the mode exact.
-  if (::fchmod(fd, 0600) != 0) {
+  if (env().fchmod(fd, 0600) != 0) {
     int saved = errno;
-    ::close(fd);
-    ::unlink(temporary.c_str());
+    env().close(fd);
+    env().unlink(temporary);
     return io_failure("set the mode of", temporary, saved);
   }
   return std::unique_ptr<AtomicFile>(new AtomicFile(final_path, std::move(temporary), fd));
@@ -142,8 +142,8 @@ AtomicFile::AtomicFile(std::filesystem::path final_path, std::filesystem::path t
     : final_path_(std::move(final_path)), temporary_path_(std::move(temporary_path)), fd_(fd) {}
 
 AtomicFile::~AtomicFile() {
-  if (fd_ >= 0) ::close(fd_);
-  if (state_ != State::kCommitted) ::unlink(temporary_path_.c_str());
+  if (fd_ >= 0) env().close(fd_);
+  if (state_ != State::kCommitted) env().unlink(temporary_path_);
 }
 
 tl::unexpected<Error> AtomicFile::broken(Error error) {
@@ -200,9 +200,9 @@ Result<void> AtomicFile::finish() {
     return fail(ErrorCode::kGeneral, fmt::format("cannot finish '{}': an earlier write failed",
                                                  temporary_path_.string()));
   if (auto flushed = flush(); !flushed) return flushed;
-  if (::fsync(fd_) != 0) return broken(io_error("sync", temporary_path_, errno));
+  if (env().fsync(fd_) != 0) return broken(io_error("sync", temporary_path_, errno));
   // close() can report a delayed write error (NFS); the descriptor is gone either way.
-  int rc = ::close(fd_);
+  int rc = env().close(fd_);
   fd_ = -1;
   if (rc != 0 && errno != EINTR) return broken(io_error("close", temporary_path_, errno));
   state_ = State::kFinished;
@@ -214,7 +214,7 @@ Result<void> AtomicFile::commit(Existing existing) {
   if (auto finished = finish(); !finished) return finished;
   int error_number = 0;
   if (existing == Existing::kReplace) {
-    if (::rename(temporary_path_.c_str(), final_path_.c_str()) != 0) error_number = errno;
+    if (env().rename(temporary_path_, final_path_) != 0) error_number = errno;
   } else {
     error_number = rename_no_replace(temporary_path_, final_path_);
   }

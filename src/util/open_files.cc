@@ -6,12 +6,14 @@
 #include <cctype>
 #include <string>
 
+#include "util/env.h"
+
 namespace migrate {
 
 std::vector<long> other_processes_with_open(const std::filesystem::path& path) {
   std::vector<long> pids;
   struct stat target;
-  if (::stat(path.c_str(), &target) != 0) return pids;
+  if (env().stat(path, &target) != 0) return pids;
   const std::string self = std::to_string(::getpid());
   std::error_code ec;
   for (const auto& process : std::filesystem::directory_iterator("/proc", ec)) {
@@ -22,7 +24,7 @@ std::vector<long> other_processes_with_open(const std::filesystem::path& path) {
       // stat() follows the link to the open file itself: same device and
       // inode means the same file, whatever name it was opened by.
       struct stat open_file;
-      if (::stat(fd.path().c_str(), &open_file) == 0 && open_file.st_dev == target.st_dev &&
+      if (env().stat(fd.path(), &open_file) == 0 && open_file.st_dev == target.st_dev &&
           open_file.st_ino == target.st_ino) {
         pids.push_back(std::stol(pid));
         break;

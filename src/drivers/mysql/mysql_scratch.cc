@@ -8,8 +8,9 @@
 #include <climits>
 #include <random>
 
-#include "util/sha256.h"
+#include "util/env.h"
 #include "util/log.h"
+#include "util/sha256.h"
 
 namespace migrate::mysql {
 namespace {
@@ -27,7 +28,7 @@ std::string host_tag() {
 // again by another process counts as running: nothing is dropped then).
 bool process_exists(long pid) {
   if (pid <= 0 || pid > INT_MAX) return false;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+  return env().kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
 }
 
 // Whether `name` is a scratch database of this host whose run is gone.

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "drivers/mysql/mysql_dump_format.h"
+#include "util/env.h"
 
 namespace migrate::mysql {
 namespace {
@@ -58,7 +59,7 @@ Result<SplitDump> spool(ByteSource& source, ScratchFile& file) {
 
 Result<std::unique_ptr<ScratchFile>> ScratchFile::create(const std::filesystem::path& dir) {
   auto path = dir / fmt::format(".mysql-restore.sql.tmp-{}", ::getpid());
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = env().open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     return fail(ErrorCode::kIo,
                 fmt::format("cannot create '{}': {}", path.string(), std::strerror(errno)));
@@ -67,14 +68,14 @@ Result<std::unique_ptr<ScratchFile>> ScratchFile::create(const std::filesystem::
 }
 
 ScratchFile::~ScratchFile() {
-  ::close(fd_);
-  ::unlink(path_.c_str());
+  env().close(fd_);
+  env().unlink(path_);
 }
 
 Result<void> ScratchFile::write(std::string_view bytes) {
   size_ += bytes.size();
   while (!bytes.empty()) {
-    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    ssize_t n = env().write(fd_, bytes.data(), bytes.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return failure("write");
     bytes.remove_prefix(static_cast<size_t>(n));
@@ -86,8 +87,8 @@ Result<std::string> ScratchFile::read_at(Span span) const {
   std::string text(span.size, '\0');
   size_t done = 0;
   while (done < text.size()) {
-    ssize_t n = ::pread(fd_, text.data() + done, text.size() - done,
-                        static_cast<off_t>(span.offset + done));
+    ssize_t n = env().pread(fd_, text.data() + done, text.size() - done,
+                            static_cast<off_t>(span.offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return failure(n == 0 ? "read (cut short)" : "read");
     done += static_cast<size_t>(n);

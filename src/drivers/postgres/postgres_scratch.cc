@@ -10,6 +10,7 @@
 #include <random>
 
 #include "drivers/postgres/pg_connection.h"
+#include "util/env.h"
 #include "util/log.h"
 #include "util/sha256.h"
 
@@ -30,7 +31,7 @@ const std::string& host_tag() {
 }
 
 bool process_gone(long pid) {
-  return pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
+  return pid <= 0 || (env().kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
 }
 
 // For a scratch name of this host, its pid; -1 for another host's or a

@@ -4,8 +4,10 @@
 #include "drivers/sqlite/sqlite_driver.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <random>
 #include <thread>
 
@@ -13,6 +15,7 @@
 #include "drivers/sqlite/sqlite_restore.h"
 #include "drivers/sqlite/sqlite_snapshot.h"
 #include "util/clock.h"
+#include "util/env.h"
 #include "util/log.h"
 #include "util/open_files.h"
 
@@ -54,8 +57,8 @@ Result<std::unique_ptr<soci::session>> connect(const std::string& path) {
 // URI names never are.
 bool file_missing(const std::string& path) {
   if (path.empty() || path == ":memory:" || path.starts_with("file:")) return false;
-  std::error_code ec;
-  return !std::filesystem::exists(path, ec) && !ec;
+  struct stat st;
+  return env().stat(path, &st) != 0 && errno == ENOENT;
 }
 
 }  // namespace
@@ -66,8 +69,8 @@ Result<void> SqliteDriver::open() {
   if (!missing_) return reopen(path_);
   // A file that could never be created is a connection failure, as before.
   auto dir = std::filesystem::path(path_).parent_path();
-  std::error_code ec;
-  if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
+  struct stat st;
+  if (!dir.empty() && (env().stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
     return fail(ErrorCode::kConnection,
                 fmt::format("cannot open SQLite database '{}': directory '{}' does not exist",
                             path_, dir.string()));
@@ -189,7 +192,7 @@ Result<void> SqliteDriver::take_lock(std::chrono::milliseconds timeout,
     }
     if (std::chrono::steady_clock::now() >= deadline) return tl::unexpected(lock_timeout(timeout));
     // Runners that collided retry at different times.
-    std::this_thread::sleep_for(kLockPollInterval + std::chrono::milliseconds(jitter() % 50));
+    env().sleep_for(kLockPollInterval + std::chrono::milliseconds(jitter() % 50));
   }
 }
 

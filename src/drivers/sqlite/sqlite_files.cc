@@ -11,11 +11,12 @@
 #include <cerrno>
 #include <chrono>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "util/atomic_file.h"
+#include "util/env.h"
+#include "util/files.h"
 
 namespace migrate::sqlite {
 namespace {
@@ -36,16 +37,16 @@ tl::unexpected<Error> io_failure(std::string_view what, const std::filesystem::p
 
 // The first kHeaderSize bytes of `path` (fewer if it is shorter) and its size.
 Result<std::pair<std::string, std::uint64_t>> read_header(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = env().open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return io_failure("read", path);
   std::string header(kHeaderSize, '\0');
   ssize_t n;
-  while ((n = ::pread(fd, header.data(), header.size(), 0)) < 0 && errno == EINTR) {
+  while ((n = env().pread(fd, header.data(), header.size(), 0)) < 0 && errno == EINTR) {
   }
   struct stat st;
-  bool stat_ok = n >= 0 && ::fstat(fd, &st) == 0;
+  bool stat_ok = n >= 0 && env().fstat(fd, &st) == 0;
   int error = errno;
-  ::close(fd);
+  env().close(fd);
   if (!stat_ok) {
     errno = error;
     return io_failure("read", path);
@@ -58,15 +59,13 @@ Result<std::pair<std::string, std::uint64_t>> read_header(const std::filesystem:
 
 ScratchFile::ScratchFile(const std::filesystem::path& dir, const char* name)
     : path_(dir / fmt::format(".{}.tmp-{}", name, ::getpid())) {
-  std::error_code ec;
-  std::filesystem::remove(path_, ec);
+  remove_if_present(path_);
 }
 
 ScratchFile::~ScratchFile() {
-  std::error_code ec;
-  std::filesystem::remove(path_, ec);
+  remove_if_present(path_);
   for (const char* suffix : {"-journal", "-wal", "-shm"})
-    std::filesystem::remove(path_.string() + suffix, ec);
+    remove_if_present(path_.string() + suffix);
 }
 
 Connection::~Connection() {
@@ -152,7 +151,7 @@ Result<void> copy_database(sqlite3* from, sqlite3* to, std::string_view what) {
   int rc;
   while ((rc = sqlite3_backup_step(backup, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED) {
     if (std::chrono::steady_clock::now() > deadline) break;
-    std::this_thread::sleep_for(kBusyRetry);
+    env().sleep_for(kBusyRetry);
   }
   sqlite3_backup_finish(backup);
   if (rc != SQLITE_DONE)
@@ -161,7 +160,7 @@ Result<void> copy_database(sqlite3* from, sqlite3* to, std::string_view what) {
 }
 
 Result<std::uint64_t> source_to_file(ByteSource& source, const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  int fd = env().open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return io_failure("create", path);
   std::vector<char> buffer(kChunk);
   std::uint64_t total = 0;
@@ -177,19 +176,19 @@ Result<std::uint64_t> source_to_file(ByteSource& source, const std::filesystem::
     if (!result) break;
     total += *n;
   }
-  ::close(fd);
+  env().close(fd);
   if (!result) return tl::unexpected(result.error());
   return total;
 }
 
 Result<void> file_to_sink(const std::filesystem::path& path, ByteSink& sink) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = env().open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return io_failure("read", path);
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   std::vector<char> buffer(kChunk);
   Result<void> result;
   for (;;) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    ssize_t n = env().read(fd, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       result = io_failure("read", path);
@@ -199,7 +198,7 @@ Result<void> file_to_sink(const std::filesystem::path& path, ByteSink& sink) {
     result = sink.write(std::string_view(buffer.data(), static_cast<size_t>(n)));
     if (!result) break;
   }
-  ::close(fd);
+  env().close(fd);
   if (!result) return result;
   return sink.finish();
 }

@@ -8,6 +8,9 @@
 #include <cstring>
 #include <vector>
 
+#include "util/env.h"
+#include "util/files.h"
+
 namespace migrate::sqlite {
 namespace {
 
@@ -20,13 +23,12 @@ constexpr size_t kChunk = 1 << 20;
 void remove_crashed_restores(const std::filesystem::path& database) {
   auto dir = database.parent_path().empty() ? std::filesystem::path(".") : database.parent_path();
   std::string prefix = fmt::format(".{}.tmp-", database.filename().string());
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    std::string name = entry.path().filename().string();
+  std::vector<std::string> names;
+  env().list(dir, names);
+  for (const auto& name : names) {
     if (!name.starts_with(prefix)) continue;
     long owner = temporary_owner(name);
-    if (owner != 0 && (owner == ::getpid() || !process_alive(owner)))
-      std::filesystem::remove(entry.path(), ec);
+    if (owner != 0 && (owner == ::getpid() || !process_alive(owner))) remove_if_present(dir / name);
   }
 }
 
@@ -34,9 +36,9 @@ void remove_crashed_restores(const std::filesystem::path& database) {
 // the same owner when we may set it (as root).
 void copy_mode_and_owner(const std::filesystem::path& from, const std::filesystem::path& to) {
   struct stat st;
-  if (::stat(from.c_str(), &st) != 0) return;
-  ::chmod(to.c_str(), st.st_mode & 07777);
-  if (::geteuid() == 0) (void)::chown(to.c_str(), st.st_uid, st.st_gid);
+  if (env().stat(from, &st) != 0) return;
+  env().chmod(to, st.st_mode & 07777);
+  if (::geteuid() == 0) (void)env().chown(to, st.st_uid, st.st_gid);
 }
 
 // Gives a zero-length staged file (the empty database's snapshot) the one
@@ -116,12 +118,12 @@ Result<void> swap_in(sqlite3* live, AtomicFile& staged, const std::filesystem::p
       sqlite3_exec(live, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr) != SQLITE_OK)
     return sqlite_failure("cannot empty the WAL before the restore", live);
   struct stat staged_file, in_place;
-  if (::stat(staged.temporary_path().c_str(), &staged_file) != 0)
+  if (env().stat(staged.temporary_path(), &staged_file) != 0)
     return fail(ErrorCode::kIo, fmt::format("the staged restore '{}' disappeared",
                                             staged.temporary_path().string()));
   if (auto r = staged.commit(AtomicFile::Existing::kReplace); !r) return r;
   // The name must now lead to the file that was checked and locked.
-  if (::stat(database.c_str(), &in_place) != 0 || in_place.st_ino != staged_file.st_ino ||
+  if (env().stat(database, &in_place) != 0 || in_place.st_ino != staged_file.st_ino ||
       in_place.st_dev != staged_file.st_dev)
     return fail(
         ErrorCode::kIo,
@@ -131,9 +133,8 @@ Result<void> swap_in(sqlite3* live, AtomicFile& staged, const std::filesystem::p
 }
 
 void remove_companions(const std::filesystem::path& database) {
-  std::error_code ec;
   for (const char* companion : {"-wal", "-shm", "-journal"})
-    std::filesystem::remove(database.string() + companion, ec);
+    remove_if_present(database.string() + companion);
 }
 
 }  // namespace migrate::sqlite

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 
 #include "drivers/sqlite/sqlite_files.h"
 #include "drivers/sqlite/sqlite_restore.h"
+#include "util/env.h"
 
 namespace migrate::sqlite {
 namespace {
@@ -40,11 +42,11 @@ Result<SnapshotInfo> snapshot_through_backup_api(sqlite3* db, ByteSink& sink,
   ScratchFile copy(scratch_dir, "snapshot.sqlite");
   // Created private before SQLite opens it (SQLite would make it 0644): it
   // holds the whole database.
-  int fd = ::open(copy.path().c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = env().open(copy.path(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
     return fail(ErrorCode::kIo,
                 fmt::format("cannot create '{}': {}", copy.path().string(), std::strerror(errno)));
-  ::close(fd);
+  env().close(fd);
   SnapshotInfo info;
   {
     Connection target;
@@ -60,8 +62,10 @@ Result<SnapshotInfo> snapshot_through_backup_api(sqlite3* db, ByteSink& sink,
     if (!fp) return tl::unexpected(fp.error());
     info.fingerprint = std::move(*fp);
   }
-  std::error_code ec;
-  info.size = std::filesystem::file_size(copy.path(), ec);
+  struct stat st;
+  // All ones when unknown, as std::filesystem::file_size() reports it.
+  info.size = env().stat(copy.path(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size)
+                                                : static_cast<std::uint64_t>(-1);
   if (auto r = file_to_sink(copy.path(), sink); !r) return tl::unexpected(r.error());
   return info;
 }

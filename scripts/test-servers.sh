@@ -365,7 +365,7 @@ start_mariadb() {
     "$mysqld" --no-defaults "${user_args[@]}" --datadir="$MY_DIR/data" --socket="$socket" \
       --port="$port" --bind-address=127.0.0.1 --skip-networking=0 --skip-name-resolve \
       --pid-file="$MY_DIR/mariadbd.pid" --log-error="$MY_DIR/mariadbd.log" --tmpdir="$MY_DIR/tmp" \
-      --innodb-buffer-pool-size=64M --innodb-log-file-size=16M --innodb-flush-log-at-trx-commit=0 \
+      --innodb-buffer-pool-size=256M --innodb-log-file-size=256M --innodb-flush-log-at-trx-commit=0 \
       --skip-log-bin --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
       </dev/null >>"$MY_DIR/mariadbd.out" 2>&1 9>&- &
     pid=$!

@@ -54,11 +54,13 @@ TEST_F(PostgresDriverTest, TheUsersServiceFileStillAppliesToBackups) {
   std::string url = url_.substr(0, colon) + url_.substr(slash) +
                     (url_.find('?') == std::string::npos ? "?" : "&") + "service=svcx";
   TempDir home;
-  std::string service = "# the user's\n[other]\nport=1\n\n[svcx]\nport=" + port + "\n[later]\nport=2\n";
+  std::string service =
+      "# the user's\n[other]\nport=1\n\n[svcx]\nport=" + port + "\n[later]\nport=2\n";
   auto file = home.write("services.conf", service);
   home.write(".pg_service.conf", service);
-  for (const auto& [variable, value] : {std::pair<std::string, std::string>{"PGSERVICEFILE", file.string()},
-                                        std::pair<std::string, std::string>{"HOME", home.path().string()}}) {
+  for (const auto& [variable, value] :
+       {std::pair<std::string, std::string>{"PGSERVICEFILE", file.string()},
+        std::pair<std::string, std::string>{"HOME", home.path().string()}}) {
     if (variable == "HOME" && std::getenv("PGSERVICEFILE")) continue;
     std::map<std::string, std::string> env = {{variable, value}, {"DATABASE_URL", url}};
     SCOPED_TRACE(variable);

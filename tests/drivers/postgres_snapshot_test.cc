@@ -5,8 +5,8 @@
 // independently with psql and pg_dump.
 #include "drivers/postgres/postgres_snapshot.h"
 
-#include <libpq-fe.h>
 #include <fmt/format.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

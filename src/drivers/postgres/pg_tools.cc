@@ -2,8 +2,6 @@
 // finding a pg_dump that suits the server.
 #include "drivers/postgres/pg_tools.h"
 
-#include "drivers/postgres/pg_service_file.h"
-
 #include <fmt/format.h>
 #include <libpq-fe.h>
 #include <unistd.h>
@@ -14,6 +12,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+
+#include "drivers/postgres/pg_service_file.h"
 
 namespace migrate::postgres {
 

@@ -34,6 +34,8 @@ constexpr std::string_view kMayHaveCommitted = "may have been committed";
 // live outside schemas and go too, as do foreign data wrappers, publications
 // and subscriptions; default privileges are reset to the built-in ones. Extensions the restoring
 // role may not drop stay; the dump's CREATE EXTENSION IF NOT EXISTS keeps them.
+// What users put among the built-in objects goes after this
+// (postgres_system_objects.h).
 constexpr const char* kEmptyDatabase = R"sql(
 DO $migrate$
 DECLARE
@@ -482,7 +484,8 @@ Result<ContentFingerprint> replay_in_transaction(
     std::string first, bool at_end,
     const std::function<Result<void>(const ContentFingerprint&)>& accept) {
   std::string lock_wait = fmt::format("SET LOCAL lock_timeout = {}; ", lock_timeout.count());
-  if (auto r = run(conn, std::string(kBegin) + lock_wait + kRestoreMemory + kEmptyDatabase +
+  if (auto r = run(conn,
+                   std::string(kBegin) + lock_wait + kRestoreMemory + kEmptyDatabase +
                        drop_system_objects_sql(),
                    "empty the database for the restore");
       !r)

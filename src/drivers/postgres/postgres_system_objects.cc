@@ -12,60 +12,63 @@ namespace migrate::postgres {
 
 namespace {
 
-// (classid, objid) of every user-created object in pg_catalog and
-// information_schema, but information_schema's relations, and of every
-// user-created procedural language.
-#define MIGRATE_SYSTEM_OBJECTS                                                                    \
-  "WITH sys AS (SELECT oid FROM pg_catalog.pg_namespace "                                        \
-  "             WHERE nspname IN ('pg_catalog', 'information_schema')), "                        \
-  "candidates (classid, objid, nsp) AS ( "                                                       \
-  "  SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, oid, pronamespace FROM pg_catalog.pg_proc " \
-  "  UNION ALL SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, oid, oprnamespace "         \
-  "    FROM pg_catalog.pg_operator "                                                             \
-  "  UNION ALL SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, oid, typnamespace "             \
-  "    FROM pg_catalog.pg_type "                                                                 \
-  "  UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, oid, relnamespace "            \
-  "    FROM pg_catalog.pg_class "                                                                \
-  "    WHERE relnamespace = 'pg_catalog'::pg_catalog.regnamespace "                              \
-  "  UNION ALL SELECT 'pg_catalog.pg_ts_dict'::pg_catalog.regclass, oid, dictnamespace "         \
-  "    FROM pg_catalog.pg_ts_dict "                                                              \
-  "  UNION ALL SELECT 'pg_catalog.pg_ts_config'::pg_catalog.regclass, oid, cfgnamespace "        \
-  "    FROM pg_catalog.pg_ts_config "                                                            \
-  "  UNION ALL SELECT 'pg_catalog.pg_ts_parser'::pg_catalog.regclass, oid, prsnamespace "        \
-  "    FROM pg_catalog.pg_ts_parser "                                                            \
-  "  UNION ALL SELECT 'pg_catalog.pg_ts_template'::pg_catalog.regclass, oid, tmplnamespace "     \
-  "    FROM pg_catalog.pg_ts_template "                                                          \
-  "  UNION ALL SELECT 'pg_catalog.pg_collation'::pg_catalog.regclass, oid, collnamespace "       \
-  "    FROM pg_catalog.pg_collation "                                                            \
-  "  UNION ALL SELECT 'pg_catalog.pg_conversion'::pg_catalog.regclass, oid, connamespace "       \
-  "    FROM pg_catalog.pg_conversion "                                                           \
-  "  UNION ALL SELECT 'pg_catalog.pg_opclass'::pg_catalog.regclass, oid, opcnamespace "          \
-  "    FROM pg_catalog.pg_opclass "                                                              \
-  "  UNION ALL SELECT 'pg_catalog.pg_opfamily'::pg_catalog.regclass, oid, opfnamespace "         \
-  "    FROM pg_catalog.pg_opfamily "                                                             \
-  "  UNION ALL SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass, oid, stxnamespace "    \
-  "    FROM pg_catalog.pg_statistic_ext "                                                        \
-  "), "                                                                                          \
-  "objects (classid, objid) AS ( "                                                               \
-  "  SELECT c.classid, c.objid FROM candidates c "                                               \
-  "  WHERE c.objid >= 16384 AND c.nsp IN (SELECT oid FROM sys) "                                 \
-  "    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = c.classid "        \
-  "                      AND d.objid = c.objid AND d.deptype IN ('i', 'e')) "                    \
-  "  UNION ALL "                                                                                 \
-  "  SELECT 'pg_catalog.pg_language'::pg_catalog.regclass, l.oid FROM pg_catalog.pg_language l " \
-  "  WHERE l.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d "                 \
-  "    WHERE d.classid = 'pg_catalog.pg_language'::pg_catalog.regclass AND d.objid = l.oid "     \
-  "      AND d.deptype = 'e') "                                                                  \
-  "), "                                                                                          \
-  "described AS ( "                                                                              \
-  "  SELECT o.classid, o.objid, i.type, i.identity "                                             \
-  "  FROM objects o, pg_catalog.pg_identify_object(o.classid, o.objid, 0) i "                    \
-  ") "
+// (classid, objid, type, identity) of every user-created object in
+// pg_catalog and information_schema, but information_schema's relations, and
+// of every user-created procedural language: the common table expressions
+// the queries below end with.
+constexpr const char* kSystemObjects = R"sql(
+WITH sys AS (
+  SELECT oid FROM pg_catalog.pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema')
+),
+candidates (classid, objid, nsp) AS (
+  SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass, oid, pronamespace FROM pg_catalog.pg_proc
+  UNION ALL SELECT 'pg_catalog.pg_operator'::pg_catalog.regclass, oid, oprnamespace
+    FROM pg_catalog.pg_operator
+  UNION ALL SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, oid, typnamespace
+    FROM pg_catalog.pg_type
+  UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, oid, relnamespace
+    FROM pg_catalog.pg_class WHERE relnamespace = 'pg_catalog'::pg_catalog.regnamespace
+  UNION ALL SELECT 'pg_catalog.pg_ts_dict'::pg_catalog.regclass, oid, dictnamespace
+    FROM pg_catalog.pg_ts_dict
+  UNION ALL SELECT 'pg_catalog.pg_ts_config'::pg_catalog.regclass, oid, cfgnamespace
+    FROM pg_catalog.pg_ts_config
+  UNION ALL SELECT 'pg_catalog.pg_ts_parser'::pg_catalog.regclass, oid, prsnamespace
+    FROM pg_catalog.pg_ts_parser
+  UNION ALL SELECT 'pg_catalog.pg_ts_template'::pg_catalog.regclass, oid, tmplnamespace
+    FROM pg_catalog.pg_ts_template
+  UNION ALL SELECT 'pg_catalog.pg_collation'::pg_catalog.regclass, oid, collnamespace
+    FROM pg_catalog.pg_collation
+  UNION ALL SELECT 'pg_catalog.pg_conversion'::pg_catalog.regclass, oid, connamespace
+    FROM pg_catalog.pg_conversion
+  UNION ALL SELECT 'pg_catalog.pg_opclass'::pg_catalog.regclass, oid, opcnamespace
+    FROM pg_catalog.pg_opclass
+  UNION ALL SELECT 'pg_catalog.pg_opfamily'::pg_catalog.regclass, oid, opfnamespace
+    FROM pg_catalog.pg_opfamily
+  UNION ALL SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass, oid, stxnamespace
+    FROM pg_catalog.pg_statistic_ext
+),
+objects (classid, objid) AS (
+  SELECT c.classid, c.objid FROM candidates c
+  WHERE c.objid >= 16384 AND c.nsp IN (SELECT oid FROM sys)
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = c.classid
+                      AND d.objid = c.objid AND d.deptype IN ('i', 'e'))
+  UNION ALL
+  SELECT 'pg_catalog.pg_language'::pg_catalog.regclass, l.oid FROM pg_catalog.pg_language l
+  WHERE l.oid >= 16384
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                    WHERE d.classid = 'pg_catalog.pg_language'::pg_catalog.regclass
+                      AND d.objid = l.oid AND d.deptype = 'e')
+),
+described AS (
+  SELECT o.classid, o.objid, i.type, i.identity
+  FROM objects o, pg_catalog.pg_identify_object(o.classid, o.objid, 0) i
+)
+)sql";
 
 // What pg_dump cannot write back: whatever is in a system schema, and a
 // language whose handler, inline or validator function is (pg_dump then
 // omits them), and relations put in information_schema.
-constexpr const char* kUnreproducible = MIGRATE_SYSTEM_OBJECTS R"sql(
+constexpr const char* kUnreproducible = R"sql(
 SELECT format('%s %s', type, identity) FROM (
   SELECT type, identity FROM described
   WHERE classid <> 'pg_catalog.pg_language'::pg_catalog.regclass
@@ -88,18 +91,19 @@ SELECT format('%s %s', type, identity) FROM (
 ORDER BY 1
 )sql";
 
-constexpr const char* kLines = MIGRATE_SYSTEM_OBJECTS R"sql(
+constexpr const char* kLines = R"sql(
 SELECT format('system-object %s %s', type, identity) FROM described
 )sql";
 
 // Dropped by name, each IF EXISTS: dropping one may have taken others
-// with it.
-constexpr const char* kDrop = R"sql(
+// with it. (The DO block's body is the query that follows kSystemObjects.)
+constexpr const char* kDropStart = R"sql(
 DO $migrate$
 DECLARE
   statement text;
 BEGIN
-  FOR statement IN )sql" MIGRATE_SYSTEM_OBJECTS R"sql(
+  FOR statement IN )sql";
+constexpr const char* kDropEnd = R"sql(
     SELECT format('DROP %s IF EXISTS %s CASCADE',
                   CASE type WHEN 'statistics object' THEN 'STATISTICS'
                             WHEN 'composite type' THEN 'TYPE' ELSE upper(type) END, identity)
@@ -109,14 +113,13 @@ END
 $migrate$;
 )sql";
 
-#undef MIGRATE_SYSTEM_OBJECTS
-
 constexpr int kNamedAtMost = 10;
 
 }  // namespace
 
 Result<void> refuse_unreproducible_objects(pg_conn* conn) {
-  auto found = exec(conn, kUnreproducible, "look for objects pg_dump cannot back up");
+  auto found = exec(conn, std::string(kSystemObjects) + kUnreproducible,
+                    "look for objects pg_dump cannot back up");
   if (!found) return tl::unexpected(found.error());
   int count = PQntuples(found->get());
   if (count == 0) return {};
@@ -133,12 +136,12 @@ Result<void> refuse_unreproducible_objects(pg_conn* conn) {
               "or create them in a schema of the database's own");
 }
 
-const char* system_object_lines_sql() {
-  return kLines;
+std::string system_object_lines_sql() {
+  return std::string(kSystemObjects) + kLines;
 }
 
-const char* drop_system_objects_sql() {
-  return kDrop;
+std::string drop_system_objects_sql() {
+  return std::string(kDropStart) + kSystemObjects + kDropEnd;
 }
 
 }  // namespace migrate::postgres

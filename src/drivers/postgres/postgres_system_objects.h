@@ -12,6 +12,8 @@
 // is neither an extension's member nor an internal part of another object.
 #pragma once
 
+#include <string>
+
 #include "migrate/error.h"
 
 struct pg_conn;  // libpq's PGconn
@@ -24,9 +26,9 @@ Result<void> refuse_unreproducible_objects(pg_conn* conn);
 // A query giving one fingerprint line per user-created object in pg_catalog
 // and information_schema (relations in information_schema have lines of their
 // own in the schema query) and per user-created procedural language.
-const char* system_object_lines_sql();
+std::string system_object_lines_sql();
 
 // A DO block dropping those objects, for the restore's emptying.
-const char* drop_system_objects_sql();
+std::string drop_system_objects_sql();
 
 }  // namespace migrate::postgres

@@ -1165,7 +1165,7 @@ TEST_F(PostgresSnapshotTest, OnlyTheRolesOwnAbandonedScratchDatabasesAreDropped)
   ::waitpid(gone, nullptr, 0);
   std::string prefix = "migrate_scratch_" + scratch_host_tag() + "_" + std::to_string(gone) + "_";
   std::string ours = prefix + "1" + kPlantedScratch, theirs = prefix + "2" + kPlantedScratch,
-              replaced = prefix + "3" + kPlantedScratch + "_replaced";
+              replaced = prefix + "3_replaced" + kPlantedScratch;
   std::string other = "scratch_owner_" + unique_suffix();
   ASSERT_EQ(psql(admin_, "CREATE ROLE " + other + " NOLOGIN"), "");
   roles_.push_back(other);

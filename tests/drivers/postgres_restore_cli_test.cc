@@ -121,6 +121,20 @@ TEST_F(PostgresRestoreCliTest, RestoreRemovesCastsAccessMethodsAndExtensionsAdde
   EXPECT_EQ(dump_schema(url_), schema);
 }
 
+// A database holding what pg_dump cannot write back (a language whose
+// handler is built in: pg_dump writes it without one) is not backed up, so
+// safe stops before applying anything instead of failing to restore.
+TEST_F(PostgresRestoreCliTest, SafeRefusesABackupThatCouldNotBeRestoredBeforeApplyingAnything) {
+  ASSERT_EQ(query("CREATE LANGUAGE plfoo HANDLER plpgsql_call_handler"), "");
+  migration("20260101000000", "schema", "CREATE TABLE items (id int PRIMARY KEY);\n");
+  auto safe = run({"safe"});
+  EXPECT_EQ(safe.exit_code, 1) << safe.out << safe.err;
+  EXPECT_CONTAINS(safe.err, "pg_dump cannot reproduce");
+  EXPECT_CONTAINS(safe.err, "language plfoo");
+  EXPECT_EQ(query("SELECT to_regclass('items') IS NULL"), "t");
+  EXPECT_EQ(run({"backup", "manual"}).exit_code, 1);
+}
+
 // A backup taken with them restores them, and its fingerprint matches.
 TEST_F(PostgresRestoreCliTest, CastsAndAccessMethodsInABackupAreRestored) {
   ASSERT_EQ(query("SET client_min_messages = error; "

@@ -5,8 +5,10 @@
 // independently with psql and pg_dump.
 #include "drivers/postgres/postgres_snapshot.h"
 
+#include <fmt/format.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +24,7 @@
 #include "backup/stream_helpers.h"
 #include "drivers/postgres/pg_tools.h"
 #include "drivers/postgres/postgres_conninfo.h"
+#include "drivers/postgres/postgres_scratch.h"
 #include "drivers/postgres/postgres_table_rows.h"
 #include "drivers/postgres_test_support.h"
 #include "migrate/url.h"
@@ -1062,6 +1065,130 @@ TEST_F(PostgresSnapshotTest, MeasuresTheDatabase) {
   ASSERT_TRUE(size) << size.error().message;
   EXPECT_GE(*size, table);
   EXPECT_LT(*size, table + (std::uint64_t{64} << 20));  // a new database is ~8 MB
+}
+
+// What pg_dump leaves out or writes back wrong cannot be backed up: the
+// snapshot is refused, naming it, before anything could be applied.
+TEST_F(PostgresSnapshotTest, ASnapshotOfWhatPgDumpCannotReproduceIsRefused) {
+  const char* unreproducible[][2] = {
+      {"CREATE LANGUAGE plfoo HANDLER plpgsql_call_handler", "language plfoo"},
+      {"CREATE FUNCTION pg_catalog.later(int) RETURNS int LANGUAGE sql AS 'SELECT 1'",
+       "function pg_catalog.later(integer)"},
+  };
+  for (const auto& [statement, named] : unreproducible) {
+    ASSERT_EQ(sql(statement), "") << statement;
+    StringSink sink;
+    auto taken = postgres::snapshot(conn_.get(), params_, sink, dir_.path());
+    ASSERT_FALSE(taken) << statement;
+    EXPECT_EQ(taken.error().code, ErrorCode::kRefused);
+    EXPECT_NE(taken.error().message.find(named), std::string::npos) << taken.error().message;
+    EXPECT_NE(taken.error().message.find("pg_dump cannot reproduce"), std::string::npos);
+  }
+  // A language whose handler pg_dump writes too is backed up, and restored.
+  ASSERT_EQ(sql("DROP LANGUAGE plfoo; DROP FUNCTION pg_catalog.later(int); "
+                "CREATE FUNCTION public.bar_handler() RETURNS language_handler "
+                "AS 'plpgsql', 'plpgsql_call_handler' LANGUAGE c; "
+                "CREATE LANGUAGE plbar HANDLER public.bar_handler"),
+            "");
+  auto before = fingerprint();
+  std::string dump = take_snapshot();
+  ASSERT_EQ(sql("DROP LANGUAGE plbar"), "");
+  auto restored = restore(dump);
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_EQ(sql("SELECT count(*) FROM pg_language WHERE lanname = 'plbar'"), "1");
+  EXPECT_SAME_FINGERPRINT(before, fingerprint());
+}
+
+// A statement of a batch that fails without a position is placed at its own
+// line of the dump, not at the batch's first.
+TEST_F(PostgresSnapshotTest, AFailingRestoreNamesTheLineOfTheStatementThatFailed) {
+  ASSERT_EQ(sql("CREATE TABLE items (id int PRIMARY KEY)"), "");
+  std::string dump = take_snapshot();
+  std::string owner = "ALTER TABLE \"public\".\"items\" OWNER TO ";
+  size_t at = dump.find(owner);
+  ASSERT_NE(at, std::string::npos) << dump;
+  size_t end = dump.find(';', at);
+  dump.replace(at, end - at, owner + "\"migrate_no_such_role\"");
+  auto line = 1 + std::count(dump.begin(), dump.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+  ASSERT_GT(line, 10);
+  auto restored = restore(dump);
+  ASSERT_FALSE(restored);
+  EXPECT_NE(restored.error().message.find(fmt::format("line {} of the dump: ", line)),
+            std::string::npos)
+      << restored.error().message;
+  EXPECT_NE(restored.error().message.find("migrate_no_such_role"), std::string::npos);
+}
+
+// Objects a superuser puts among the built-in ones after a snapshot are
+// part of the fingerprint, and a restore drops them.
+const char* const kAmongTheBuiltIns[] = {
+    "CREATE FUNCTION pg_catalog.later(int) RETURNS int LANGUAGE sql AS 'SELECT 1'",
+    "CREATE TEXT SEARCH DICTIONARY pg_catalog.later_dict (TEMPLATE = simple)",
+    "CREATE OPERATOR pg_catalog.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq)",
+    "CREATE LANGUAGE plfoo HANDLER plpgsql_call_handler",
+    "CREATE DOMAIN pg_catalog.later_domain AS int",
+};
+
+TEST_F(PostgresSnapshotTest, TheFingerprintCoversWhatUsersPutAmongTheBuiltInObjects) {
+  for (const char* statement : kAmongTheBuiltIns) {
+    auto before = fingerprint();
+    ASSERT_EQ(sql(statement), "") << statement;
+    EXPECT_NE(fingerprint().schema_sha256, before.schema_sha256) << statement;
+  }
+}
+
+TEST_F(PostgresSnapshotTest, RestoreDropsWhatUsersPutAmongTheBuiltInObjectsLater) {
+  ASSERT_EQ(sql("CREATE TABLE items (id int PRIMARY KEY)"), "");
+  auto before = fingerprint();
+  std::string schema = schema_dump();
+  std::string dump = take_snapshot();
+  for (const char* statement : kAmongTheBuiltIns) ASSERT_EQ(sql(statement), "") << statement;
+  auto restored = restore(dump);
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_SAME_FINGERPRINT(before, *restored);
+  EXPECT_SAME_FINGERPRINT(before, fingerprint());
+  EXPECT_EQ(sql("SELECT (SELECT count(*) FROM pg_proc WHERE proname = 'later') + "
+                "(SELECT count(*) FROM pg_ts_dict WHERE dictname = 'later_dict') + "
+                "(SELECT count(*) FROM pg_operator WHERE oprname = '===') + "
+                "(SELECT count(*) FROM pg_language WHERE lanname = 'plfoo') + "
+                "(SELECT count(*) FROM pg_type WHERE typname = 'later_domain')"),
+            "0");
+  EXPECT_EQ(schema_dump(), schema);
+}
+
+// An abandoned scratch database of this host is dropped only when the
+// connected role owns it; another role's stays (doctor still lists it).
+TEST_F(PostgresSnapshotTest, OnlyTheRolesOwnAbandonedScratchDatabasesAreDropped) {
+  pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  ASSERT_GT(gone, 0);
+  ::waitpid(gone, nullptr, 0);
+  std::string prefix = "migrate_scratch_" + scratch_host_tag() + "_" + std::to_string(gone) + "_";
+  std::string ours = prefix + "1" + kPlantedScratch, theirs = prefix + "2" + kPlantedScratch,
+              replaced = prefix + "3_replaced" + kPlantedScratch;
+  std::string other = "scratch_owner_" + unique_suffix();
+  ASSERT_EQ(psql(admin_, "CREATE ROLE " + other + " NOLOGIN"), "");
+  roles_.push_back(other);
+  struct Drop {
+    std::string admin;
+    std::vector<std::string> names;
+    ~Drop() {
+      for (const auto& name : names) psql(admin, "DROP DATABASE IF EXISTS " + name);
+    }
+  } drop{admin_, {ours, theirs, replaced}};
+  ASSERT_EQ(psql(admin_, "CREATE DATABASE " + ours), "");
+  ASSERT_EQ(psql(admin_, "CREATE DATABASE " + theirs + " OWNER " + other), "");
+  ASSERT_EQ(psql(admin_, "CREATE DATABASE " + replaced + " OWNER " + other), "");
+
+  postgres::drop_abandoned_scratch_databases(conn_.get());
+  auto exists = [&](const std::string& name) {
+    return psql(admin_, "SELECT count(*) FROM pg_database WHERE datname = '" + name + "'");
+  };
+  EXPECT_EQ(exists(ours), "0");
+  EXPECT_EQ(exists(theirs), "1");
+  EXPECT_EQ(exists(replaced), "1");
+  auto leftovers = postgres::leftover_scratch_databases(conn_.get());
+  EXPECT_NE(std::find(leftovers.begin(), leftovers.end(), theirs), leftovers.end());
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "drivers/postgres/pg_service_file.h"
+
 namespace migrate::postgres {
 
 std::string Target::conninfo() const {
@@ -58,7 +60,7 @@ std::vector<std::pair<std::string, std::string>> Target::environment() const {
     variables.emplace_back("PGPASSWORD", password);
   if (!private_file().empty()) {
     variables.emplace_back("PGSERVICEFILE", kPrivateFile);
-    variables.emplace_back("PGSERVICE", kSecretService);
+    variables.emplace_back("PGSERVICE", service.empty() ? kSecretService : service);
   }
   return variables;
 }
@@ -66,10 +68,11 @@ std::vector<std::pair<std::string, std::string>> Target::environment() const {
 std::string Target::private_file() const {
   bool with_password = !password.empty() && fits_service_file(password);
   if (ssl_password.empty() && !with_password) return {};
-  std::string file = fmt::format("[{}]\n", kSecretService);
+  // libpq takes a keyword's first value in the file: the secrets come first.
+  std::string file = fmt::format("[{}]\n", service.empty() ? kSecretService : service);
   if (with_password) file += fmt::format("password={}\n", password);
   if (!ssl_password.empty()) file += fmt::format("sslpassword={}\n", ssl_password);
-  return file;
+  return file + service_lines;
 }
 
 Result<Target> make_target(const ConnectionParams& params, const std::string* database) {
@@ -96,6 +99,7 @@ Result<Target> make_target(const ConnectionParams& params, const std::string* da
       PQconninfoFree(parsed);  // a service file holds it one line long
       return fail(ErrorCode::kUsage, "sslpassword may not contain a line break");
     }
+    if (keyword == "service") target.service = option->val;
     if (keyword == "dbname") {
       has_database = true;
       if (database) continue;
@@ -103,6 +107,10 @@ Result<Target> make_target(const ConnectionParams& params, const std::string* da
     target.options.emplace_back(keyword, option->val);
   }
   PQconninfoFree(parsed);
+  if (const char* service = std::getenv("PGSERVICE"); target.service.empty() && service)
+    target.service = service;
+  if (!target.service.empty())
+    target.service_lines = user_service_lines(target.service).value_or("");
   if (database) {
     target.options.emplace_back("dbname", *database);
   } else if (!has_database && !params.database.empty()) {

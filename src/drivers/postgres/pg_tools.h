@@ -38,16 +38,23 @@ struct Target {
   std::vector<std::pair<std::string, std::string>> options;  // libpq keywords, no secret
   std::string password;
   std::string ssl_password;  // sslpassword: a child reads it from a private file, never argv
+  // The service the connection names (service=, else PGSERVICE) and its
+  // lines in the user's service file, which the private file carries on
+  // (pg_service_file.h); empty when there is none.
+  std::string service;
+  std::string service_lines;
 
   // Adds server options ("-c name=value ...") to the `options` keyword.
   void add_options(std::string_view server_options);
   std::string conninfo() const;  // "host='...' port='...' ...", for --dbname=
-  // PGSERVICEFILE and PGSERVICE naming the private file; PGPASSWORD only
+  // PGSERVICEFILE and PGSERVICE naming the private file and the service in
+  // it (the user's own, or migrate's); PGPASSWORD only
   // for a password with a line break or white space at either end.
   std::vector<std::pair<std::string, std::string>> environment() const;
   // What a child must be given as its private file (Child::spawn): a
-  // service file holding the password and sslpassword, which environment()
-  // points it at; empty when there is neither.
+  // service file holding the password and sslpassword, then the user's
+  // service's lines, which environment() points it at; empty when there is
+  // neither secret.
   std::string private_file() const;
 };
 

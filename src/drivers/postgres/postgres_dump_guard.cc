@@ -229,4 +229,13 @@ Result<void> check_dump_statements(std::string_view sql, bool standard_strings,
               "restore another backup; this one was altered");
 }
 
+std::vector<size_t> statement_offsets(std::string_view sql, bool standard_strings) {
+  std::vector<size_t> offsets;
+  Splitter(sql, standard_strings).split([&](const Statement& s) {
+    if (s.first != std::string::npos && s.first < s.end) offsets.push_back(s.first);
+    return true;
+  });
+  return offsets;
+}
+
 }  // namespace migrate::postgres

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "migrate/error.h"
 
@@ -23,5 +24,9 @@ namespace migrate::postgres {
 // `first_line` is the dump's line the batch starts at, for the message.
 Result<void> check_dump_statements(std::string_view sql, bool standard_strings,
                                    std::uint64_t first_line);
+
+// Where each statement of `sql` begins (the offset of its first token), as
+// the server splits it; for telling which statement of a batch failed.
+std::vector<size_t> statement_offsets(std::string_view sql, bool standard_strings);
 
 }  // namespace migrate::postgres

@@ -3,7 +3,8 @@
 // The schema is a canonical description of every user object (schemas other
 // than pg_catalog, information_schema and pg_toast*, and the database's
 // publications, subscriptions, foreign data wrappers, servers and user
-// mappings, default privileges and large objects): one line per object, with
+// mappings, default privileges and large objects, and what users created among
+// the built-in objects, postgres_system_objects.h): one line per object, with
 // its definition as the server deparses it (pg_get_indexdef, pg_get_viewdef,
 // pg_get_functiondef, ...), owner, privileges and comment, and the position of
 // every sequence; no OIDs and no column numbers, so a dump and its restore
@@ -30,6 +31,7 @@
 #include "drivers/postgres/pg_connection.h"
 #include "drivers/postgres/pg_tools.h"
 #include "drivers/postgres/postgres_snapshot.h"
+#include "drivers/postgres/postgres_system_objects.h"
 #include "drivers/postgres/postgres_table_rows.h"
 #include "util/sha256.h"
 
@@ -378,6 +380,12 @@ Result<ContentFingerprint> fingerprint_in_transaction(
   for (int row = 0; row < PQntuples(schema->get()); ++row)
     lines.push_back(value(schema->get(), row, 0));
   schema->reset();
+  // None in a database of only ordinary objects: its fingerprint is what it was.
+  auto system_objects = exec(conn, system_object_lines_sql(), "read the schema");
+  if (!system_objects) return tl::unexpected(system_objects.error());
+  for (int row = 0; row < PQntuples(system_objects->get()); ++row)
+    lines.push_back(value(system_objects->get(), row, 0));
+  system_objects->reset();
   auto tables = exec(conn, std::string(kUserObjects) + kTables, "list tables");
   if (!tables) return tl::unexpected(tables.error());
 

@@ -12,6 +12,7 @@
 #include "drivers/postgres/postgres_dump_guard.h"
 #include "drivers/postgres/postgres_errors.h"
 #include "drivers/postgres/postgres_snapshot.h"
+#include "drivers/postgres/postgres_system_objects.h"
 #include "util/log.h"
 
 namespace migrate::postgres {
@@ -33,6 +34,8 @@ constexpr std::string_view kMayHaveCommitted = "may have been committed";
 // live outside schemas and go too, as do foreign data wrappers, publications
 // and subscriptions; default privileges are reset to the built-in ones. Extensions the restoring
 // role may not drop stay; the dump's CREATE EXTENSION IF NOT EXISTS keeps them.
+// What users put among the built-in objects goes after this
+// (postgres_system_objects.h).
 constexpr const char* kEmptyDatabase = R"sql(
 DO $migrate$
 DECLARE
@@ -354,7 +357,9 @@ class Sender {
                                        pending_line_);
         !r)
       return r;
-    ResultPtr result(PQexec(conn_, pending_.c_str()));
+    bool standard = !strings || std::string_view(strings) == "on";
+    size_t completed = 0;
+    ResultPtr result = execute(&completed);
     auto status = PQresultStatus(result.get());
     bool ok = copy ? status == PGRES_COPY_IN
                    : status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ||
@@ -364,13 +369,40 @@ class Sender {
           ErrorCode::kGeneral,
           fmt::format("the dump is damaged: the COPY at line {} did not start a copy", line_));
     }
-    if (!ok) return failure(result.get());
+    if (!ok) return failure(result.get(), failed_statement(completed, standard));
     if (!copy) {
       if (auto r = still_in_transaction(); !r) return r;
     }
     pending_.clear();
     pending_line_ = line_ + 1;
     return {};
+  }
+
+  // Sends the batch; its statements answer one result each, and
+  // `completed` counts those that succeeded before an error. Returns the
+  // last result (the error, or the COPY that waits for rows).
+  ResultPtr execute(size_t* completed) {
+    if (PQsendQuery(conn_, pending_.c_str()) != 1) return nullptr;
+    ResultPtr last;
+    while (PGresult* next = PQgetResult(conn_)) {
+      last.reset(next);
+      auto status = PQresultStatus(next);
+      if (status == PGRES_COPY_IN) break;
+      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+        ++*completed;
+        continue;
+      }
+      while (PGresult* rest = PQgetResult(conn_)) PQclear(rest);  // nothing runs past an error
+      break;
+    }
+    return last;
+  }
+
+  // The offset in pending_ of the statement after the first `completed`.
+  std::optional<size_t> failed_statement(size_t completed, bool standard_strings) const {
+    auto offsets = statement_offsets(pending_, standard_strings);
+    if (completed < offsets.size()) return offsets[completed];
+    return std::nullopt;
   }
 
   // A second guard behind check_dump_statements(): the dump must never
@@ -385,14 +417,17 @@ class Sender {
                 "compare the database with a backup before relying on it");
   }
 
-  // The server's error, placed at a line of the dump.
-  tl::unexpected<Error> failure(const PGresult* result) {
+  // The server's error, placed at a line of the dump: where the server
+  // points in the batch, else at the statement that failed.
+  tl::unexpected<Error> failure(const PGresult* result,
+                                std::optional<size_t> statement = std::nullopt) {
     std::uint64_t at = in_copy_ ? line_ : pending_line_;
     std::string position = result ? error_field(result, PG_DIAG_STATEMENT_POSITION) : "";
-    if (!in_copy_ && !position.empty()) {
-      size_t offset = std::min(pending_.size(), static_cast<size_t>(std::stoull(position)));
-      at +=
-          static_cast<std::uint64_t>(std::count(pending_.begin(), pending_.begin() + offset, '\n'));
+    std::optional<size_t> offset = statement;
+    if (!position.empty()) offset = static_cast<size_t>(std::stoull(position));
+    if (!in_copy_ && offset) {
+      auto end = pending_.begin() + static_cast<std::ptrdiff_t>(std::min(pending_.size(), *offset));
+      at += static_cast<std::uint64_t>(std::count(pending_.begin(), end, '\n'));
     }
     if (auto waited = lock_wait_failure(result)) return *waited;
     std::string message =
@@ -449,7 +484,9 @@ Result<ContentFingerprint> replay_in_transaction(
     std::string first, bool at_end,
     const std::function<Result<void>(const ContentFingerprint&)>& accept) {
   std::string lock_wait = fmt::format("SET LOCAL lock_timeout = {}; ", lock_timeout.count());
-  if (auto r = run(conn, std::string(kBegin) + lock_wait + kRestoreMemory + kEmptyDatabase,
+  if (auto r = run(conn,
+                   std::string(kBegin) + lock_wait + kRestoreMemory + kEmptyDatabase +
+                       drop_system_objects_sql(),
                    "empty the database for the restore");
       !r)
     return tl::unexpected(r.error());

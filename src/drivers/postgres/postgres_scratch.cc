@@ -47,11 +47,18 @@ long pid_on_this_host(std::string_view name) {
   return i > 0 && i < name.size() && name[i] == '_' ? pid : -1;
 }
 
-std::vector<std::string> scratch_databases(pg_conn* conn) {
-  ResultPtr result(PQexec(conn,
-                          "SELECT datname FROM pg_catalog.pg_database WHERE datname LIKE "
-                          "'migrate\\_scratch\\_%' OR datname LIKE 'migrate\\_verify\\_%' "
-                          "ORDER BY 1"));
+enum class Owner { kAnyone, kThisRole };
+
+// Scratch-like names on the server; with kThisRole, only databases the
+// connected role owns (another role's, even under a name of this host and a
+// dead pid, is not this migrate's to drop).
+std::vector<std::string> scratch_databases(pg_conn* conn, Owner owner) {
+  std::string sql =
+      "SELECT datname FROM pg_catalog.pg_database WHERE (datname LIKE "
+      "'migrate\\_scratch\\_%' OR datname LIKE 'migrate\\_verify\\_%')";
+  if (owner == Owner::kThisRole)
+    sql += " AND datdba = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)";
+  ResultPtr result(PQexec(conn, (sql + " ORDER BY 1").c_str()));
   std::vector<std::string> names;
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return names;
   for (int i = 0; i < PQntuples(result.get()); ++i)
@@ -80,7 +87,7 @@ std::string scratch_database_name() {
 }
 
 void drop_abandoned_scratch_databases(pg_conn* conn) {
-  for (const auto& name : scratch_databases(conn)) {
+  for (const auto& name : scratch_databases(conn, Owner::kThisRole)) {
     long pid = pid_on_this_host(name);
     if (pid < 0 || !process_gone(pid)) continue;
     log::info(fmt::format("dropping '{}', left by an interrupted verify --deep", name));
@@ -90,7 +97,7 @@ void drop_abandoned_scratch_databases(pg_conn* conn) {
 
 std::vector<std::string> leftover_scratch_databases(pg_conn* conn) {
   std::vector<std::string> leftovers;
-  for (const auto& name : scratch_databases(conn)) {
+  for (const auto& name : scratch_databases(conn, Owner::kAnyone)) {
     long pid = pid_on_this_host(name);
     if (pid >= 0 && !process_gone(pid)) continue;  // a verify --deep running now
     leftovers.push_back(name);

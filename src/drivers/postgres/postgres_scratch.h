@@ -4,7 +4,7 @@
 // of this machine's name, <pid> the migrate that created it. It is dropped
 // when the check ends; a migrate killed before that leaves it behind, and
 // the next `verify --deep` on the same host drops the ones whose process is
-// gone. `doctor` lists every leftover it can see.
+// gone and that its role owns. `doctor` lists every leftover it can see.
 #pragma once
 
 #include <string>
@@ -17,7 +17,8 @@ namespace migrate::postgres {
 // A new scratch database name for this process.
 std::string scratch_database_name();
 
-// Drops this host's scratch databases whose migrate is gone; failures are
+// Drops this host's scratch databases whose migrate is gone, those the
+// connected role owns (never another role's); failures are
 // warnings (a check must not fail for another run's leftovers).
 void drop_abandoned_scratch_databases(pg_conn* conn);
 

@@ -22,6 +22,7 @@
 #include "drivers/postgres/pg_tools.h"
 #include "drivers/postgres/postgres_replay.h"
 #include "drivers/postgres/postgres_scratch.h"
+#include "drivers/postgres/postgres_system_objects.h"
 #include "drivers/postgres/postgres_table_rows.h"
 #include "util/log.h"
 
@@ -96,6 +97,8 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
     ~EndTransaction() { ResultPtr(PQexec(conn, "ROLLBACK")); }  // read only: nothing to keep
   } end{conn};
   std::string snapshot_id = PQgetvalue(exported->get(), 0, 0);
+  // Refused before anything is applied: a backup that cannot be restored.
+  if (auto r = refuse_unreproducible_objects(conn); !r) return tl::unexpected(r.error());
 
   // Where the sequences stand as the dump begins (see sequence_lines()).
   auto before = sequence_positions(conn);

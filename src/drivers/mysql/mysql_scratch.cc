@@ -84,8 +84,9 @@ std::string replaced_warning(const ScratchLeftover& leftover) {
   if (leftover.tables == 0) return left + "; it holds no tables: drop it";
   return fmt::format(
       "{}; it holds {} table{}, perhaps the database's state before that restore (the only "
-      "copy): check them, then drop it",
-      left, leftover.tables, leftover.tables == 1 ? "" : "s");
+      "copy): check {}, then drop the database",
+      left, leftover.tables, leftover.tables == 1 ? "" : "s",
+      leftover.tables == 1 ? "it" : "them");
 }
 
 }  // namespace

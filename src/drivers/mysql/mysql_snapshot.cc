@@ -70,7 +70,7 @@ Result<void> refuse_system_versioned(st_mysql* conn) {
                           rows->size() == 1 ? "is" : "are"),
               "migrate cannot back up a table's history: if it is not needed, remove it (ALTER "
               "TABLE ... DROP SYSTEM VERSIONING); otherwise keep it with mariadb-dump "
-              "--dump-history yourself");
+              "--dump-history yourself, and migrate with --no-backup");
 }
 
 // A restore sends a row as an INSERT, which the server refuses beyond its

@@ -42,7 +42,6 @@ TEST_F(MysqlGuardTest, AForeignKeyFromAnotherDatabaseRefusesTheRestoreAndChanges
 
   auto backup = run({"backup", "fk1"});
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
-  EXPECT_CONTAINS(backup.err, "a restore of this backup into this database is refused");
   ASSERT_EQ(query("INSERT INTO parent VALUES (3)"), "");
 
   auto restore = run({"restore", "fk1", "--yes"});

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "util/log.h"
-
 namespace migrate::mysql {
 namespace {
 
@@ -53,15 +51,6 @@ Result<void> refuse_incoming_foreign_keys(st_mysql* conn, const std::string& dat
                           "restore, then create it again",
                           quote_identifier(first.schema), quote_identifier(first.table),
                           quote_identifier(first.name)));
-}
-
-void warn_incoming_foreign_keys(st_mysql* conn, const std::string& database) {
-  auto keys = incoming_foreign_keys(conn, database);
-  if (!keys || keys->empty()) return;
-  log::warn(fmt::format(
-      "another database references this one's tables: {}; a restore of this backup into this "
-      "database is refused while that key exists",
-      describe(*keys)));
 }
 
 }  // namespace migrate::mysql

@@ -10,7 +10,6 @@
 
 #include "drivers/mysql/mysql_catalog.h"
 #include "drivers/mysql/mysql_dump_format.h"
-#include "drivers/mysql/mysql_foreign_keys.h"
 #include "drivers/mysql/mysql_load_data.h"
 #include "drivers/mysql/mysql_tools.h"
 #include "util/log.h"
@@ -212,7 +211,6 @@ Result<SnapshotInfo> snapshot(st_mysql* conn, const ConnectParams& params, ByteS
   if (!database) return tl::unexpected(database.error());
   if (auto r = refuse_system_versioned(conn); !r) return tl::unexpected(r.error());
   report_non_transactional_tables(conn);
-  warn_incoming_foreign_keys(conn, *database);
   return dump_database(conn, params, *database, sink);
 }
 

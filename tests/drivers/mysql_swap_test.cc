@@ -41,7 +41,9 @@ TEST_F(MysqlSwapTest, AKilledRestoresTrashIsReportedAndNeverDropped) {
 
   auto restore = run({"-v", "restore", "swap", "--yes", "--no-backup"});
   EXPECT_EQ(restore.exit_code, 0) << restore.err;
-  EXPECT_CONTAINS(restore.err, trash + "' hold the tables of a database that a killed restore");
+  EXPECT_CONTAINS(restore.err, trash +
+                                  "' was left by an earlier restore that did not finish dropping "
+                                  "it; it holds 1 table, perhaps the database's state");
   EXPECT_CONTAINS(restore.err, "restore: tables moved in");
   EXPECT_EQ(query("SELECT count(*) FROM a"), "1");
   EXPECT_EQ(query("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
@@ -52,10 +54,37 @@ TEST_F(MysqlSwapTest, AKilledRestoresTrashIsReportedAndNeverDropped) {
 
   auto doctor = run({"doctor"});
   EXPECT_NE(doctor.exit_code, 0);
-  EXPECT_CONTAINS(doctor.out + doctor.err, trash + " hold the tables");
+  EXPECT_CONTAINS(doctor.out + doctor.err,
+                  trash + "' was left by an earlier restore that did not finish dropping it; it "
+                          "holds 1 table");
   auto verify = run({"verify", "--deep"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_EQ(query("SELECT id FROM " + trash + ".precious"), "42");
+  EXPECT_EQ(query("DROP DATABASE " + trash), "");
+}
+
+// A trash database with nothing in it (its restore was killed before the
+// RENAME, or failed to drop it): described as what it is, in the restore's
+// warning and in doctor alike.
+TEST_F(MysqlSwapTest, AnEmptyLeftoverTrashIsDescribedAsEmpty) {
+  char host[HOST_NAME_MAX + 1] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  std::string trash = "migrate_scratch_" + sha256_hex(host).substr(0, 8) + "_99999998_" +
+                      std::to_string(::getpid()) + "_replaced";
+  ASSERT_EQ(query("CREATE DATABASE " + trash), "");
+  ASSERT_EQ(query("CREATE TABLE a (id int); INSERT INTO a VALUES (1)"), "");
+  ASSERT_EQ(run({"backup", "empty-trash"}).exit_code, 0);
+
+  auto restore = run({"restore", "empty-trash", "--yes", "--no-backup"});
+  EXPECT_EQ(restore.exit_code, 0) << restore.err;
+  std::string described =
+      trash + "' was left by an earlier restore that did not finish dropping it; it holds no "
+              "tables: drop it";
+  EXPECT_CONTAINS(restore.err, described);
+  auto doctor = run({"doctor"});
+  EXPECT_CONTAINS(doctor.out + doctor.err, described);
+  EXPECT_EQ((restore.err + doctor.out + doctor.err).find("killed restore"), std::string::npos);
+  EXPECT_EQ(databases_like(trash), "1");  // reported, never dropped
   EXPECT_EQ(query("DROP DATABASE " + trash), "");
 }
 

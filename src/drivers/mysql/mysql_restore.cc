@@ -1,5 +1,7 @@
-// Restores: the dump is first spooled and checked (mysql_spool.h), so a
-// backup that cannot be read leaves the database untouched.
+// Restores: refused first while another database's foreign key references
+// this one's tables (mysql_foreign_keys.h). The dump is then spooled and
+// checked (mysql_spool.h), so a backup that cannot be read leaves the
+// database untouched.
 //
 // Then the dump is replayed into a scratch database (mysql_scratch.h) and
 // that copy's fingerprint, read from its catalog and rows, compared with
@@ -30,6 +32,7 @@
 #include <optional>
 
 #include "drivers/mysql/mysql_dump_format.h"
+#include "drivers/mysql/mysql_foreign_keys.h"
 #include "drivers/mysql/mysql_move.h"
 #include "drivers/mysql/mysql_row_loader.h"
 #include "drivers/mysql/mysql_scratch.h"
@@ -253,9 +256,10 @@ Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& so
   if (!rows) return tl::unexpected(rows.error());
   if (rows->empty() || !(*rows)[0][0])
     return fail(ErrorCode::kUsage, "the database url names no database");
+  const std::string& database = *(*rows)[0][0];
+  if (auto r = refuse_incoming_foreign_keys(conn, database); !r) return r;
   auto spooled = read_dump(source, scratch_dir);
   if (!spooled) return tl::unexpected(spooled.error());
-  const std::string& database = *(*rows)[0][0];
   auto staged = stage(conn, params, *spooled, expected);
   if (!staged) return tl::unexpected(staged.error());
   if (!staged->database) {

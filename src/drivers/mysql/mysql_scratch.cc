@@ -56,9 +56,10 @@ Result<void> drop_database(st_mysql* conn, const std::string& name) {
 Result<std::vector<ScratchLeftover>> list_scratch_databases(st_mysql* conn) {
   auto rows = query(conn,
                     // migrate_verify_<pid>_<random>: an older migrate's, host unknown.
-                    "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE "
-                    "'migrate\\_scratch\\_%' OR SCHEMA_NAME LIKE 'migrate\\_verify\\_%' "
-                    "ORDER BY 1",
+                    "SELECT SCHEMA_NAME, (SELECT count(*) FROM information_schema.TABLES WHERE "
+                    "TABLE_SCHEMA = SCHEMA_NAME) FROM information_schema.SCHEMATA WHERE "
+                    "SCHEMA_NAME LIKE 'migrate\\_scratch\\_%' OR SCHEMA_NAME LIKE "
+                    "'migrate\\_verify\\_%' ORDER BY 1",
                     "list the scratch databases");
   if (!rows) return tl::unexpected(rows.error());
   std::string host = host_tag();
@@ -67,18 +68,26 @@ Result<std::vector<ScratchLeftover>> list_scratch_databases(st_mysql* conn) {
     std::string name = row[0].value_or("");
     bool gone = abandoned(name, host);
     bool trash = std::string_view(name).ends_with(kReplacedSuffix);
-    found.push_back(ScratchLeftover{name, gone && !trash, gone && trash});
+    found.push_back(ScratchLeftover{name, gone && !trash, gone && trash,
+                                    std::stoull(row[1].value_or("0"))});
   }
   return found;
 }
 
 namespace {
 
-std::string replaced_warning(const std::string& names) {
+// What is true of a trash database left behind: its restore did not drop
+// it (killed before or after its RENAME, or the drop failed), and what it
+// holds, perhaps the only copy of the database's state before that restore.
+std::string replaced_warning(const ScratchLeftover& leftover) {
+  std::string left = fmt::format(
+      "'{}' was left by an earlier restore that did not finish dropping it", leftover.name);
+  if (leftover.tables == 0) return left + "; it holds no tables: drop it";
   return fmt::format(
-      "{} hold the tables of a database that a killed restore was replacing (its state before "
-      "that restore, perhaps the only copy): check them, then drop them",
-      names);
+      "{}; it holds {} table{}, perhaps the database's state before that restore (the only "
+      "copy): check {}, then drop the database",
+      left, leftover.tables, leftover.tables == 1 ? "" : "s",
+      leftover.tables == 1 ? "it" : "them");
 }
 
 }  // namespace
@@ -88,7 +97,7 @@ Result<std::unique_ptr<ScratchDatabase>> ScratchDatabase::create(st_mysql* conn,
   auto leftovers = list_scratch_databases(conn);
   if (!leftovers) return tl::unexpected(leftovers.error());
   for (const auto& leftover : *leftovers) {
-    if (leftover.replaced) log::warn(replaced_warning("'" + leftover.name + "'"));
+    if (leftover.replaced) log::warn(replaced_warning(leftover));
     if (!leftover.abandoned) continue;
     if (auto r = drop_database(conn, leftover.name); !r) return tl::unexpected(r.error());
     log::info(
@@ -127,7 +136,11 @@ Driver::Check scratch_check(st_mysql* conn) {
   if (found->empty()) return {"scratch databases", true, "none left behind"};
   std::string abandoned, other, replaced;
   for (const auto& leftover : *found) {
-    std::string& list = leftover.replaced ? replaced : leftover.abandoned ? abandoned : other;
+    if (leftover.replaced) {
+      replaced += (replaced.empty() ? "" : "; ") + replaced_warning(leftover);
+      continue;
+    }
+    std::string& list = leftover.abandoned ? abandoned : other;
     list += (list.empty() ? "" : ", ") + leftover.name;
   }
   if (abandoned.empty() && replaced.empty()) {
@@ -136,7 +149,7 @@ Driver::Check scratch_check(st_mysql* conn) {
                         "host or by an older migrate (drop it if none is running): {}",
                         other)};
   }
-  std::string message = replaced.empty() ? "" : replaced_warning(replaced);
+  std::string message = replaced;
   if (!abandoned.empty()) {
     message += fmt::format(
         "{}left behind by runs that are gone: {}; the next restore or verify "

@@ -11,11 +11,13 @@
 // A restore moves the live database's tables into a scratch database named
 // with kReplacedSuffix ("trash") while it moves the checked copy's in, and
 // drops it when the restore is done. One left behind (the restore was
-// killed) may hold the only copy of what the database held before: it is
+// killed, or could not drop it) may hold the only copy of what the
+// database held before: it is
 // never dropped by a run, only reported (doctor, and every run that
 // creates a scratch database), for a person to check and drop.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,7 +54,8 @@ class ScratchDatabase {
 struct ScratchLeftover {
   std::string name;
   bool abandoned = false;
-  bool replaced = false;  // a killed restore's trash (run gone): never dropped by a run
+  bool replaced = false;  // a restore's trash whose run is gone: never dropped by a run
+  std::uint64_t tables = 0;  // how many tables it holds
 };
 Result<std::vector<ScratchLeftover>> list_scratch_databases(st_mysql* conn);
 

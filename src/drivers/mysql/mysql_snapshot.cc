@@ -49,6 +49,29 @@ void report_non_transactional_tables(st_mysql* conn) {
       list));
 }
 
+// A dump holds a system-versioned table's current rows only: a restore
+// would lose its history and its rows' ROW_START times, while its
+// fingerprint (current rows too) matched. Refused before the dump.
+Result<void> refuse_system_versioned(st_mysql* conn) {
+  auto rows = query(conn,
+                    "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+                    "DATABASE() AND TABLE_TYPE = 'SYSTEM VERSIONED' ORDER BY 1",
+                    "list the system-versioned tables");
+  if (!rows) return tl::unexpected(rows.error());
+  if (rows->empty()) return {};
+  std::string names;
+  for (const auto& row : *rows) names += (names.empty() ? "'" : ", '") + row[0].value_or("") + "'";
+  return fail(ErrorCode::kRefused,
+              fmt::format("{} {} {} system-versioned (WITH SYSTEM VERSIONING): a backup holds "
+                          "only current rows, so a restore would lose the history; no backup "
+                          "was taken",
+                          rows->size() == 1 ? "table" : "tables", names,
+                          rows->size() == 1 ? "is" : "are"),
+              "migrate cannot back up a table's history: if it is not needed, remove it (ALTER "
+              "TABLE ... DROP SYSTEM VERSIONING); otherwise keep it with mariadb-dump "
+              "--dump-history yourself, and migrate with --no-backup");
+}
+
 // A restore sends a row as an INSERT, which the server refuses beyond its
 // max_allowed_packet, or with LOAD DATA LOCAL, which streams it but needs
 // the server's local_infile and columns it reads as the INSERT does
@@ -186,6 +209,7 @@ Result<std::uint64_t> database_size(st_mysql* conn) {
 Result<SnapshotInfo> snapshot(st_mysql* conn, const ConnectParams& params, ByteSink& sink) {
   auto database = current_database(conn);
   if (!database) return tl::unexpected(database.error());
+  if (auto r = refuse_system_versioned(conn); !r) return tl::unexpected(r.error());
   report_non_transactional_tables(conn);
   return dump_database(conn, params, *database, sink);
 }

@@ -2,8 +2,9 @@
 //
 // Snapshots are mariadb-dump (or mysqldump) output taken in one consistent
 // InnoDB snapshot (--single-transaction) with routines, triggers, events
-// and views, streamed into the backup store without a shell. The content
-// fingerprint's schema half is read from the database's catalog
+// and views, streamed into the backup store without a shell. A database
+// with a system-versioned table is refused (a dump holds none of its
+// history). The content fingerprint's schema half is read from the database's catalog
 // (mysql_catalog.h), before and after the dump; its rows half from the
 // dump's rows as they stream past (mysql_dump_format.h). A live or
 // restored database is fingerprinted the same way: catalog, and its rows

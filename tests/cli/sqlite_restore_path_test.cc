@@ -2,6 +2,8 @@
 // it replaces the real file, not the link, and the backups are the same
 // database's whichever name reaches it; a WAL database's restore leaves no
 // temporary -wal file behind.
+#include <unistd.h>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -96,6 +98,35 @@ TEST_F(SqliteRestorePathTest, RestoringAWalDatabaseThroughASymlinkLeavesNoTempor
   exec(real(), "PRAGMA journal_mode = WAL;");
   back_up_change_and_restore();
   expect_link_kept_and_real_file_restored();
+}
+
+// A name like a crashed restore's temporary, in the database's directory,
+// that is not ours: a symlink to another file, and (as root, as in CI)
+// another user's file. The restore's clean-up leaves both alone.
+TEST_F(SqliteRestorePathTest, TheCleanUpLeavesOtherUsersFilesAndSymlinksAlone) {
+  exec(db(), "CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1);");
+  ASSERT_EQ(run({"backup", "b"}).exit_code, 0);
+  fs::path target = dir_.path() / "someone-elses.txt";
+  dir_.write("someone-elses.txt", "keep me\n");
+  fs::path link = dir_.path() / ".app.db.tmp-999997";
+  fs::create_symlink(target, link);
+  fs::path foreign = dir_.path() / ".app.db.tmp-999998";
+  dir_.write(".app.db.tmp-999998", "eve's data\n");
+  bool root = ::geteuid() == 0;
+  if (root) ASSERT_EQ(::chown(foreign.c_str(), 65534, 65534), 0);
+  fs::path ours = dir_.path() / ".app.db.tmp-999996";
+  dir_.write(".app.db.tmp-999996", "a crashed restore's leftover\n");
+
+  auto restore = run({"restore", "b", "--yes"});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_TRUE(fs::is_symlink(link)) << "a symlink named like a temporary was deleted";
+  EXPECT_EQ(read_text(target), "keep me\n");
+  if (root) {
+    EXPECT_TRUE(fs::exists(foreign)) << "another user's file was deleted";
+  } else {
+    EXPECT_FALSE(fs::exists(foreign)) << "our own leftover was kept";
+  }
+  EXPECT_FALSE(fs::exists(ours)) << "our own leftover was kept";
 }
 
 }  // namespace

@@ -18,6 +18,14 @@ using namespace sqlite_api;
 
 constexpr size_t kChunk = 1 << 20;
 
+// Whether `path` is a regular file of ours. The database's directory may be
+// shared (a sticky /tmp): a name like our temporaries' may be another user's
+// file, or a symlink to one, and is then none of our business.
+bool is_own_regular_file(const std::filesystem::path& path) {
+  struct stat st;
+  return env().lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid();
+}
+
 // Removes ".<database>.tmp-<pid>" files (and their SQLite companions) whose
 // restore died with its process.
 void remove_crashed_restores(const std::filesystem::path& database) {
@@ -28,7 +36,9 @@ void remove_crashed_restores(const std::filesystem::path& database) {
   for (const auto& name : names) {
     if (!name.starts_with(prefix)) continue;
     long owner = temporary_owner(name);
-    if (owner != 0 && (owner == ::getpid() || !process_alive(owner))) remove_if_present(dir / name);
+    if (owner != 0 && (owner == ::getpid() || !process_alive(owner)) &&
+        is_own_regular_file(dir / name))
+      remove_if_present(dir / name);
   }
 }
 

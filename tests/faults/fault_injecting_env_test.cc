@@ -45,38 +45,40 @@ TEST(FaultInjectingEnvTest, ACrashPointEndsTheProcessAfterTheCall) {
   EXPECT_TRUE(path_exists(dir.path() / "to"));  // the rename itself happened
 }
 
-TEST(FaultInjectingEnvTest, AFullDiskFailsAnAtomicFileAndLeavesNothing) {
-  TempDir dir;
-  FaultInjectingEnv faulty(Env::Default(), {CallKind::kWrite, 1, Action::kFail, ENOSPC});
-  ScopedEnv installed(faulty);
-  auto written = write_file_atomically(dir.path() / "file", "content");
-  ASSERT_FALSE(written);
-  EXPECT_EQ(written.error().message,
-            "cannot write '" + (dir.path() / ".file.tmp-").string() + std::to_string(::getpid()) +
-                "': no space left on device");
-  std::vector<std::string> names;
-  ASSERT_EQ(env().list(dir.path(), names), 0);
-  EXPECT_TRUE(names.empty());
-}
-
-TEST(FaultInjectingEnvTest, AFailedFsyncFailsTheCommitAndLeavesNothing) {
-  TempDir dir;
-  FaultInjectingEnv faulty(Env::Default(), {CallKind::kFsync, 1, Action::kFail, EIO});
-  ScopedEnv installed(faulty);
-  auto written = write_file_atomically(dir.path() / "file", "content");
-  ASSERT_FALSE(written);
-  EXPECT_NE(written.error().message.find("cannot sync"), std::string::npos);
-  EXPECT_FALSE(path_exists(dir.path() / "file"));
-}
-
-TEST(FaultInjectingEnvTest, AFullDiskFailsANewMigrationFileAndRemovesIt) {
-  TempDir dir;
-  FaultInjectingEnv faulty(Env::Default(), {CallKind::kWrite, 1, Action::kFail, ENOSPC});
-  ScopedEnv installed(faulty);
-  auto written = write_new_file(dir.path() / "m.sql", "SELECT 1;");
-  ASSERT_FALSE(written);
-  EXPECT_NE(written.error().message.find("cannot write"), std::string::npos);
-  EXPECT_FALSE(path_exists(dir.path() / "m.sql"));
+// A file written under a fault fails with a message naming the cause and
+// leaves nothing behind.
+TEST(FaultInjectingEnvTest, AFailedWriteOrSyncLeavesNoFile) {
+  struct Case {
+    const char* what;
+    Fault fault;
+    bool atomic;  // write_file_atomically(), else write_new_file()
+    const char* message;
+  };
+  const Case cases[] = {
+      {"full disk, atomic file",
+       {CallKind::kWrite, 1, Action::kFail, ENOSPC},
+       true,
+       "': no space left on device"},
+      {"failed fsync, atomic file", {CallKind::kFsync, 1, Action::kFail, EIO}, true, "cannot sync"},
+      {"full disk, new migration file",
+       {CallKind::kWrite, 1, Action::kFail, ENOSPC},
+       false,
+       "cannot write"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    TempDir dir;
+    FaultInjectingEnv faulty(Env::Default(), c.fault);
+    ScopedEnv installed(faulty);
+    auto path = dir.path() / "file";
+    auto written = c.atomic ? write_file_atomically(path, "content") : write_new_file(path, "x");
+    ASSERT_FALSE(written);
+    EXPECT_NE(written.error().message.find(c.message), std::string::npos)
+        << written.error().message;
+    std::vector<std::string> names;
+    ASSERT_EQ(env().list(dir.path(), names), 0);
+    EXPECT_TRUE(names.empty());
+  }
 }
 
 }  // namespace

@@ -141,7 +141,7 @@ Result<void> restore_stream(Driver& driver, const BackupStore& store,
                             ChecksumPass checksum, const std::filesystem::path& scratch) {
   auto chain = open_artifact(store, settings, manifest, checksum);
   if (!chain) return tl::unexpected(chain.error());
-  Progress progress("restoring", settings.progress);
+  Progress progress("restoring", settings.progress, settings.progress_delay);
   ReadAheadSource decoded(*chain->output);
   ProgressSource counted(decoded, progress);
   auto restored = driver.restore(counted, scratch, &manifest.fingerprint);
@@ -195,7 +195,7 @@ Result<Manifest> take_backup(Driver& driver, const BackupStore& store,
   // reading and fingerprinting mostly wait on it (bench/RESULTS.md).
   constexpr int kZstdWorkers = 2;
   auto compressed = make_compressing_sink(settings.compression, *after_compression, kZstdWorkers);
-  Progress progress("backing up", settings.progress);
+  Progress progress("backing up", settings.progress, settings.progress_delay);
   ProgressSink counted(*compressed, progress);
 
   auto snapshot = driver.snapshot(counted, scratch->path());
@@ -284,7 +284,7 @@ Result<std::optional<std::string>> StoreBackupHook::before_change(std::string_vi
                                                                   Driver& driver) {
   std::string_view reason = label.starts_with("pre-") ? label.substr(4) : label;
   if (!store_) {
-    auto opened = BackupStore::open(settings_.store_dir);
+    auto opened = BackupStore::open(store_dir_);
     if (!opened) return tl::unexpected(opened.error());
     store_.emplace(std::move(*opened));
   }

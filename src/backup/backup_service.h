@@ -9,6 +9,7 @@
 // A command opens the store once and passes it to every step.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -23,13 +24,15 @@
 
 namespace migrate {
 
+// How backups are written and read; where they are is the BackupStore passed
+// alongside.
 struct BackupSettings {
-  std::filesystem::path store_dir;  // for commands and the hook to open
   Compression compression = Compression::kZstd;
   std::optional<BackupKey> key;  // encrypt new backups, decrypt encrypted ones
   std::string database;          // manifest_database_url(), for manifests
   std::string driver_name;       // "sqlite", "postgres", "mysql"
   bool progress = false;         // draw progress on stderr
+  std::chrono::milliseconds progress_delay{1000};  // only after this long
 };
 
 // Takes a backup of the database the driver is connected to.
@@ -63,16 +66,18 @@ Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupStore& s
                                             const Manifest& manifest);
 
 // The BackupHook of every mutating command: a backup labelled
-// "pre-<command>" before the first change. The store (settings.store_dir) is
-// opened at the first backup, so a command with nothing to do never touches
-// it, and only once.
+// "pre-<command>" before the first change. The store in `store_dir` is
+// opened at the first backup, so a command with nothing to do never creates
+// or cleans it, and only once.
 class StoreBackupHook final : public BackupHook {
  public:
-  explicit StoreBackupHook(BackupSettings settings) : settings_(std::move(settings)) {}
+  StoreBackupHook(std::filesystem::path store_dir, BackupSettings settings)
+      : store_dir_(std::move(store_dir)), settings_(std::move(settings)) {}
   Result<std::optional<std::string>> before_change(std::string_view label, Driver& driver) override;
   const std::optional<Manifest>& taken() const { return taken_; }
 
  private:
+  std::filesystem::path store_dir_;
   BackupSettings settings_;
   std::optional<BackupStore> store_;
   std::optional<Manifest> taken_;

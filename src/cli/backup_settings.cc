@@ -1,27 +1,14 @@
 #include "cli/backup_settings.h"
 
-#include <cstdlib>
+#include <fmt/format.h>
 
 #include "backup/database_identity.h"
 #include "backup/progress.h"
-#include "util/files.h"
 
 namespace migrate::cli {
 
-std::optional<std::string> environment_or_dotenv(const std::string& name) {
-  if (const char* value = std::getenv(name.c_str()); value && *value) return std::string(value);
-  auto text = read_file(std::filesystem::current_path() / ".env");
-  if (!text) return std::nullopt;
-  auto values = parse_dotenv(*text);
-  if (!values) return std::nullopt;  // resolve_config() has reported a malformed .env already
-  auto it = values->find(name);
-  if (it == values->end() || it->second.empty()) return std::nullopt;
-  return it->second;
-}
-
 Result<BackupSettings> backup_settings(const Config& config, const CommandFlags& flags) {
   BackupSettings settings;
-  settings.store_dir = config.backup_dir;
   settings.database = manifest_database_url(config.url);
   switch (config.url.kind) {
     case DatabaseKind::kSqlite:
@@ -39,20 +26,26 @@ Result<BackupSettings> backup_settings(const Config& config, const CommandFlags&
     if (!compression) return tl::unexpected(compression.error());
     settings.compression = *compression;
   }
-  if (flags.key_file) {
-    auto key = read_key_file(*flags.key_file);
+  if (config.backup_key_file) {
+    auto key = read_key_file(*config.backup_key_file);
     if (!key) return tl::unexpected(key.error());
     settings.key = std::move(*key);
-  } else if (auto secret = environment_or_dotenv("MIGRATE_BACKUP_KEY")) {
-    settings.key = BackupKey{*secret, "MIGRATE_BACKUP_KEY"};
+  } else if (config.backup_key) {
+    settings.key = BackupKey{*config.backup_key, "MIGRATE_BACKUP_KEY"};
   }
   settings.progress = progress_wanted() && config.log_level != LogLevel::kWarn &&
                       config.log_level != LogLevel::kError;
+  settings.progress_delay = config.progress_delay;
   return settings;
 }
 
 std::string current_database(const Config& config) {
   return database_identity(manifest_database_url(config.url));
+}
+
+std::string other_database(const Manifest& m, const Config& c) {
+  if (database_identity(m.database) == current_database(c)) return "";
+  return fmt::format("backup '{}' is of another database, {}", m.id, printable(m.database));
 }
 
 }  // namespace migrate::cli

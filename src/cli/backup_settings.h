@@ -1,5 +1,5 @@
-// Backup settings from the configuration, the backup flags and the key in
-// MIGRATE_BACKUP_KEY (environment or .env) or --key-file.
+// Backup settings from the configuration (the key from --key-file or
+// MIGRATE_BACKUP_KEY, the progress delay) and the --compression flag.
 #pragma once
 
 #include "backup/backup_service.h"
@@ -14,7 +14,9 @@ Result<BackupSettings> backup_settings(const Config& config, const CommandFlags&
 // backup commands pick by default.
 std::string current_database(const Config& config);
 
-// A value from the environment, else from .env in the working directory.
-std::optional<std::string> environment_or_dotenv(const std::string& name);
+// Another database's backup is only picked by its full id, and never
+// quietly: "backup '<id>' is of another database, <url>", or "" for one of
+// the configured database.
+std::string other_database(const Manifest& manifest, const Config& config);
 
 }  // namespace migrate::cli

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <string_view>
 
+#include "migrate/version.h"
+
 namespace migrate::cli {
 namespace {
 
@@ -153,6 +155,34 @@ Output render_created(const CreatedMigration& created) {
   out.json = {{"migration", created.migration.string()}, {"rollback", created.rollback.string()}};
   out.text = fmt::format("created {}\ncreated {}\n", created.migration.string(),
                          created.rollback.string());
+  return out;
+}
+
+Output render_version() {
+  Output out;
+  out.json["migrate"] = MIGRATE_VERSION;
+  out.text = fmt::format("migrate {}\n", MIGRATE_VERSION);
+  for (const auto& list : {driver_library_versions(), backup_library_versions()}) {
+    for (const auto& [library, v] : list) {
+      out.json[library] = v;
+      out.text += fmt::format("{} {}\n", library, v);
+    }
+  }
+  return out;
+}
+
+Output render_doctor(const std::vector<Driver::Check>& checks) {
+  Output out;
+  json rows = json::array();
+  bool all_ok = true;
+  for (const auto& check : checks) {
+    all_ok = all_ok && check.ok;
+    rows.push_back({{"check", check.name}, {"ok", check.ok}, {"detail", check.detail}});
+    out.text += fmt::format("{:<5} {:<18} {}\n", check.ok ? "ok" : "FAIL", check.name,
+                            printable(check.detail));
+  }
+  out.json = {{"ok", all_ok}, {"checks", rows}};
+  out.exit_code = all_ok ? 0 : 1;
   return out;
 }
 

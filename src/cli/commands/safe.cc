@@ -1,0 +1,43 @@
+// safe: up, with a backup always taken and verified first, and restored if
+// anything fails (engine/safe.h).
+#include "cli/backup_settings.h"
+#include "cli/command_flags.h"
+#include "cli/commands.h"
+#include "cli/session.h"
+#include "engine/safe.h"
+#include "migrate/catalog.h"
+#include "util/clock.h"
+
+namespace migrate::cli {
+namespace {
+
+Result<Output> safe(const Config& c) {
+  const CommandFlags& f = command_flags();
+  auto catalog = load_catalog(c.migrations_dir);
+  if (!catalog) return tl::unexpected(catalog.error());
+  auto settings = backup_settings(c, f);
+  if (!settings) return tl::unexpected(settings.error());
+  auto driver = connect(c);
+  if (!driver) return tl::unexpected(driver.error());
+  auto store = BackupStore::open(c.backup_dir);
+  if (!store) return tl::unexpected(store.error());
+  auto started = std::chrono::steady_clock::now();
+  auto report = run_safe(**driver, std::chrono::seconds(c.lock_timeout_seconds), *catalog,
+                         up_request(f), *store, *settings);
+  if (!report) return tl::unexpected(report.error());
+  report->elapsed_ms = elapsed_ms(started);
+  return render_run(*report, c.url);
+}
+
+}  // namespace
+
+void add_safe_command(CLI::App& app, Action& action) {
+  CommandFlags& f = command_flags();
+  auto* cmd =
+      app.add_subcommand("safe", "back up, migrate, and restore the backup if anything fails");
+  add_up_flags(cmd, f);
+  add_backup_flags(cmd, f, BackupUse::kBackups);
+  cmd->callback([&action] { action = safe; });
+}
+
+}  // namespace migrate::cli

@@ -79,12 +79,11 @@ class SafeBackup final : public BackupHook, public UpRecovery {
 
 }  // namespace
 
-Result<RunReport> run_safe(Driver& driver, std::chrono::milliseconds lock_timeout,
-                           const Catalog& catalog, const UpRequest& request, BackupStore& store,
-                           const BackupSettings& settings) {
+Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
+                           BackupStore& store, const BackupSettings& settings) {
   SafeBackup backup(store, settings);
-  EngineContext ctx{driver, backup, lock_timeout};
-  return run_up_with(ctx, catalog, request, "safe", &backup);
+  EngineContext with_backup{ctx.driver, backup, ctx.lock_timeout};
+  return run_up_with(with_backup, catalog, request, "safe", &backup);
 }
 
 }  // namespace migrate

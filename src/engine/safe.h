@@ -4,15 +4,13 @@
 // restored database verified against it, and the story reported (exit 4).
 #pragma once
 
-#include <chrono>
-
 #include "backup/backup_service.h"
 #include "migrate/engine.h"
 
 namespace migrate {
 
-Result<RunReport> run_safe(Driver& driver, std::chrono::milliseconds lock_timeout,
-                           const Catalog& catalog, const UpRequest& request, BackupStore& store,
-                           const BackupSettings& settings);
+// `ctx.backups` is not used: safe takes its own backup, into `store`.
+Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
+                           BackupStore& store, const BackupSettings& settings);
 
 }  // namespace migrate

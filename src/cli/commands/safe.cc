@@ -21,9 +21,10 @@ Result<Output> safe(const Config& c) {
   if (!driver) return tl::unexpected(driver.error());
   auto store = BackupStore::open(c.backup_dir);
   if (!store) return tl::unexpected(store.error());
+  NoBackup unused;  // safe takes its own backup
+  EngineContext ctx{**driver, unused, std::chrono::seconds(c.lock_timeout_seconds)};
   auto started = std::chrono::steady_clock::now();
-  auto report = run_safe(**driver, std::chrono::seconds(c.lock_timeout_seconds), *catalog,
-                         up_request(f), *store, *settings);
+  auto report = run_safe(ctx, *catalog, up_request(f), *store, *settings);
   if (!report) return tl::unexpected(report.error());
   report->elapsed_ms = elapsed_ms(started);
   return render_run(*report, c.url);

@@ -4,6 +4,7 @@
 
 #include "backup/database_identity.h"
 #include "backup/progress.h"
+#include "cli/session.h"
 
 namespace migrate::cli {
 
@@ -41,6 +42,16 @@ Result<BackupSettings> backup_settings(const Config& config, const CommandFlags&
 
 std::string current_database(const Config& config) {
   return database_identity(manifest_database_url(config.url));
+}
+
+Result<BackupSession> open_backup_session(const Config& config, const CommandFlags& flags) {
+  auto settings = backup_settings(config, flags);
+  if (!settings) return tl::unexpected(settings.error());
+  auto driver = connect(config);
+  if (!driver) return tl::unexpected(driver.error());
+  auto store = BackupStore::open(config.backup_dir);
+  if (!store) return tl::unexpected(store.error());
+  return BackupSession{std::move(*settings), std::move(*driver), std::move(*store)};
 }
 
 std::string other_database(const Manifest& m, const Config& c) {

@@ -3,7 +3,11 @@
 #pragma once
 
 #include "backup/backup_service.h"
+#include <memory>
+
+#include "backup/store.h"
 #include "cli/command_flags.h"
+#include "migrate/driver.h"
 #include "migrate/config.h"
 
 namespace migrate::cli {
@@ -13,6 +17,16 @@ Result<BackupSettings> backup_settings(const Config& config, const CommandFlags&
 // The database_identity() of the configured database: whose backups the
 // backup commands pick by default.
 std::string current_database(const Config& config);
+
+// What a command that writes backups opens, in this order: the settings
+// (a bad --compression or key file fails before anything is opened), the
+// database, the store (read-write, once).
+struct BackupSession {
+  BackupSettings settings;
+  std::unique_ptr<Driver> driver;
+  BackupStore store;
+};
+Result<BackupSession> open_backup_session(const Config& config, const CommandFlags& flags);
 
 // Another database's backup is only picked by its full id, and never
 // quietly: "backup '<id>' is of another database, <url>", or "" for one of

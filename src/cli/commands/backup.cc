@@ -4,7 +4,6 @@
 #include "cli/backup_settings.h"
 #include "cli/command_flags.h"
 #include "cli/commands.h"
-#include "cli/session.h"
 
 namespace migrate::cli {
 namespace {
@@ -19,15 +18,11 @@ Result<Output> backup(const Config& c) {
             "invalid backup label '{}': use 1-64 lowercase letters, digits, '.', '_' or '-'",
             escape_control(label)));
   }
-  auto settings = backup_settings(c, f);
-  if (!settings) return tl::unexpected(settings.error());
-  auto driver = connect(c);
-  if (!driver) return tl::unexpected(driver.error());
-  auto store = BackupStore::open(c.backup_dir);
-  if (!store) return tl::unexpected(store.error());
-  auto manifest = take_backup(**driver, *store, *settings, label, "backup");
+  auto session = open_backup_session(c, f);
+  if (!session) return tl::unexpected(session.error());
+  auto manifest = take_backup(*session->driver, session->store, session->settings, label, "backup");
   if (!manifest) return tl::unexpected(manifest.error());
-  return render_backup(*store, *manifest);
+  return render_backup(session->store, *manifest);
 }
 
 }  // namespace

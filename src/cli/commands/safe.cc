@@ -3,7 +3,6 @@
 #include "cli/backup_settings.h"
 #include "cli/command_flags.h"
 #include "cli/commands.h"
-#include "cli/session.h"
 #include "engine/safe.h"
 #include "migrate/catalog.h"
 #include "util/clock.h"
@@ -15,16 +14,12 @@ Result<Output> safe(const Config& c) {
   const CommandFlags& f = command_flags();
   auto catalog = load_catalog(c.migrations_dir);
   if (!catalog) return tl::unexpected(catalog.error());
-  auto settings = backup_settings(c, f);
-  if (!settings) return tl::unexpected(settings.error());
-  auto driver = connect(c);
-  if (!driver) return tl::unexpected(driver.error());
-  auto store = BackupStore::open(c.backup_dir);
-  if (!store) return tl::unexpected(store.error());
+  auto session = open_backup_session(c, f);
+  if (!session) return tl::unexpected(session.error());
   NoBackup unused;  // safe takes its own backup
-  EngineContext ctx{**driver, unused, std::chrono::seconds(c.lock_timeout_seconds)};
+  EngineContext ctx{*session->driver, unused, std::chrono::seconds(c.lock_timeout_seconds)};
   auto started = std::chrono::steady_clock::now();
-  auto report = run_safe(ctx, *catalog, up_request(f), *store, *settings);
+  auto report = run_safe(ctx, *catalog, up_request(f), session->store, session->settings);
   if (!report) return tl::unexpected(report.error());
   report->elapsed_ms = elapsed_ms(started);
   return render_run(*report, c.url);

@@ -11,6 +11,7 @@ packages=(
   mariadb-client
   googletest libgtest-dev libgmock-dev sqlite3
   clang libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes (scripts/fuzz.sh)
+  clang-format clang-tidy  # scripts/lint.sh
 )
 if [[ "${1:-}" == "--servers" ]]; then
   packages+=(postgresql mariadb-server)

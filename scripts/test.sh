@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# README command 2: install what is missing (servers included), build, and
-# run every test: the suite, the suite under ASan+UBSan, and the fuzz
-# targets' smoke runs. CI runs exactly this (.ci/run).
+# README command 2: install what is missing (servers included), build, lint
+# (scripts/lint.sh), and run every test: the suite, the suite under
+# ASan+UBSan, and the fuzz targets' smoke runs. CI runs exactly this (.ci/run).
 #
 # The PostgreSQL and MariaDB tests run against throwaway servers that
 # scripts/test-servers.sh starts before ctest and stops afterwards, whatever
@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 scripts/install-deps.sh --servers
 scripts/build.sh
+# Formatting and clang-tidy (scripts/lint.sh) first: they fail in minutes.
+scripts/lint.sh
 
 servers="$root/scripts/test-servers.sh"
 servers_env="${MIGRATE_TEST_SERVERS_DIR:-/tmp/migrate-test-servers}/env"

@@ -15,11 +15,10 @@
 #include <string>
 
 #include "migrate/error.h"
+#include "migrate/log_level.h"
 #include "migrate/url.h"
 
 namespace migrate {
-
-enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
 struct Config {
   DatabaseUrl url;                       // default sqlite:./app.db

@@ -20,7 +20,6 @@
 #include "backup/manifest.h"
 #include "backup/store.h"
 #include "migrate/driver.h"
-#include "migrate/engine.h"
 
 namespace migrate {
 
@@ -64,23 +63,5 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
 Result<ContentFingerprint> deep_fingerprint(Driver& driver, const BackupStore& store,
                                             const BackupSettings& settings,
                                             const Manifest& manifest);
-
-// The BackupHook of every mutating command: a backup labelled
-// "pre-<command>" before the first change. The store in `store_dir` is
-// opened at the first backup, so a command with nothing to do never creates
-// or cleans it, and only once.
-class StoreBackupHook final : public BackupHook {
- public:
-  StoreBackupHook(std::filesystem::path store_dir, BackupSettings settings)
-      : store_dir_(std::move(store_dir)), settings_(std::move(settings)) {}
-  Result<std::optional<std::string>> before_change(std::string_view label, Driver& driver) override;
-  const std::optional<Manifest>& taken() const { return taken_; }
-
- private:
-  std::filesystem::path store_dir_;
-  BackupSettings settings_;
-  std::optional<BackupStore> store_;
-  std::optional<Manifest> taken_;
-};
 
 }  // namespace migrate

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "backup/encryption_format.h"
+#include "util/hex.h"
 
 namespace migrate {
 namespace {
@@ -47,17 +48,6 @@ class SecretBuffer {
  private:
   std::string bytes_;
 };
-
-std::string hex_encode(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(bytes.size() * 2, '0');
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    auto byte = static_cast<unsigned char>(bytes[i]);
-    hex[2 * i] = kHex[byte >> 4];
-    hex[2 * i + 1] = kHex[byte & 0xf];
-  }
-  return hex;
-}
 
 std::string octal_mode(mode_t mode) {
   char text[8];

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 
+#include "util/strings.h"
+
 namespace migrate {
 namespace {
 
@@ -13,12 +15,6 @@ using std::chrono::days;
 using std::chrono::system_clock;
 
 constexpr std::string_view kVariable = "MIGRATE_RETENTION";
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 // A positive whole number of at most `max_digits` digits, or nullopt.
 std::optional<std::int64_t> positive_number(std::string_view text, size_t max_digits) {
@@ -96,7 +92,7 @@ Result<RetentionPolicy> parse_retention(std::string_view text) {
   RetentionPolicy policy;
   while (!text.empty()) {
     size_t comma = text.find(',');
-    std::string_view part = trim(text.substr(0, comma));
+    std::string_view part = trim_blanks(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
     if (part.empty()) continue;
     auto bad = [&](std::string_view what) {
@@ -105,8 +101,8 @@ Result<RetentionPolicy> parse_retention(std::string_view text) {
     };
     size_t equals = part.find('=');
     if (equals == std::string_view::npos) return bad("expected rule=value");
-    std::string_view rule = trim(part.substr(0, equals));
-    std::string_view value = trim(part.substr(equals + 1));
+    std::string_view rule = trim_blanks(part.substr(0, equals));
+    std::string_view value = trim_blanks(part.substr(equals + 1));
     if (rule == "keep-within") {
       if (policy.keep_within) return bad("'keep-within' is given twice");
       auto duration = parse_duration(value);

@@ -137,8 +137,10 @@ std::int64_t change_time(const fs::path& path) {
 std::string damaged_hint(const BackupStore& store, const std::string& id,
                          const std::string& artifact) {
   std::string files = shell_word((store.dir() / (id + std::string(kManifestSuffix))).string());
-  if (!artifact.empty() && fs::exists(store.dir() / artifact))
-    files += " " + shell_word((store.dir() / artifact).string());
+  if (!artifact.empty() && fs::exists(store.dir() / artifact)) {
+    files += ' ';
+    files += shell_word((store.dir() / artifact).string());
+  }
   return fmt::format(
       "name an older backup explicitly (`migrate backups` lists them); if you no longer need "
       "this one, delete its files: rm -- {}",

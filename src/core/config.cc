@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/reserved_words.h"
+#include "util/strings.h"
 
 namespace migrate {
 namespace {
@@ -249,12 +250,6 @@ bool in_toml(const Setting& setting) {
   return setting.sources == Sources::kAll;
 }
 
-std::string_view trim(std::string_view s) {
-  size_t begin = s.find_first_not_of(" \t");
-  if (begin == npos) return {};
-  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-}
-
 // Splits on '\n', dropping a '\r' before it.
 std::vector<std::string_view> split_lines(std::string_view text) {
   std::vector<std::string_view> lines;
@@ -307,7 +302,7 @@ Result<std::string> parse_toml_value(std::string_view rest, const std::string& k
     }
     if (value.starts_with('+')) value.erase(0, 1);
   }
-  std::string_view after = trim(rest.substr(end));
+  std::string_view after = trim_blanks(rest.substr(end));
   if (!after.empty() && after[0] != '#') {
     return reason("unexpected text after the value of '" + key + "'");
   }
@@ -444,7 +439,7 @@ Result<std::map<std::string, std::string>> parse_config_toml(std::string_view te
     auto error = [&](const std::string& why, std::string hint = {}) {
       return fail(ErrorCode::kUsage, where + why, std::move(hint));
     };
-    std::string_view rest = trim(line);
+    std::string_view rest = trim_blanks(line);
     if (rest.empty() || rest[0] == '#') continue;
     if (rest[0] == '[') {
       size_t close = rest.find(']');
@@ -455,9 +450,9 @@ Result<std::map<std::string, std::string>> parse_config_toml(std::string_view te
     size_t key_end =
         rest.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
     std::string key(rest.substr(0, key_end));
-    rest = key_end == npos ? std::string_view() : trim(rest.substr(key_end));
+    rest = key_end == npos ? std::string_view() : trim_blanks(rest.substr(key_end));
     if (key.empty() || !rest.starts_with('=')) return error("expected key = value");
-    rest = trim(rest.substr(1));
+    rest = trim_blanks(rest.substr(1));
 
     if (const Setting* setting = find_setting(key); !setting || !in_toml(*setting)) {
       std::string keys;

@@ -7,17 +7,12 @@
 #include <string_view>
 
 #include "migrate/config.h"
+#include "util/strings.h"
 
 namespace migrate {
 namespace {
 
 constexpr auto npos = std::string_view::npos;
-
-std::string_view trim(std::string_view s) {
-  size_t begin = s.find_first_not_of(" \t");
-  if (begin == npos) return {};
-  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-}
 
 bool is_variable_name(std::string_view name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
@@ -34,7 +29,7 @@ bool is_variable_name(std::string_view name) {
 // its '#' while `KEY=value  # comment` drops the comment.
 Result<std::string> parse_value(std::string_view raw, const std::string& where) {
   auto error = [&](const char* reason) { return fail(ErrorCode::kUsage, where + reason); };
-  std::string_view text = trim(raw);
+  std::string_view text = trim_blanks(raw);
   if (text.empty() || (text[0] != '"' && text[0] != '\'')) {
     for (size_t i = 0; i < raw.size(); ++i) {
       if (raw[i] == '#' && (i == 0 || raw[i - 1] == ' ' || raw[i - 1] == '\t')) {
@@ -42,7 +37,7 @@ Result<std::string> parse_value(std::string_view raw, const std::string& where) 
         break;
       }
     }
-    return std::string(trim(raw));
+    return std::string(trim_blanks(raw));
   }
   std::string value;
   size_t close = npos;
@@ -71,7 +66,7 @@ Result<std::string> parse_value(std::string_view raw, const std::string& where) 
     }
     if (close == npos) return error("unterminated double-quoted value");
   }
-  std::string_view after = trim(text.substr(close + 1));
+  std::string_view after = trim_blanks(text.substr(close + 1));
   if (!after.empty() && after[0] != '#') return error("unexpected text after the closing quote");
   return value;
 }
@@ -89,11 +84,11 @@ Result<std::map<std::string, std::string>> parse_dotenv(std::string_view text) {
     ++number;
 
     std::string where = ".env line " + std::to_string(number) + ": ";
-    std::string_view rest = trim(line);
+    std::string_view rest = trim_blanks(line);
     if (rest.empty() || rest[0] == '#') continue;
-    if (rest.starts_with("export ") || rest.starts_with("export\t")) rest = trim(rest.substr(7));
+    if (rest.starts_with("export ") || rest.starts_with("export\t")) rest = trim_blanks(rest.substr(7));
     size_t eq = rest.find('=');
-    std::string_view name = trim(rest.substr(0, eq));
+    std::string_view name = trim_blanks(rest.substr(0, eq));
     if (eq == npos || name.empty()) return fail(ErrorCode::kUsage, where + "expected KEY=VALUE");
     if (!is_variable_name(name)) {  // not quoted: it may be a pasted URL with its password
       return fail(ErrorCode::kUsage,

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/sql_lexer.h"
+#include "util/strings.h"
 
 namespace migrate {
 namespace {
@@ -32,13 +33,6 @@ std::span<const Header> block_headers(SqlDialect dialect) {
       break;  // DELIMITER does this job in MySQL
   }
   return {};
-}
-
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view kBlanks = " \t\r\n\f\v";
-  size_t begin = s.find_first_not_of(kBlanks);
-  if (begin == npos) return {};
-  return s.substr(begin, s.find_last_not_of(kBlanks) - begin + 1);
 }
 
 Error invalid(int line, std::string_view what) {

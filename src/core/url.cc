@@ -7,6 +7,8 @@
 
 #include "migrate/url.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <optional>
 #include <string>
@@ -334,8 +336,8 @@ Result<void> Parser::check_params(DatabaseUrl& url) const {
   const char* socket_key = url.kind == DatabaseKind::kPostgres ? "host" : "socket";
   if (auto it = url.params.find(socket_key); it != url.params.end()) {
     if (!it->second.starts_with('/')) {
-      return bad("?" + std::string(socket_key) + "= must be an absolute unix socket path, got '" +
-                 it->second + "'");
+      return bad(fmt::format("?{}= must be an absolute unix socket path, got '{}'", socket_key,
+                             it->second));
     }
     url.host.clear();
   }
@@ -365,7 +367,8 @@ std::string DatabaseUrl::masked() const {
   }
   out += host.find(':') != std::string::npos ? "[" + host + "]" : host;
   if (port != 0) out += ":" + std::to_string(port);
-  out += "/" + percent_encode(database);
+  out += '/';
+  out += percent_encode(database);
   char separator = '?';
   for (const auto& [key, value] : params) {
     out += separator + percent_encode(key) + "=" +

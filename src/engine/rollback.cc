@@ -9,7 +9,7 @@ namespace migrate {
 
 Result<RunReport> run_rollback(EngineContext& ctx, const Catalog& catalog,
                                const RollbackRequest& request, std::string_view command) {
-  RunReport report{std::string(command), {}, std::nullopt, 0, request.execution};
+  RunReport report{std::string(command), {}, std::nullopt, 0, request.execution, 0, {}};
   RunnerLock lock(ctx.driver);
   bool dry_run = request.execution == Execution::kDryRun;
   if (!dry_run) {

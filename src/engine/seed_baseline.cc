@@ -13,7 +13,7 @@
 namespace migrate {
 
 Result<RunReport> run_seed(EngineContext& ctx, const std::filesystem::path& seeds_dir) {
-  RunReport report{"seed", {}, std::nullopt, 0, Execution::kApply};
+  RunReport report{"seed", {}, std::nullopt, 0, Execution::kApply, 0, {}};
   std::error_code ec;
   if (!std::filesystem::is_directory(seeds_dir, ec)) {
     return fail(ErrorCode::kIo,
@@ -48,7 +48,7 @@ Result<RunReport> run_seed(EngineContext& ctx, const std::filesystem::path& seed
 
 Result<RunReport> run_baseline(EngineContext& ctx, const Catalog& catalog,
                                const std::string& version) {
-  RunReport report{"baseline", {}, std::nullopt, 0, Execution::kApply};
+  RunReport report{"baseline", {}, std::nullopt, 0, Execution::kApply, 0, {}};
   if (auto ok = check_baseline_version(catalog, version); !ok) return tl::unexpected(ok.error());
   RunnerLock lock(ctx.driver);
   if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());

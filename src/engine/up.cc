@@ -67,7 +67,7 @@ Result<PreparedUp> prepare_up(Driver& driver, const Catalog& catalog, const UpRe
 Result<RunReport> run_up_with(EngineContext& ctx, const Catalog& catalog,
                               const UpRequest& request, std::string_view command,
                               UpRecovery* recovery) {
-  RunReport report{std::string(command), {}, std::nullopt, 0, request.execution};
+  RunReport report{std::string(command), {}, std::nullopt, 0, request.execution, 0, {}};
   RunnerLock lock(ctx.driver);
   bool dry_run = request.execution == Execution::kDryRun;
   if (!dry_run) {
@@ -102,7 +102,7 @@ Result<RunReport> run_up(EngineContext& ctx, const Catalog& catalog, const UpReq
 }
 
 Result<RunReport> run_redo(EngineContext& ctx, const Catalog& catalog) {
-  RunReport report{"redo", {}, std::nullopt, 0, Execution::kApply};
+  RunReport report{"redo", {}, std::nullopt, 0, Execution::kApply, 0, {}};
   RunnerLock lock(ctx.driver);
   if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
   auto applied = ctx.driver.applied_migrations();  // the table is adopted after the backup
@@ -129,7 +129,7 @@ Result<RunReport> run_redo(EngineContext& ctx, const Catalog& catalog) {
 }
 
 Result<RunReport> run_fresh(EngineContext& ctx, const Catalog& catalog) {
-  RunReport report{"fresh", {}, std::nullopt, 0, Execution::kApply};
+  RunReport report{"fresh", {}, std::nullopt, 0, Execution::kApply, 0, {}};
   RunnerLock lock(ctx.driver);
   if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
   auto plan = plan_up(catalog, {}, {});

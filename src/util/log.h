@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "migrate/config.h"
+#include "migrate/log_level.h"
 
 namespace migrate::log {
 

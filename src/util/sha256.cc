@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "util/hex.h"
+
 namespace migrate {
 
 namespace {
@@ -39,13 +41,7 @@ std::string Sha256::finish_hex() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_DigestFinal_ex(context_->ctx, digest, &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(length * 2, '0');
-  for (unsigned int i = 0; i < length; ++i) {
-    hex[2 * i] = kHex[digest[i] >> 4];
-    hex[2 * i + 1] = kHex[digest[i] & 0xf];
-  }
-  return hex;
+  return hex_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 std::string sha256_hex(std::string_view bytes) {

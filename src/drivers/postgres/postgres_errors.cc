@@ -6,6 +6,8 @@
 #include <optional>
 #include <string_view>
 
+#include "util/strings.h"
+
 namespace migrate::postgres {
 namespace {
 
@@ -37,11 +39,7 @@ std::optional<int> do_block_line(const Statement& statement, const std::string& 
 
 }  // namespace
 
-std::string trim_end(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\t'))
-    text.pop_back();
-  return text;
-}
+std::string trim_end(std::string text) { return std::string(migrate::trim_end(text)); }
 
 std::string error_field(const PGresult* result, int code) {
   const char* value = PQresultErrorField(result, code);

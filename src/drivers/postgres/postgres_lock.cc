@@ -7,6 +7,7 @@
 
 #include "drivers/lock_poll.h"
 #include "drivers/postgres/postgres_conninfo.h"
+#include "drivers/postgres/postgres_errors.h"
 
 namespace migrate::postgres {
 namespace {
@@ -16,12 +17,6 @@ using ResultPtr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 ResultPtr exec_params(PGconn* conn, const char* sql, const std::string& param) {
   const char* values[] = {param.c_str()};
   return ResultPtr(PQexecParams(conn, sql, 1, nullptr, values, nullptr, nullptr, 0), &PQclear);
-}
-
-std::string trimmed(const char* text) {
-  std::string s = text ? text : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
 }
 
 }  // namespace
@@ -72,7 +67,7 @@ Result<bool> AdvisoryLock::try_lock() {
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
     return fail(ErrorCode::kLock,
                 fmt::format("cannot take advisory lock {} on database '{}': {}", key_, database_,
-                            trimmed(PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY))));
+                            error_field(result.get(), PG_DIAG_MESSAGE_PRIMARY)));
   }
   return std::string_view(PQgetvalue(result.get(), 0, 0)) == "t";
 }

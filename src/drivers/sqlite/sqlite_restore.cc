@@ -19,7 +19,7 @@ constexpr size_t kChunk = 1 << 20;
 // restore died with its process.
 void remove_crashed_restores(const std::filesystem::path& database) {
   auto dir = database.parent_path().empty() ? std::filesystem::path(".") : database.parent_path();
-  std::string prefix = "." + database.filename().string() + ".tmp-";
+  std::string prefix = fmt::format(".{}.tmp-", database.filename().string());
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();

@@ -36,7 +36,7 @@ struct Config {
   // MIGRATE_BACKUP_KEY holds it (backup_key); the file wins.
   std::optional<std::filesystem::path> backup_key_file;
   std::optional<std::string> backup_key;
-  std::optional<std::string> retention;  // MIGRATE_RETENTION, parsed by `prune`
+  std::optional<std::string> retention;            // MIGRATE_RETENTION, parsed by `prune`
   std::chrono::milliseconds progress_delay{1000};  // nothing is drawn before this
   std::filesystem::path pg_bindir;  // MIGRATE_PG_BINDIR; empty: pg_dump is searched for
 };

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <chrono>
 
-#include "util/atomic_file.h"
 #include "backup/progress.h"
 #include "backup/read_ahead.h"
 #include "backup/stream_stages.h"
+#include "util/atomic_file.h"
 #include "util/clock.h"
 #include "util/log.h"
 

@@ -27,10 +27,10 @@ namespace migrate {
 // alongside.
 struct BackupSettings {
   Compression compression = Compression::kZstd;
-  std::optional<BackupKey> key;  // encrypt new backups, decrypt encrypted ones
-  std::string database;          // manifest_database_url(), for manifests
-  std::string driver_name;       // "sqlite", "postgres", "mysql"
-  bool progress = false;         // draw progress on stderr
+  std::optional<BackupKey> key;                    // encrypt new backups, decrypt encrypted ones
+  std::string database;                            // manifest_database_url(), for manifests
+  std::string driver_name;                         // "sqlite", "postgres", "mysql"
+  bool progress = false;                           // draw progress on stderr
   std::chrono::milliseconds progress_delay{1000};  // only after this long
 };
 

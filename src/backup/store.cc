@@ -16,9 +16,9 @@
 #include <set>
 #include <tuple>
 
-#include "util/atomic_file.h"
 #include "backup/database_identity.h"
 #include "backup/store_files.h"
+#include "util/atomic_file.h"
 
 namespace migrate {
 namespace {

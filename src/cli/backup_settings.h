@@ -2,13 +2,13 @@
 // MIGRATE_BACKUP_KEY, the progress delay) and the --compression flag.
 #pragma once
 
-#include "backup/backup_service.h"
 #include <memory>
 
+#include "backup/backup_service.h"
 #include "backup/store.h"
 #include "cli/command_flags.h"
-#include "migrate/driver.h"
 #include "migrate/config.h"
+#include "migrate/driver.h"
 
 namespace migrate::cli {
 

@@ -48,9 +48,9 @@ UpRequest up_request(const CommandFlags& f) {
 
 void add_backup_flags(CLI::App* cmd, CommandFlags& f, BackupUse use) {
   bool first = use == BackupUse::kBackupFirst;
-  cmd->add_option("--compression", f.compression,
-                  first ? "backup compression: zstd (default), gzip or none"
-                        : "zstd (default), gzip or none");
+  cmd->add_option(
+      "--compression", f.compression,
+      first ? "backup compression: zstd (default), gzip or none" : "zstd (default), gzip or none");
   cmd->add_option("--key-file", f.key_file,
                   first ? "encrypt the backup with this key (default: MIGRATE_BACKUP_KEY)"
                         : "encrypt/decrypt with this key (default: MIGRATE_BACKUP_KEY)");

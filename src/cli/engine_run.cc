@@ -1,9 +1,9 @@
 #include "cli/engine_run.h"
 
 #include "backup/backup_service.h"
-#include "engine/store_backup_hook.h"
 #include "cli/backup_settings.h"
 #include "cli/session.h"
+#include "engine/store_backup_hook.h"
 #include "util/clock.h"
 
 namespace migrate::cli {

@@ -45,8 +45,12 @@ std::string printable_lines(std::string_view text) {
 
 }  // namespace
 
-void set_json_output(bool json) { json_requested = json; }
-bool json_output() { return json_requested; }
+void set_json_output(bool json) {
+  json_requested = json;
+}
+bool json_output() {
+  return json_requested;
+}
 
 Output render_run(const RunReport& report, const DatabaseUrl& url) {
   Output out;
@@ -111,7 +115,8 @@ Output render_status(const StatusReport& report, const DatabaseUrl& url, Format 
   std::map<std::string, int> counts;
   auto text = std::back_inserter(out.text);
   if (format == Format::kText)
-    fmt::format_to(text, "{:<16}{:<36}{:<9}{:>6}  {}\n", "VERSION", "NAME", "STATE", "BATCH", "APPLIED AT");
+    fmt::format_to(text, "{:<16}{:<36}{:<9}{:>6}  {}\n", "VERSION", "NAME", "STATE", "BATCH",
+                   "APPLIED AT");
   for (const auto& row : report.rows) {
     const char* state = state_name(row.state);
     ++counts[state];
@@ -128,10 +133,12 @@ Output render_status(const StatusReport& report, const DatabaseUrl& url, Format 
                     {"applied_at", row.applied ? json(row.applied->applied_at) : json(nullptr)}});
   }
   json summary = json::object();
-  for (const char* state : {"applied", "pending", "changed", "missing"}) summary[state] = counts[state];
-  fmt::format_to(text, "{} applied, {} pending, {} changed, {} missing\n", counts["applied"], counts["pending"],
-                 counts["changed"], counts["missing"]);
-  if (format == Format::kJson) out.json = {{"database", url.masked()}, {"migrations", rows}, {"summary", summary}};
+  for (const char* state : {"applied", "pending", "changed", "missing"})
+    summary[state] = counts[state];
+  fmt::format_to(text, "{} applied, {} pending, {} changed, {} missing\n", counts["applied"],
+                 counts["pending"], counts["changed"], counts["missing"]);
+  if (format == Format::kJson)
+    out.json = {{"database", url.masked()}, {"migrations", rows}, {"summary", summary}};
   return out;
 }
 

@@ -64,9 +64,8 @@ class UpRecovery {
 };
 
 // up and safe: lock, prepare_up(), back up, apply. `recovery` is null for up.
-Result<RunReport> run_up_with(EngineContext& ctx, const Catalog& catalog,
-                              const UpRequest& request, std::string_view command,
-                              UpRecovery* recovery);
+Result<RunReport> run_up_with(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
+                              std::string_view command, UpRecovery* recovery);
 
 // The file names of applied migrations whose file differs from the checksum
 // recorded when they ran, in version order.

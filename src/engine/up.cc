@@ -64,9 +64,8 @@ Result<PreparedUp> prepare_up(Driver& driver, const Catalog& catalog, const UpRe
   return PreparedUp{std::move(*applied), std::move(*steps)};
 }
 
-Result<RunReport> run_up_with(EngineContext& ctx, const Catalog& catalog,
-                              const UpRequest& request, std::string_view command,
-                              UpRecovery* recovery) {
+Result<RunReport> run_up_with(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
+                              std::string_view command, UpRecovery* recovery) {
   RunReport report{std::string(command), {}, std::nullopt, 0, request.execution, 0, {}};
   RunnerLock lock(ctx.driver);
   bool dry_run = request.execution == Execution::kDryRun;

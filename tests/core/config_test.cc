@@ -253,7 +253,8 @@ TEST_F(ConfigTest, BackupKeyAndRetentionAreNotTomlKeys) {
     write("migrate.toml", std::string(key) + " = \"x\"\n");
     auto config = resolve();
     ASSERT_FALSE(config.has_value()) << key;
-    EXPECT_EQ(config.error().message, "migrate.toml line 1: unknown key '" + std::string(key) + "'");
+    EXPECT_EQ(config.error().message,
+              "migrate.toml line 1: unknown key '" + std::string(key) + "'");
   }
 }
 

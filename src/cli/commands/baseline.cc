@@ -18,10 +18,9 @@ Result<Output> baseline(const Config& c) {
 
 void add_baseline_command(CLI::App& app, Action& action) {
   CommandFlags& f = command_flags();
-  auto* cmd = app.add_subcommand(
-      "baseline", "record migrations up to VERSION as applied without running them");
-  cmd->add_option("version", f.version, "the last migration the database already has")
-      ->required();
+  auto* cmd = app.add_subcommand("baseline",
+                                 "record migrations up to VERSION as applied without running them");
+  cmd->add_option("version", f.version, "the last migration the database already has")->required();
   cmd->callback([&action] { action = baseline; });
 }
 

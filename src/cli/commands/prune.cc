@@ -82,8 +82,7 @@ void add_prune_command(CLI::App& app, Action& action) {
       ->check(whole_number(1));
   cmd->add_option("--keep-monthly", f.keep_monthly, "keep the newest of each of N months")
       ->check(whole_number(1));
-  cmd->add_option("--keep-within", f.keep_within,
-                  "keep everything newer than this (30d, 12h, 2w)");
+  cmd->add_option("--keep-within", f.keep_within, "keep everything newer than this (30d, 12h, 2w)");
   cmd->add_flag("--dry-run", f.dry_run, "list what would be deleted");
   cmd->callback([&action] { action = prune; });
 }

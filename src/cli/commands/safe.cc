@@ -1,9 +1,10 @@
 // safe: up, with a backup always taken and verified first, and restored if
 // anything fails (engine/safe.h).
+#include "engine/safe.h"
+
 #include "cli/backup_settings.h"
 #include "cli/command_flags.h"
 #include "cli/commands.h"
-#include "engine/safe.h"
 #include "migrate/catalog.h"
 #include "util/clock.h"
 

@@ -197,7 +197,7 @@ class PostgresDriver final : public Driver {
   std::string table_;  // options_.table, schema-qualified when it was not
   TrackingRows rows_;
   std::unique_ptr<postgres::AdvisoryLock> lock_;
-  bool in_user_statement_ = false;  // for on_notice
+  bool in_user_statement_ = false;              // for on_notice
   std::optional<ContentFingerprint> restored_;  // see fingerprint()
 };
 

@@ -1,4 +1,4 @@
-// Configuration (SPEC §1).
+// Configuration.
 //
 // Each setting is declared once, with its flag, environment variable,
 // migrate.toml key and default; resolve_config() applies the precedence
@@ -7,6 +7,7 @@
 // ".env line 3", "migrate.toml line 2").
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -31,11 +32,19 @@ struct Config {
   bool yes = false;
   LogLevel log_level = LogLevel::kInfo;
   bool no_color = false;
+  // Backups. The key: --key-file names a file holding it (backup_key_file),
+  // MIGRATE_BACKUP_KEY holds it (backup_key); the file wins.
+  std::optional<std::filesystem::path> backup_key_file;
+  std::optional<std::string> backup_key;
+  std::optional<std::string> retention;            // MIGRATE_RETENTION, parsed by `prune`
+  std::chrono::milliseconds progress_delay{1000};  // nothing is drawn before this
+  std::filesystem::path pg_bindir;  // MIGRATE_PG_BINDIR; empty: pg_dump is searched for
 };
 
 // Where values come from. `flags` maps a setting key to the value given on
 // the command line; keys: url, dir, backup_dir, table, seeds_dir,
-// lock_timeout, wait, yes, log_level, no_color. Boolean flags are given as
+// lock_timeout, wait, yes, log_level, no_color, backup_key (the --key-file
+// path), retention, progress_delay, pg_bindir. Boolean flags are given as
 // "1". `getenv` returns an environment variable (injected for tests).
 struct ConfigSources {
   std::map<std::string, std::string> flags;

@@ -31,6 +31,9 @@ enum class LockConnection { kWhenAcquired, kOpenAhead };
 struct DriverOptions {
   std::string table = "schema_migrations";  // tracking table, already validated
   LockConnection lock_connection = LockConnection::kWhenAcquired;
+  // MIGRATE_PG_BINDIR: the only directory PostgreSQL's pg_dump is taken
+  // from; empty: it is searched for.
+  std::filesystem::path postgres_tool_dir;
 };
 
 class Driver : public MigrationFace, public SnapshotFace {

@@ -142,7 +142,7 @@ Result<void> restore_stream(SnapshotFace& driver, const BackupStore& store,
                             ChecksumPass checksum, const std::filesystem::path& scratch) {
   auto chain = open_artifact(store, settings, manifest, checksum);
   if (!chain) return tl::unexpected(chain.error());
-  Progress progress("restoring", settings.progress);
+  Progress progress("restoring", settings.progress, settings.progress_delay);
   ReadAheadSource decoded(*chain->output);
   ProgressSource counted(decoded, progress);
   auto restored = driver.restore(counted, scratch, &manifest.fingerprint);
@@ -196,7 +196,7 @@ Result<Manifest> take_backup(Driver& driver, const BackupStore& store,
   // reading and fingerprinting mostly wait on it (bench/RESULTS.md).
   constexpr int kZstdWorkers = 2;
   auto compressed = make_compressing_sink(settings.compression, *after_compression, kZstdWorkers);
-  Progress progress("backing up", settings.progress);
+  Progress progress("backing up", settings.progress, settings.progress_delay);
   ProgressSink counted(*compressed, progress);
 
   auto snapshot = driver.snapshot(counted, scratch->path());

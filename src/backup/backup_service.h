@@ -9,6 +9,7 @@
 // A command opens the store once and passes it to every step.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -22,13 +23,15 @@
 
 namespace migrate {
 
+// How backups are written and read; where they are is the BackupStore passed
+// alongside.
 struct BackupSettings {
-  std::filesystem::path store_dir;  // for commands and the hook to open
   Compression compression = Compression::kZstd;
-  std::optional<BackupKey> key;  // encrypt new backups, decrypt encrypted ones
-  std::string database;          // manifest_database_url(), for manifests
-  std::string driver_name;       // "sqlite", "postgres", "mysql"
-  bool progress = false;         // draw progress on stderr
+  std::optional<BackupKey> key;                    // encrypt new backups, decrypt encrypted ones
+  std::string database;                            // manifest_database_url(), for manifests
+  std::string driver_name;                         // "sqlite", "postgres", "mysql"
+  bool progress = false;                           // draw progress on stderr
+  std::chrono::milliseconds progress_delay{1000};  // only after this long
 };
 
 // Takes a backup of the database the driver is connected to: its snapshots

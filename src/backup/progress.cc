@@ -3,21 +3,10 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 
 namespace migrate {
 namespace {
 
-// Operations shorter than this draw nothing. MIGRATE_PROGRESS_DELAY (seconds)
-// overrides it, as GIT_PROGRESS_DELAY does for git: tests use 0.
-std::chrono::milliseconds quiet_period() {
-  const char* text = std::getenv("MIGRATE_PROGRESS_DELAY");
-  if (!text || !*text) return std::chrono::seconds(1);
-  char* end = nullptr;
-  double seconds = std::strtod(text, &end);
-  if (*end != '\0' || seconds < 0) return std::chrono::seconds(1);
-  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
-}
 constexpr auto kRedrawEvery = std::chrono::milliseconds(250);
 
 double mebibytes(std::uint64_t bytes) {
@@ -30,10 +19,10 @@ bool progress_wanted() {
   return ::isatty(STDERR_FILENO);
 }
 
-Progress::Progress(std::string action, bool enabled)
+Progress::Progress(std::string action, bool enabled, std::chrono::milliseconds quiet)
     : action_(std::move(action)),
       enabled_(enabled),
-      quiet_(quiet_period()),
+      quiet_(quiet),
       started_(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() {

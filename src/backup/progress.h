@@ -13,7 +13,8 @@ namespace migrate {
 class Progress {
  public:
   // `enabled` is false when stderr is not a terminal (or with --json/--quiet).
-  Progress(std::string action, bool enabled);
+  // Operations shorter than `quiet` draw nothing (MIGRATE_PROGRESS_DELAY).
+  Progress(std::string action, bool enabled, std::chrono::milliseconds quiet);
   ~Progress();  // clears the line if anything was drawn
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;

@@ -16,9 +16,9 @@
 #include <set>
 #include <tuple>
 
-#include "util/atomic_file.h"
 #include "backup/database_identity.h"
 #include "backup/store_files.h"
+#include "util/atomic_file.h"
 #include "util/env.h"
 #include "util/files.h"
 
@@ -294,7 +294,7 @@ Result<BackupStore> BackupStore::open(const fs::path& dir, StoreAccess access) {
   }
   struct stat st;
   if (env().stat(dir, &st) != 0) {
-    if (errno == ENOENT && access == StoreAccess::kReadOnly) return BackupStore(dir, false);
+    if (errno == ENOENT && access == StoreAccess::kReadOnly) return BackupStore(dir, false, false);
     return fail(ErrorCode::kIo, fmt::format("cannot open backup directory '{}': {}", dir.string(),
                                             os_error_text(errno)));
   }
@@ -314,11 +314,19 @@ Result<BackupStore> BackupStore::open(const fs::path& dir, StoreAccess access) {
                 fmt::format("run `chmod 700 {}` if it holds only backups, or choose another "
                             "directory (-b DIR or MIGRATE_BACKUP_DIR)",
                             shell_word(dir.string())));
-  BackupStore store(dir, true);
+  BackupStore store(dir, true, access == StoreAccess::kReadWrite);
   if (access == StoreAccess::kReadWrite) {
     if (auto cleaned = store.remove_leftovers(); !cleaned) return tl::unexpected(cleaned.error());
   }
   return store;
+}
+
+Result<void> BackupStore::start_writing() {
+  if (writable_) return {};
+  auto writable = open(dir_, StoreAccess::kReadWrite);
+  if (!writable) return tl::unexpected(writable.error());
+  *this = std::move(*writable);
+  return {};
 }
 
 Result<BackupStore::Listing> BackupStore::list(std::string_view database) const {

@@ -85,6 +85,12 @@ class BackupStore {
   static Result<BackupStore> open(const std::filesystem::path& dir,
                                   StoreAccess access = StoreAccess::kReadWrite);
 
+  // Makes a store opened kReadOnly writable, as open(kReadWrite) would have
+  // opened it (creating the directory, removing leftovers): for a command
+  // that reads before it may write, such as restore resolving its ref, so
+  // that a mistyped ref changes nothing. Nothing to do on a writable store.
+  Result<void> start_writing();
+
   const std::filesystem::path& dir() const { return dir_; }
   // File names open() deleted, sorted.
   const std::vector<std::string>& removed_leftovers() const { return removed_leftovers_; }
@@ -161,11 +167,13 @@ class BackupStore {
   Result<void> commit_manifest(const Manifest& m) const;
 
  private:
-  BackupStore(std::filesystem::path dir, bool exists) : dir_(std::move(dir)), exists_(exists) {}
+  BackupStore(std::filesystem::path dir, bool exists, bool writable)
+      : dir_(std::move(dir)), exists_(exists), writable_(writable) {}
   Result<void> remove_leftovers();
 
   std::filesystem::path dir_;
-  bool exists_;  // false: a read-only store whose directory is missing
+  bool exists_;    // false: a read-only store whose directory is missing
+  bool writable_;  // opened kReadWrite, or start_writing() since
   std::vector<std::string> removed_leftovers_;
 };
 

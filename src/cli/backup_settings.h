@@ -1,10 +1,14 @@
-// Backup settings from the configuration, the backup flags and the key in
-// MIGRATE_BACKUP_KEY (environment or .env) or --key-file.
+// Backup settings from the configuration (the key from --key-file or
+// MIGRATE_BACKUP_KEY, the progress delay) and the --compression flag.
 #pragma once
 
+#include <memory>
+
 #include "backup/backup_service.h"
+#include "backup/store.h"
 #include "cli/command_flags.h"
 #include "migrate/config.h"
+#include "migrate/driver.h"
 
 namespace migrate::cli {
 
@@ -14,7 +18,19 @@ Result<BackupSettings> backup_settings(const Config& config, const CommandFlags&
 // backup commands pick by default.
 std::string current_database(const Config& config);
 
-// A value from the environment, else from .env in the working directory.
-std::optional<std::string> environment_or_dotenv(const std::string& name);
+// What a command that writes backups opens, in this order: the settings
+// (a bad --compression or key file fails before anything is opened), the
+// database, the store (read-write, once).
+struct BackupSession {
+  BackupSettings settings;
+  std::unique_ptr<Driver> driver;
+  BackupStore store;
+};
+Result<BackupSession> open_backup_session(const Config& config, const CommandFlags& flags);
+
+// Another database's backup is only picked by its full id, and never
+// quietly: "backup '<id>' is of another database, <url>", or "" for one of
+// the configured database.
+std::string other_database(const Manifest& manifest, const Config& config);
 
 }  // namespace migrate::cli

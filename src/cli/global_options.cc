@@ -24,7 +24,7 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_flag("--no-color", o.no_color, "no colour (NO_COLOR)");
 }
 
-Result<Config> resolve(const GlobalOptions& o) {
+Result<Config> resolve(const GlobalOptions& o, const CommandFlags& command) {
   ConfigSources sources;
   auto put = [&](const char* key, const std::optional<std::string>& value) {
     if (value) sources.flags[key] = *value;
@@ -35,6 +35,7 @@ Result<Config> resolve(const GlobalOptions& o) {
   put("table", o.table);
   put("seeds_dir", o.seeds_dir);
   put("lock_timeout", o.lock_timeout);
+  put("backup_key", command.key_file);
   if (o.wait && o.wait->count() > 0) sources.flags["wait"] = o.wait_value;
   if (o.yes) sources.flags["yes"] = "1";
   if (o.no_color) sources.flags["no_color"] = "1";

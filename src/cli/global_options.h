@@ -1,4 +1,4 @@
-// The flags every command accepts (SPEC §1), registered once on the app and
+// The flags every command accepts, registered once on the app and
 // turned into a Config with the precedence rules of resolve_config().
 #pragma once
 
@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/command_flags.h"
 #include "migrate/config.h"
 
 namespace migrate::cli {
@@ -23,8 +24,9 @@ struct GlobalOptions {
 
 void add_global_options(CLI::App& app, GlobalOptions& options);
 
-// Resolves the configuration from these flags, the environment, .env and
-// migrate.toml in the working directory.
-Result<Config> resolve(const GlobalOptions& options);
+// Resolves the configuration from these flags and the command's settings
+// flags (--key-file), the environment, .env and migrate.toml in the working
+// directory.
+Result<Config> resolve(const GlobalOptions& options, const CommandFlags& command);
 
 }  // namespace migrate::cli

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <exception>
 
+#include "cli/command_flags.h"
 #include "cli/commands.h"
 #include "cli/global_options.h"
 #include "cli/output.h"
@@ -48,8 +49,6 @@ int run(int argc, char** argv) {
   cli::add_global_options(app, global);
   cli::Action action;
   cli::add_commands(app, action);
-  cli::add_backup_commands(app, action);
-  cli::add_doctor_command(app, action);
 
   try {
     app.parse(argc, argv);
@@ -67,7 +66,7 @@ int run(int argc, char** argv) {
   }
 
   cli::set_json_output(global.json);
-  auto config = cli::resolve(global);
+  auto config = cli::resolve(global, cli::command_flags());
   if (!config) return cli::emit_error(config.error(), global.json);
   log::init(config->log_level, config->no_color ? log::Color::kNever : log::Color::kAuto);
   auto output = action(*config);

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <string_view>
 
+#include "migrate/version.h"
+
 namespace migrate::cli {
 namespace {
 
@@ -43,8 +45,12 @@ std::string printable_lines(std::string_view text) {
 
 }  // namespace
 
-void set_json_output(bool json) { json_requested = json; }
-bool json_output() { return json_requested; }
+void set_json_output(bool json) {
+  json_requested = json;
+}
+bool json_output() {
+  return json_requested;
+}
 
 Output render_run(const RunReport& report, const DatabaseUrl& url) {
   Output out;
@@ -109,7 +115,8 @@ Output render_status(const StatusReport& report, const DatabaseUrl& url, Format 
   std::map<std::string, int> counts;
   auto text = std::back_inserter(out.text);
   if (format == Format::kText)
-    fmt::format_to(text, "{:<16}{:<36}{:<9}{:>6}  {}\n", "VERSION", "NAME", "STATE", "BATCH", "APPLIED AT");
+    fmt::format_to(text, "{:<16}{:<36}{:<9}{:>6}  {}\n", "VERSION", "NAME", "STATE", "BATCH",
+                   "APPLIED AT");
   for (const auto& row : report.rows) {
     const char* state = state_name(row.state);
     ++counts[state];
@@ -126,10 +133,12 @@ Output render_status(const StatusReport& report, const DatabaseUrl& url, Format 
                     {"applied_at", row.applied ? json(row.applied->applied_at) : json(nullptr)}});
   }
   json summary = json::object();
-  for (const char* state : {"applied", "pending", "changed", "missing"}) summary[state] = counts[state];
-  fmt::format_to(text, "{} applied, {} pending, {} changed, {} missing\n", counts["applied"], counts["pending"],
-                 counts["changed"], counts["missing"]);
-  if (format == Format::kJson) out.json = {{"database", url.masked()}, {"migrations", rows}, {"summary", summary}};
+  for (const char* state : {"applied", "pending", "changed", "missing"})
+    summary[state] = counts[state];
+  fmt::format_to(text, "{} applied, {} pending, {} changed, {} missing\n", counts["applied"],
+                 counts["pending"], counts["changed"], counts["missing"]);
+  if (format == Format::kJson)
+    out.json = {{"database", url.masked()}, {"migrations", rows}, {"summary", summary}};
   return out;
 }
 
@@ -153,6 +162,34 @@ Output render_created(const CreatedMigration& created) {
   out.json = {{"migration", created.migration.string()}, {"rollback", created.rollback.string()}};
   out.text = fmt::format("created {}\ncreated {}\n", created.migration.string(),
                          created.rollback.string());
+  return out;
+}
+
+Output render_version() {
+  Output out;
+  out.json["migrate"] = MIGRATE_VERSION;
+  out.text = fmt::format("migrate {}\n", MIGRATE_VERSION);
+  for (const auto& list : {driver_library_versions(), backup_library_versions()}) {
+    for (const auto& [library, v] : list) {
+      out.json[library] = v;
+      out.text += fmt::format("{} {}\n", library, v);
+    }
+  }
+  return out;
+}
+
+Output render_doctor(const std::vector<Driver::Check>& checks) {
+  Output out;
+  json rows = json::array();
+  bool all_ok = true;
+  for (const auto& check : checks) {
+    all_ok = all_ok && check.ok;
+    rows.push_back({{"check", check.name}, {"ok", check.ok}, {"detail", check.detail}});
+    out.text += fmt::format("{:<5} {:<18} {}\n", check.ok ? "ok" : "FAIL", check.name,
+                            printable(check.detail));
+  }
+  out.json = {{"ok", all_ok}, {"checks", rows}};
+  out.exit_code = all_ok ? 0 : 1;
   return out;
 }
 

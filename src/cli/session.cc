@@ -9,7 +9,7 @@
 namespace migrate::cli {
 
 Result<std::unique_ptr<Driver>> connect(const Config& config, LockConnection lock_connection) {
-  DriverOptions options{config.table, lock_connection};
+  DriverOptions options{config.table, lock_connection, config.pg_bindir};
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(config.wait_seconds.value_or(0));
   for (;;) {

@@ -1,9 +1,11 @@
-// Configuration resolution (SPEC §1).
+// Configuration resolution.
 //
 // Every setting is one row of kSettings: its key (in ConfigSources::flags and
-// in migrate.toml), flag, environment variable, default and parser. Adding a
-// setting means adding a row; resolve_config() and the migrate.toml key
-// check read the table and nothing else. The TOML reader lives here rather
+// in migrate.toml), flag, environment variable, default, meaning, parser and
+// the sources it may come from. Adding a setting means adding a row;
+// resolve_config() and the migrate.toml key check read the table and nothing
+// else, and the rest of the program reads the resulting Config: no setting is
+// looked up in the environment anywhere else. The TOML reader lives here rather
 // than in its own file because it must know the table's keys.
 
 #include "migrate/config.h"
@@ -12,6 +14,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -151,30 +154,88 @@ Result<void> set_no_color_from_env(const std::string&, Config& config) {
   return {};
 }
 
+// Where a setting may be given besides the command line.
+enum class Sources {
+  kAll,             // environment, .env, migrate.toml
+  kEnvAndDotenv,    // a secret or a per-run choice: never in migrate.toml
+  kEnvironmentOnly  // a knob for tests and installations: not in .env either
+};
+
 struct Setting {
-  const char* key;            // in ConfigSources::flags and in migrate.toml
-  const char* flag;           // as named in messages
-  const char* env;            // also looked up in .env
+  const char* key;            // in ConfigSources::flags and, with Sources::kAll, in migrate.toml
+  const char* flag;           // as named in messages; "" when there is none
+  const char* env;            // also looked up in .env, unless kEnvironmentOnly
   const char* default_value;  // nullptr: none, the Config member keeps its initial state
+  const char* meaning;        // what it sets, for readers of this table
   Apply apply;
   Apply apply_env = nullptr;  // for the environment and .env, if different
   bool quote_value = true;    // false: the parser's message shows the (masked) value
+  Sources sources = Sources::kAll;
 };
 
+// The flag --key-file names a file holding the key; the variable holds the key itself.
+Result<void> set_key_file(const std::string& value, Config& config) {
+  config.backup_key_file = value;
+  return {};
+}
+
+Result<void> set_backup_key(const std::string& value, Config& config) {
+  config.backup_key = value;
+  return {};
+}
+
+// Parsed by `prune`, the only command that uses it: a bad value fails only there.
+Result<void> set_retention(const std::string& value, Config& config) {
+  config.retention = value;
+  return {};
+}
+
+// As GIT_PROGRESS_DELAY for git: seconds, fractions allowed; a value that
+// does not parse keeps the default second rather than failing a backup.
+Result<void> set_progress_delay(const std::string& value, Config& config) {
+  char* end = nullptr;
+  double seconds = std::strtod(value.c_str(), &end);
+  if (value.empty() || *end != '\0' || !(seconds >= 0)) return {};
+  config.progress_delay = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+  return {};
+}
+
+Result<void> set_pg_bindir(const std::string& value, Config& config) {
+  config.pg_bindir = value;
+  return {};
+}
+
 const Setting kSettings[] = {
-    // key, flag, environment variable, default, parser
-    {"url", "--url", "DATABASE_URL", "sqlite:./app.db", set_url, nullptr, false},
-    {"dir", "--dir", "MIGRATE_DIR", "./migrations", set_path<&Config::migrations_dir>},
-    {"backup_dir", "--backup-dir", "MIGRATE_BACKUP_DIR", "./backups",
+    // key, flag, environment variable, default, meaning, parser
+    {"url", "--url", "DATABASE_URL", "sqlite:./app.db", "the database", set_url, nullptr, false},
+    {"dir", "--dir", "MIGRATE_DIR", "./migrations", "the migrations directory",
+     set_path<&Config::migrations_dir>},
+    {"backup_dir", "--backup-dir", "MIGRATE_BACKUP_DIR", "./backups", "the backup store",
      set_path<&Config::backup_dir>},
-    {"table", "--table", "MIGRATE_TABLE", "schema_migrations", set_table},
-    {"seeds_dir", "--seeds-dir", "MIGRATE_SEEDS_DIR", "./seeds", set_path<&Config::seeds_dir>},
-    {"lock_timeout", "--lock-timeout", "MIGRATE_LOCK_TIMEOUT", "60", set_lock_timeout},
-    {"wait", "--wait", "MIGRATE_WAIT", nullptr, set_wait},
-    {"yes", "--yes", "MIGRATE_YES", "false", set_bool<&Config::yes>},
-    {"log_level", "--verbose/--quiet", "MIGRATE_LOG_LEVEL", "info", set_log_level},
-    {"no_color", "--no-color", "NO_COLOR", "false", set_bool<&Config::no_color>,
-     set_no_color_from_env},
+    {"table", "--table", "MIGRATE_TABLE", "schema_migrations", "the tracking table", set_table},
+    {"seeds_dir", "--seeds-dir", "MIGRATE_SEEDS_DIR", "./seeds", "the seed files' directory",
+     set_path<&Config::seeds_dir>},
+    {"lock_timeout", "--lock-timeout", "MIGRATE_LOCK_TIMEOUT", "60",
+     "seconds to wait for another runner's lock", set_lock_timeout},
+    {"wait", "--wait", "MIGRATE_WAIT", nullptr,
+     "seconds to wait for the database to accept connections", set_wait},
+    {"yes", "--yes", "MIGRATE_YES", "false", "answer yes to confirmations", set_bool<&Config::yes>},
+    {"log_level", "--verbose/--quiet", "MIGRATE_LOG_LEVEL", "info", "how much is logged",
+     set_log_level},
+    {"no_color", "--no-color", "NO_COLOR", "false", "no colour in logs",
+     set_bool<&Config::no_color>, set_no_color_from_env},
+    {"backup_key", "--key-file", "MIGRATE_BACKUP_KEY", nullptr,
+     "the key that encrypts new backups and decrypts encrypted ones", set_key_file, set_backup_key,
+     true, Sources::kEnvAndDotenv},
+    {"retention", "--keep-*", "MIGRATE_RETENTION", nullptr,
+     "prune's policy when no --keep-* flag is given", set_retention, nullptr, true,
+     Sources::kEnvAndDotenv},
+    {"progress_delay", "", "MIGRATE_PROGRESS_DELAY", "1",
+     "seconds a backup or restore runs before its progress is drawn", set_progress_delay, nullptr,
+     true, Sources::kEnvironmentOnly},
+    {"pg_bindir", "", "MIGRATE_PG_BINDIR", nullptr,
+     "the only directory pg_dump and psql are taken from", set_pg_bindir, nullptr, true,
+     Sources::kEnvironmentOnly},
 };
 
 const Setting* find_setting(std::string_view key) {
@@ -182,6 +243,10 @@ const Setting* find_setting(std::string_view key) {
     if (key == setting.key) return &setting;
   }
   return nullptr;
+}
+
+bool in_toml(const Setting& setting) {
+  return setting.sources == Sources::kAll;
 }
 
 // Splits on '\n', dropping a '\r' before it.
@@ -302,6 +367,11 @@ struct Choice {
   Origin origin;
 };
 
+std::optional<Choice> default_of(const Setting& setting) {
+  if (setting.default_value) return Choice{setting.default_value, Origin::kDefault};
+  return std::nullopt;
+}
+
 // The first source that has a value, in the order of SPEC §1. An empty
 // environment variable counts as unset: compose files often pass VAR=${VAR}.
 std::optional<Choice> choose(const Setting& setting, const ConfigSources& sources,
@@ -316,14 +386,15 @@ std::optional<Choice> choose(const Setting& setting, const ConfigSources& source
     env = value;
   }
   if (env && !env->empty()) return Choice{*env, Origin::kEnv};
+  if (setting.sources == Sources::kEnvironmentOnly) return default_of(setting);
   if (auto it = dotenv.values.find(setting.env); it != dotenv.values.end() && !it->second.empty()) {
     return Choice{it->second, Origin::kDotenv};
   }
+  if (!in_toml(setting)) return default_of(setting);
   if (auto it = toml.values.find(setting.key); it != toml.values.end()) {
     return Choice{it->second, Origin::kToml};
   }
-  if (setting.default_value) return Choice{setting.default_value, Origin::kDefault};
-  return std::nullopt;
+  return default_of(setting);
 }
 
 std::string describe(const Setting& setting, Origin origin, const SourceFile& dotenv,
@@ -382,10 +453,10 @@ Result<std::map<std::string, std::string>> parse_config_toml(std::string_view te
     if (key.empty() || !rest.starts_with('=')) return error("expected key = value");
     rest = trim_blanks(rest.substr(1));
 
-    if (!find_setting(key)) {
+    if (const Setting* setting = find_setting(key); !setting || !in_toml(*setting)) {
       std::string keys;
       for (const Setting& setting : kSettings) {
-        keys += (keys.empty() ? "" : ", ") + std::string(setting.key);
+        if (in_toml(setting)) keys += (keys.empty() ? "" : ", ") + std::string(setting.key);
       }
       return error("unknown key '" + key + "'", "known keys: " + keys);
     }

@@ -33,51 +33,57 @@ Error restored_after(const Error& failure, const Manifest& backup, const Restore
                "fix the migration, then run `migrate safe` again"};
 }
 
+// The backup safe takes (always, and proven readable before it is relied
+// on) and puts back when the run fails.
+class SafeBackup final : public BackupHook, public UpRecovery {
+ public:
+  SafeBackup(BackupStore& store, const BackupSettings& settings)
+      : store_(store), settings_(settings) {}
+
+  Result<std::optional<std::string>> before_change(std::string_view label,
+                                                   Driver& driver) override {
+    auto backup = take_backup(driver, store_, settings_, label, "safe");
+    if (!backup) return tl::unexpected(backup.error());
+    if (auto r = check_artifact(store_, *backup); !r) {
+      r.error().message += "; no migration was applied";
+      return tl::unexpected(r.error());
+    }
+    backup_ = std::move(*backup);
+    return std::optional<std::string>(backup_->id);
+  }
+
+  Error recover(Driver& driver, Error failure, size_t applied) override {
+    // A statement the signal cut short fails with its own error: say why.
+    if (int signal = interrupt_signal();
+        signal != 0 && failure.message.find(interrupt_message(signal)) == std::string::npos)
+      failure.message += fmt::format("\n  ({})", interrupt_message(signal));
+    // The failure itself is told once, in the report after the restore.
+    log::warn(fmt::format("safe: the run failed; restoring backup '{}'", backup_->id));
+    auto outcome = restore_backup(driver, store_, settings_, *backup_, PreRestoreBackup::kSkip);
+    if (!outcome) {
+      return Error{ErrorCode::kGeneral,
+                   fmt::format("{}\nsafe: restoring backup '{}' FAILED: {}; the database may "
+                               "hold part of this run",
+                               failure.message, backup_->id, outcome.error().message),
+                   fmt::format("the backup is at '{}'; try `migrate restore {}`",
+                               store_.artifact_path(*backup_).string(), backup_->id)};
+    }
+    return restored_after(failure, *backup_, *outcome, applied);
+  }
+
+ private:
+  BackupStore& store_;
+  const BackupSettings& settings_;
+  std::optional<Manifest> backup_;
+};
+
 }  // namespace
 
 Result<RunReport> run_safe(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
-                           const BackupStore& store, const BackupSettings& settings) {
-  RunReport report{"safe", {}, std::nullopt, 0, Execution::kApply, 0, {}};
-  RunnerLock lock(ctx.driver);
-  if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
-  // Every check of `up` (out-of-order, --atomic, changed files) before the backup.
-  auto prepared = prepare_up(ctx.driver, catalog, request);
-  if (!prepared) return tl::unexpected(prepared.error());
-
-  // safe never skips the backup, and proves it readable before relying on it.
-  auto backup = take_backup(ctx.driver, store, settings, "pre-safe", "safe");
-  if (!backup) return tl::unexpected(backup.error());
-  if (auto r = check_artifact(store, *backup); !r) {
-    r.error().message += "; no migration was applied";
-    return tl::unexpected(r.error());
-  }
-  report.backup_id = backup->id;
-
-  // From here a SIGTERM/SIGINT ends in the restore below, not half-applied.
-  InterruptGuard interrupts;
-  auto applied_run =
-      apply_steps(ctx.driver, prepared->steps, request.transactions, next_batch(prepared->applied),
-                  report.backup_id, report, AfterFailure::kRestored);
-  if (applied_run) return report;
-  // A statement the signal cut short fails with its own error: say why.
-  if (int signal = interrupt_signal();
-      signal != 0 &&
-      applied_run.error().message.find(interrupt_message(signal)) == std::string::npos)
-    applied_run.error().message += fmt::format("\n  ({})", interrupt_message(signal));
-
-  // The failure itself is told once, in the report after the restore.
-  log::warn(fmt::format("safe: the run failed; restoring backup '{}'", backup->id));
-  auto outcome = restore_backup(ctx.driver, store, settings, *backup, PreRestoreBackup::kSkip);
-  if (!outcome) {
-    return fail(ErrorCode::kGeneral,
-                fmt::format("{}\nsafe: restoring backup '{}' FAILED: {}; the database may hold "
-                            "part of this run",
-                            applied_run.error().message, backup->id, outcome.error().message),
-                fmt::format("the backup is at '{}'; try `migrate restore {}`",
-                            store.artifact_path(*backup).string(), backup->id));
-  }
-  return tl::unexpected(
-      restored_after(applied_run.error(), *backup, *outcome, report.steps.size()));
+                           BackupStore& store, const BackupSettings& settings) {
+  SafeBackup backup(store, settings);
+  EngineContext with_backup{ctx.driver, backup, ctx.lock_timeout};
+  return run_up_with(with_backup, catalog, request, "safe", &backup);
 }
 
 }  // namespace migrate

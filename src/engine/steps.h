@@ -53,6 +53,22 @@ struct PreparedUp {
 Result<PreparedUp> prepare_up(MigrationFace& driver, const Catalog& catalog,
                               const UpRequest& request);
 
+// What `safe` adds to `up`. Its backup (taken through the context's
+// BackupHook) is taken even when nothing is pending; while the steps run, a
+// SIGTERM/SIGINT ends the run as a failure instead of half-applied; and a
+// failed run is handed to recover(), which puts the backup back and returns
+// the error to report. `applied` counts the steps of this run that had
+// succeeded.
+class UpRecovery {
+ public:
+  virtual ~UpRecovery() = default;
+  virtual Error recover(Driver& driver, Error failure, size_t applied) = 0;
+};
+
+// up and safe: lock, prepare_up(), back up, apply. `recovery` is null for up.
+Result<RunReport> run_up_with(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
+                              std::string_view command, UpRecovery* recovery);
+
 // The file names of applied migrations whose file differs from the checksum
 // recorded when they ran, in version order.
 Result<std::vector<std::string>> changed_migrations(const Catalog& catalog,

@@ -6,7 +6,7 @@ Result<std::optional<std::string>> StoreBackupHook::before_change(std::string_vi
                                                                   Driver& driver) {
   std::string_view reason = label.starts_with("pre-") ? label.substr(4) : label;
   if (!store_) {
-    auto opened = BackupStore::open(settings_.store_dir);
+    auto opened = BackupStore::open(store_dir_);
     if (!opened) return tl::unexpected(opened.error());
     store_.emplace(std::move(*opened));
   }

@@ -2,6 +2,7 @@
 // the engine, above both, so that backup does not depend on the engine.
 #pragma once
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,16 +14,18 @@
 namespace migrate {
 
 // The BackupHook of every mutating command: a backup labelled
-// "pre-<command>" before the first change. The store (settings.store_dir) is
-// opened at the first backup, so a command with nothing to do never touches
-// it, and only once.
+// "pre-<command>" before the first change. The store in `store_dir` is
+// opened at the first backup, so a command with nothing to do never creates
+// or cleans it, and only once.
 class StoreBackupHook final : public BackupHook {
  public:
-  explicit StoreBackupHook(BackupSettings settings) : settings_(std::move(settings)) {}
+  StoreBackupHook(std::filesystem::path store_dir, BackupSettings settings)
+      : store_dir_(std::move(store_dir)), settings_(std::move(settings)) {}
   Result<std::optional<std::string>> before_change(std::string_view label, Driver& driver) override;
   const std::optional<Manifest>& taken() const { return taken_; }
 
  private:
+  std::filesystem::path store_dir_;
   BackupSettings settings_;
   std::optional<BackupStore> store_;
   std::optional<Manifest> taken_;

@@ -1,6 +1,9 @@
 // up, redo and fresh: the commands that apply migrations.
 #include <fmt/format.h>
 
+#include <optional>
+
+#include "engine/interrupt.h"
 #include "engine/step_runner.h"
 #include "engine/steps.h"
 #include "migrate/engine.h"
@@ -63,29 +66,40 @@ Result<PreparedUp> prepare_up(MigrationFace& driver, const Catalog& catalog,
   return PreparedUp{std::move(*applied), std::move(*steps)};
 }
 
-Result<RunReport> run_up(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
-                         std::string_view command) {
+Result<RunReport> run_up_with(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
+                              std::string_view command, UpRecovery* recovery) {
   RunReport report{std::string(command), {}, std::nullopt, 0, request.execution, 0, {}};
   RunnerLock lock(ctx.driver);
   bool dry_run = request.execution == Execution::kDryRun;
   if (!dry_run) {
     if (auto r = lock.acquire(ctx.lock_timeout); !r) return tl::unexpected(r.error());
   }
+  // Every check (out-of-order, --atomic, changed files) comes before the backup.
   auto prepared = prepare_up(ctx.driver, catalog, request);
   if (!prepared) return tl::unexpected(prepared.error());
   if (dry_run) {
     describe_steps(prepared->steps, Direction::kUp, report);
     return report;
   }
-  if (prepared->steps.empty()) return report;
+  if (prepared->steps.empty() && !recovery) return report;
 
   auto backup = ctx.backups.before_change(fmt::format("pre-{}", command), ctx.driver);
   if (!backup) return tl::unexpected(backup.error());
   report.backup_id = *backup;
+  // Under a recovery, a SIGTERM/SIGINT ends in its restore, not half-applied.
+  std::optional<InterruptGuard> interrupts;
+  if (recovery) interrupts.emplace();
   auto r = apply_steps(ctx.driver, prepared->steps, request.transactions,
-                       next_batch(prepared->applied), report.backup_id, report);
-  if (!r) return tl::unexpected(r.error());
-  return report;
+                       next_batch(prepared->applied), report.backup_id, report,
+                       recovery ? AfterFailure::kRestored : AfterFailure::kKept);
+  if (r) return report;
+  if (!recovery) return tl::unexpected(r.error());
+  return tl::unexpected(recovery->recover(ctx.driver, std::move(r.error()), report.steps.size()));
+}
+
+Result<RunReport> run_up(EngineContext& ctx, const Catalog& catalog, const UpRequest& request,
+                         std::string_view command) {
+  return run_up_with(ctx, catalog, request, command, nullptr);
 }
 
 Result<RunReport> run_redo(EngineContext& ctx, const Catalog& catalog) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -197,6 +198,63 @@ TEST_F(ConfigTest, FlagBeatsEnvBeatsDotenvBeatsTomlBeatsDefault) {
       if (step == 2) fs::remove(dir_ / ".env");
       if (step == 3) fs::remove(dir_ / "migrate.toml");
     }
+  }
+}
+
+// The backup settings keep the sources they had when each command read its
+// own variable: the key and the retention policy from the environment or
+// .env (never migrate.toml), the progress delay and pg_dump's directory from
+// the environment only.
+TEST_F(ConfigTest, BackupSettingsComeFromTheirOwnSources) {
+  auto config = resolve();
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->backup_key, std::nullopt);
+  EXPECT_EQ(config->backup_key_file, std::nullopt);
+  EXPECT_EQ(config->retention, std::nullopt);
+  EXPECT_EQ(config->progress_delay, std::chrono::seconds(1));
+  EXPECT_EQ(config->pg_bindir, fs::path());
+
+  write(".env",
+        "MIGRATE_BACKUP_KEY=from-dotenv\nMIGRATE_RETENTION=keep-last=2\n"
+        "MIGRATE_PROGRESS_DELAY=0\nMIGRATE_PG_BINDIR=/dotenv/bin\n");
+  config = resolve();
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->backup_key, "from-dotenv");
+  EXPECT_EQ(config->retention, "keep-last=2");
+  EXPECT_EQ(config->progress_delay, std::chrono::seconds(1)) << "not read from .env";
+  EXPECT_EQ(config->pg_bindir, fs::path()) << "not read from .env";
+
+  env_ = {{"MIGRATE_BACKUP_KEY", "from-env"},
+          {"MIGRATE_RETENTION", "keep-daily=7"},
+          {"MIGRATE_PROGRESS_DELAY", "0.25"},
+          {"MIGRATE_PG_BINDIR", "/env/bin"}};
+  config = resolve();
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->backup_key, "from-env");
+  EXPECT_EQ(config->retention, "keep-daily=7");
+  EXPECT_EQ(config->progress_delay, std::chrono::milliseconds(250));
+  EXPECT_EQ(config->pg_bindir, fs::path("/env/bin"));
+
+  // --key-file names a file; it wins over the variable.
+  flags_["backup_key"] = "/keys/backup.key";
+  config = resolve();
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->backup_key_file, fs::path("/keys/backup.key"));
+
+  // A delay that does not parse keeps the default rather than failing.
+  env_["MIGRATE_PROGRESS_DELAY"] = "soon";
+  config = resolve();
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->progress_delay, std::chrono::seconds(1));
+}
+
+TEST_F(ConfigTest, BackupKeyAndRetentionAreNotTomlKeys) {
+  for (const char* key : {"backup_key", "retention", "progress_delay", "pg_bindir"}) {
+    write("migrate.toml", std::string(key) + " = \"x\"\n");
+    auto config = resolve();
+    ASSERT_FALSE(config.has_value()) << key;
+    EXPECT_EQ(config.error().message,
+              "migrate.toml line 1: unknown key '" + std::string(key) + "'");
   }
 }
 

@@ -16,10 +16,9 @@ class EngineSafeTest : public EngineTest {
     ASSERT_TRUE(up());
     migration("20260102000000", "b", "INSERT INTO t VALUES (1);\n");
     migration("20260103000000", "c", "INSERT INTO t VALUES (2);\n");
-    settings_.store_dir = dir_.path() / "backups";
     settings_.database = "fake:test";
     settings_.driver_name = std::string(driver_.name());
-    auto store = BackupStore::open(settings_.store_dir);
+    auto store = BackupStore::open(dir_.path() / "backups");
     ASSERT_TRUE(store) << store.error().message;
     store_.emplace(std::move(*store));
   }

@@ -15,6 +15,7 @@ namespace {
 
 struct Session {
   DatabaseUrl url;
+  std::filesystem::path store_dir;
   BackupSettings settings;
 };
 
@@ -22,16 +23,15 @@ Result<Session> session(const SqliteWorld& world) {
   auto url = parse_database_url(world.url());
   if (!url) return tl::unexpected(url.error());
   BackupSettings settings;
-  settings.store_dir = world.store();
   settings.database = manifest_database_url(*url);
   settings.driver_name = "sqlite";
-  return Session{*url, settings};
+  return Session{*url, world.store(), settings};
 }
 
 Result<void> backup(const Session& s) {
   auto driver = open_driver(s.url, {});
   if (!driver) return tl::unexpected(driver.error());
-  auto store = BackupStore::open(s.settings.store_dir);
+  auto store = BackupStore::open(s.store_dir);
   if (!store) return tl::unexpected(store.error());
   auto manifest = take_backup(**driver, *store, s.settings, "manual", "backup");
   if (!manifest) return tl::unexpected(manifest.error());
@@ -39,12 +39,12 @@ Result<void> backup(const Session& s) {
 }
 
 Result<void> restore(const Session& s, const std::string& id) {
-  auto reader = BackupStore::open(s.settings.store_dir, StoreAccess::kReadOnly);
-  if (!reader) return tl::unexpected(reader.error());
-  auto manifest = reader->resolve(id, database_identity(s.settings.database));
-  if (!manifest) return tl::unexpected(manifest.error());
-  auto store = BackupStore::open(s.settings.store_dir);
+  // As `migrate restore` does: one store, opened read-only until the ref resolves.
+  auto store = BackupStore::open(s.store_dir, StoreAccess::kReadOnly);
   if (!store) return tl::unexpected(store.error());
+  auto manifest = store->resolve(id, database_identity(s.settings.database));
+  if (!manifest) return tl::unexpected(manifest.error());
+  if (auto writing = store->start_writing(); !writing) return writing;
   auto driver = open_driver(s.url, {});
   if (!driver) return tl::unexpected(driver.error());
   if (auto lock = (*driver)->acquire_lock(std::chrono::seconds(5)); !lock) return lock;
@@ -60,7 +60,7 @@ Result<void> up(const SqliteWorld& world, const Session& s) {
   if (!catalog) return tl::unexpected(catalog.error());
   auto driver = open_driver(s.url, {"schema_migrations", LockConnection::kOpenAhead});
   if (!driver) return tl::unexpected(driver.error());
-  StoreBackupHook hook(s.settings);
+  StoreBackupHook hook(s.store_dir, s.settings);
   EngineContext ctx{**driver, hook, std::chrono::seconds(5)};
   auto report = run_up(ctx, *catalog, UpRequest{});
   if (!report) return tl::unexpected(report.error());
@@ -85,7 +85,7 @@ std::string prepare(const SqliteWorld& world, Command command) {
   if (command != Command::kRestore) return "";
   auto s = session(world);
   if (!s) throw std::runtime_error(s.error().message);
-  auto store = BackupStore::open(s->settings.store_dir);
+  auto store = BackupStore::open(s->store_dir);
   if (!store) throw std::runtime_error(store.error().message);
   auto driver = open_driver(s->url, {});
   if (!driver) throw std::runtime_error(driver.error().message);

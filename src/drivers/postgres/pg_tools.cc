@@ -222,11 +222,11 @@ Result<Tool> tool_in(const std::filesystem::path& path, int server_version,
 
 }  // namespace
 
-Result<Tool> find_tool(std::string_view name, int server_version) {
+Result<Tool> find_tool(std::string_view name, int server_version,
+                       const std::filesystem::path& only_dir) {
   const std::string major = major_version_text(server_version);
   const std::string package = fmt::format("postgresql-client-{}", major);
-  if (const char* bindir = std::getenv(kToolDirVariable); bindir && *bindir)
-    return tool_in(std::filesystem::path(bindir) / name, server_version, package);
+  if (!only_dir.empty()) return tool_in(only_dir / name, server_version, package);
   std::vector<std::filesystem::path> own, others;
   for (const char* pattern :
        {"/usr/lib/postgresql/{}/bin", "/usr/pgsql-{}/bin", "/opt/homebrew/opt/postgresql@{}/bin",

@@ -96,10 +96,11 @@ Result<Tool> probe_tool(const std::filesystem::path& path);
 // failing that, the oldest newer one. kRefused when every one found is older
 // than the server (a dump tool older than the server cannot be trusted with
 // it), kUnsupported when there is none; both name the package to install.
-// When the environment variable MIGRATE_PG_BINDIR is set, only that directory
-// is looked in (a deliberate choice of installation is never second-guessed).
+// With `only_dir` (the setting MIGRATE_PG_BINDIR), only that directory is
+// looked in (a deliberate choice of installation is never second-guessed).
 inline constexpr const char* kToolDirVariable = "MIGRATE_PG_BINDIR";
-Result<Tool> find_tool(std::string_view name, int server_version);
+Result<Tool> find_tool(std::string_view name, int server_version,
+                       const std::filesystem::path& only_dir = {});
 
 // Row hashing is shared with the MySQL driver (drivers/row_set_hash.h).
 using migrate::RowSetHash;

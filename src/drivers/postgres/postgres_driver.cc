@@ -197,7 +197,7 @@ class PostgresDriver final : public Driver {
   }
   postgres::ConnectionParams connection_params() const {
     return {*postgres::build_conninfo(url_, postgres::Password::kOmit), url_.password,
-            url_.database, lock_timeout_};
+            url_.database, lock_timeout_, options_.postgres_tool_dir};
   }
 
   DatabaseUrl url_;
@@ -283,7 +283,7 @@ std::vector<Driver::Check> PostgresDriver::doctor_checks() {
       {"libpq", true, fmt::format("client library {}", postgres::version_text(PQlibVersion()))}};
   // The tool backups run: present, and not older than the server. (Restores
   // replay the dump over libpq: no psql.)
-  auto tool = postgres::find_tool("pg_dump", PQserverVersion(conn_));
+  auto tool = postgres::find_tool("pg_dump", PQserverVersion(conn_), options_.postgres_tool_dir);
   checks.push_back(
       tool ? Check{"pg_dump", true, fmt::format("{} ({})", tool->path.string(), tool->version_line)}
            : Check{"pg_dump", false, tool.error().message});

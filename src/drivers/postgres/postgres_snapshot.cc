@@ -76,7 +76,7 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
                 fmt::format("PostgreSQL {} is too old for backups; 12 or newer is needed",
                             version_text(PQserverVersion(conn))));
   }
-  auto pg_dump = find_tool("pg_dump", PQserverVersion(conn));
+  auto pg_dump = find_tool("pg_dump", PQserverVersion(conn), params.tool_dir);
   if (!pg_dump) return tl::unexpected(pg_dump.error());
   if (auto r = require_idle(conn, "take a snapshot"); !r) return tl::unexpected(r.error());
   auto dump_target = make_target(params);

@@ -28,6 +28,7 @@ struct ConnectionParams {
   // How long a restore's statements wait for a lock another session holds
   // (--lock-timeout, as the runner's lock took it); zero waits for ever.
   std::chrono::milliseconds lock_timeout{0};
+  std::filesystem::path tool_dir;  // DriverOptions::postgres_tool_dir
 };
 
 Result<ContentFingerprint> fingerprint(pg_conn* conn);

@@ -14,7 +14,6 @@
 namespace migrate::cli {
 namespace {
 
-using json = nlohmann::ordered_json;
 using Check = Driver::Check;
 
 Check backup_dir_check(const std::filesystem::path& dir) {
@@ -83,23 +82,12 @@ std::vector<Check> database_checks(const Config& config) {
 void add_doctor_command(CLI::App& app, Action& action) {
   auto* doctor = app.add_subcommand(
       "doctor", "check connectivity, lock, pending migrations, backups and tools");
-  doctor->callback([&] {
+  doctor->callback([&action] {
     action = [](const Config& c) -> Result<Output> {
       auto checks = database_checks(c);
       checks.push_back(backup_dir_check(c.backup_dir));
       if (auto leftovers = leftovers_check(c.backup_dir)) checks.push_back(*leftovers);
-      Output out;
-      json rows = json::array();
-      bool all_ok = true;
-      for (const auto& check : checks) {
-        all_ok = all_ok && check.ok;
-        rows.push_back({{"check", check.name}, {"ok", check.ok}, {"detail", check.detail}});
-        out.text += fmt::format("{:<5} {:<18} {}\n", check.ok ? "ok" : "FAIL", check.name,
-                                printable(check.detail));
-      }
-      out.json = {{"ok", all_ok}, {"checks", rows}};
-      out.exit_code = all_ok ? 0 : 1;
-      return out;
+      return render_doctor(checks);
     };
   });
 }

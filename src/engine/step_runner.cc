@@ -27,15 +27,14 @@ Error statement_error(const LoadedScript& script, const Statement& statement, co
                {}};
 }
 
-// A caught SIGTERM/SIGINT (interrupt.h) stops the run before the next statement.
-Result<void> check_interrupt(const LoadedScript& script) {
+}  // namespace
+
+Result<void> check_interrupt(const LoadedScript& script, std::string_view before) {
   if (int signal = interrupt_signal(); signal != 0)
-    return fail(ErrorCode::kGeneral, fmt::format("{}: {} before its next statement",
-                                                 script.file_name(), interrupt_message(signal)));
+    return fail(ErrorCode::kGeneral, fmt::format("{}: {} before {}", script.file_name(),
+                                                 interrupt_message(signal), before));
   return {};
 }
-
-}  // namespace
 
 Result<BatchTimes> execute_batch(MigrationFace& driver,
                                  std::span<const LoadedScript* const> scripts) {
@@ -51,7 +50,7 @@ Result<BatchTimes> execute_batch(MigrationFace& driver,
 
 Result<void> execute_script(MigrationFace& driver, const LoadedScript& script) {
   for (const auto& statement : script.script.statements) {
-    if (auto stop = check_interrupt(script); !stop) return stop;
+    if (auto stop = check_interrupt(script, "its next statement"); !stop) return stop;
     auto r = driver.execute(statement);
     if (!r) return tl::unexpected(statement_error(script, statement, r.error()));
   }
@@ -64,21 +63,26 @@ Result<std::int64_t> run_step(MigrationFace& driver, const LoadedScript& script,
                               AfterFailure after_failure) {
   bool own_transaction =
       transactions == Transactions::kPerMigration && !script.script.no_transaction;
-  if (auto stop = check_interrupt(script); !stop) return tl::unexpected(stop.error());
+  if (auto stop = check_interrupt(script, "its first statement"); !stop)
+    return tl::unexpected(stop.error());
   auto started = std::chrono::steady_clock::now();
   if (own_transaction) {
     if (auto r = driver.begin(); !r) return tl::unexpected(r.error());
   }
-  // In a transaction, the file's statements go as one batch; a no-transaction
-  // file runs statement by statement, each committing alone.
+  // In a transaction that holds DDL, the file's statements go as one batch,
+  // and a SIGTERM/SIGINT caught meanwhile rolls it back before the commit.
+  // Where statements commit alone (a no-transaction file, or a database
+  // that commits DDL implicitly) they run one by one, and a signal stops
+  // the file before its next statement.
   Result<void> result;
-  if (script.script.no_transaction) {
+  if (script.script.no_transaction || !driver.transactional_ddl()) {
     result = execute_script(driver, script);
   } else {
     const LoadedScript* scripts[] = {&script};
     if (auto finished = execute_batch(driver, scripts); !finished)
       result = tl::unexpected(finished.error());
   }
+  if (result && own_transaction) result = check_interrupt(script, "its commit");
   auto duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - started)
                          .count();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string_view>
 
 #include "engine/script_loader.h"
 #include "migrate/driver.h"
@@ -15,6 +16,10 @@ namespace migrate {
 // Runs every statement of `script`. The error names the file, the line and
 // the start of the failing statement.
 Result<void> execute_script(MigrationFace& driver, const LoadedScript& script);
+
+// A SIGTERM/SIGINT caught under an InterruptGuard (interrupt.h) as an error
+// naming `script` and what it stopped before ("its commit"); otherwise ok.
+Result<void> check_interrupt(const LoadedScript& script, std::string_view before);
 
 // Runs `scripts` as one batch (MigrationFace::execute_batch: PostgreSQL pipelines
 // it) inside the caller's transaction, which a failure leaves for the caller

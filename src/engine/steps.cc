@@ -74,6 +74,7 @@ Result<void> apply_atomic(MigrationFace& driver, const std::vector<LoadedStep>& 
     rows = batch_rows(steps, *finished, started, batch, backup_id);
     result = driver.record_applied_all(rows);
   }
+  if (result && !steps.empty()) result = check_interrupt(steps.back().script, "the commit");
   if (result) result = driver.commit();
   if (!result) {
     (void)driver.rollback();

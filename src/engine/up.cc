@@ -92,6 +92,11 @@ Result<RunReport> run_up_with(EngineContext& ctx, const Catalog& catalog, const 
   auto r = apply_steps(ctx.driver, prepared->steps, request.transactions,
                        next_batch(prepared->applied), report.backup_id, report,
                        recovery ? AfterFailure::kRestored : AfterFailure::kKept);
+  // A signal that came after the last statement still means "stop this
+  // deploy": under a recovery the run is undone like any other.
+  if (r && recovery && interrupt_signal() != 0)
+    r = fail(ErrorCode::kGeneral,
+             fmt::format("{} after the last migration", interrupt_message(interrupt_signal())));
   if (r) return report;
   if (!recovery) return tl::unexpected(r.error());
   return tl::unexpected(recovery->recover(ctx.driver, std::move(r.error()), report.steps.size()));

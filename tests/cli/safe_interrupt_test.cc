@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "support/cli_fixture.h"
 #include "support/temp_dir.h"
 
@@ -81,6 +83,39 @@ TEST_F(SafeInterruptTest, ASecondSignalEndsTheProcessAtOnce) {
   std::string out = read_text(log());
   EXPECT_TRUE(exit_code == 128 + SIGTERM || exit_code == 128 + SIGINT) << exit_code << out;
   EXPECT_EQ(out.find("restored backup"), std::string::npos) << out;
+}
+
+// The signal comes while the last file runs a long statement, in its
+// transaction: nothing after that statement runs, the file is not
+// committed, and the backup is restored (exit 4), as for a file in the middle.
+class SafeInterruptInTheLastFileTest : public CliTest {};
+
+TEST_F(SafeInterruptInTheLastFileTest, SigtermDuringTheLastFileRestoresTheBackupAndExits4) {
+  exec(db(), "CREATE TABLE keep (i INTEGER); INSERT INTO keep VALUES (1);");
+  migration("20260101000000", "create_a", "CREATE TABLE a (i INTEGER);");
+  migration("20260102000000", "long",
+            "CREATE TABLE b AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+            "WHERE x < 20000000) SELECT sum(x) AS s FROM c;\nCREATE TABLE b2 (i INTEGER);\n");
+  fs::path log = dir_.path() / "safe.log";
+  int pid = spawn_cli(dir_.path(), {"safe"}, log);
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (read_text(log).find("applied 20260101000000") == std::string::npos &&
+         std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(pid, SIGTERM);
+  int exit_code = wait_cli(pid);
+  std::string out = read_text(log);
+  EXPECT_EQ(exit_code, 4) << out;
+  EXPECT_CONTAINS(out, "interrupted by signal SIGTERM");
+  EXPECT_CONTAINS(out, "the database matches it");
+  EXPECT_TRUE(applied().empty());
+  for (const char* table : {"a", "b", "b2"})
+    EXPECT_EQ(query_one(db(), fmt::format("SELECT count(*) FROM sqlite_master WHERE name = '{}'",
+                                          table)),
+              "0")
+        << table;
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM keep"), "1");
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ std::string lock_name(const std::string& database, const std::string& table) {
   return "migrate:" + sha256_hex(name).substr(0, 40);
 }
 
-NamedLock::NamedLock(ConnectParams params, std::string table)
+NamedLock::NamedLock(ConnectParams params, const std::string& table)
     : params_(std::move(params)), name_(lock_name(params_.database, table)) {}
 
 Result<bool> NamedLock::try_lock() {

@@ -22,7 +22,7 @@ std::string lock_name(const std::string& database, const std::string& table);
 
 class NamedLock {
  public:
-  NamedLock(ConnectParams params, std::string table);
+  NamedLock(ConnectParams params, const std::string& table);
   ~NamedLock() = default;
   NamedLock(const NamedLock&) = delete;
   NamedLock& operator=(const NamedLock&) = delete;

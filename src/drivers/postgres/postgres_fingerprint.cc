@@ -439,7 +439,7 @@ Result<ContentFingerprint> fingerprint(pg_conn* conn) {
   auto result = fingerprint_in_transaction(
       conn, nested ? Readers::kOne : Readers::kShareSnapshot,
       []() -> Result<const DumpScanner*> { return nullptr; }, nullptr);
-  ResultPtr(PQexec(conn, end));
+  PQclear(PQexec(conn, end));  // ends the read-only transaction; nothing to report
   return result;
 }
 

@@ -23,7 +23,7 @@ std::int64_t advisory_lock_key(const std::string& database, const std::string& t
 }
 
 AdvisoryLock::AdvisoryLock(std::string conninfo, std::string password, std::string masked_url,
-                           std::string database, std::string table)
+                           std::string database, const std::string& table)
     : conninfo_(std::move(conninfo)),
       password_(std::move(password)),
       masked_url_(std::move(masked_url)),

@@ -29,7 +29,7 @@ class AdvisoryLock {
  public:
   // `conninfo` includes the password; `masked_url` and `database` are for messages.
   AdvisoryLock(std::string conninfo, std::string password, std::string masked_url,
-               std::string database, std::string table);
+               std::string database, const std::string& table);
   ~AdvisoryLock();
   AdvisoryLock(const AdvisoryLock&) = delete;
   AdvisoryLock& operator=(const AdvisoryLock&) = delete;

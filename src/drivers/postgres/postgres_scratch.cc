@@ -18,7 +18,6 @@ namespace migrate::postgres {
 namespace {
 
 constexpr std::string_view kPrefix = "migrate_scratch_";
-constexpr std::string_view kOldPrefix = "migrate_verify_";  // before hosts and pids were told
 
 // 8 hex digits naming this machine.
 const std::string& host_tag() {

@@ -30,7 +30,6 @@ namespace migrate::postgres {
 
 namespace {
 
-constexpr size_t kChunk = size_t{1} << 20;
 constexpr int kMinimumServer = 120000;  // pg_get_functiondef of procedures, generated columns
 
 Result<void> require_idle(pg_conn* conn, std::string_view what) {

@@ -1,5 +1,5 @@
 # Turns templates/*.sql into a header of string constants so the default
-# templates are compiled into the binary (SPEC §2). Run with -DTEMPLATE_DIR
+# templates are compiled into the binary. Run with -DTEMPLATE_DIR
 # and -DOUTPUT.
 file(GLOB templates "${TEMPLATE_DIR}/*.sql")
 set(body "// Generated from templates/ by cmake/EmbedTemplates.cmake; do not edit.\n#pragma once\n#include <string_view>\nnamespace migrate::embedded {\n")

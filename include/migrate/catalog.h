@@ -1,4 +1,4 @@
-// The migrations directory as a validated, ordered catalog (SPEC §2).
+// The migrations directory as a validated, ordered catalog (README.md, "Migration files").
 //
 // Building the catalog from file names is pure, so every naming rule is
 // unit-tested without a filesystem; load_catalog() only adds the directory

@@ -1,4 +1,4 @@
-// The commands of SPEC §4 as library calls.
+// The commands of README.md's "Commands" as library calls.
 //
 // Each command loads what it needs, takes the runner lock when it will change
 // the database, asks the planner what to do, lets the backup hook take a
@@ -67,7 +67,7 @@ struct RunReport {
   std::optional<std::string> backup_id;
   std::int64_t batch = 0;  // batch of the applied migrations, 0 if none
   Execution execution = Execution::kApply;
-  std::int64_t elapsed_ms = 0;  // wall time of the whole command, commits included
+  std::int64_t elapsed_ms = 0;    // wall time of the whole command, commits included
   std::vector<StepReport> seeds;  // seed files run after the migrations (`fresh --seed`)
 };
 

@@ -26,7 +26,7 @@ enum class ErrorCode {
   kRestored,           // `safe` failed and restored the pre-migration backup; exit 4
 };
 
-// Exit code of the process for an error of this code (SPEC §4).
+// Exit code of the process for an error of this code (README.md, "Exit codes").
 int exit_code_for(ErrorCode code);
 
 // Stable machine-readable name, used in `--json` output.

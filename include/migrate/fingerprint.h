@@ -1,5 +1,5 @@
 // A content fingerprint of a database: what restore compares to prove that
-// the database holds exactly the backed-up state (SPEC §5).
+// the database holds exactly the backed-up state.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // What a migration is: a file on disk and, once applied, a row in the
-// tracking table (SPEC §2–3). Plain values, shared by the catalog, the
+// tracking table. Plain values, shared by the catalog, the
 // planner and the drivers.
 #pragma once
 
@@ -13,8 +13,8 @@ namespace migrate {
 
 // A migration found in the migrations directory.
 struct MigrationFile {
-  std::string version;                                 // 14 digits, e.g. "20261122143000"
-  std::string name;                                    // description, e.g. "create_users"
+  std::string version;  // 14 digits, e.g. "20261122143000"
+  std::string name;     // description, e.g. "create_users"
   // Plain strings rather than std::filesystem::path, which splits every path
   // into components up front: a catalog can hold ten thousand of them.
   std::string path;                          // the migration

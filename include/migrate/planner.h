@@ -1,4 +1,4 @@
-// Deciding what to run (SPEC §2–4).
+// Deciding what to run.
 //
 // The planner is pure: the catalog and the applied rows in, a list of
 // migrations out, or an error that says why nothing may run (out-of-order

@@ -1,4 +1,4 @@
-// The state of every migration (SPEC §4 `status`), computed purely from the
+// The state of every migration (`migrate status`), computed purely from the
 // catalog, the applied rows and the checksums of the files on disk.
 #pragma once
 

@@ -1,6 +1,6 @@
 // Statements that must not run inside the per-migration transaction.
 //
-// Checked for every file before anything runs (SPEC §2): a statement the
+// Checked for every file before anything runs: a statement the
 // database refuses inside a transaction (VACUUM, CREATE INDEX CONCURRENTLY, …)
 // or one that would end our transaction early (BEGIN, COMMIT, …) in a file
 // without `-- migrate:no-transaction` is reported with its line.

@@ -1,4 +1,4 @@
-// Database URLs (SPEC §1).
+// Database URLs (README.md, "Configuration").
 //
 // One parser for the three schemes so that every command validates the URL
 // the same way before connecting, and one place that masks the password:

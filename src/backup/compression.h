@@ -1,4 +1,4 @@
-// Compression stages of the backup stream (SPEC §5 "Compression").
+// Compression stages of the backup stream (README.md, "Backups").
 //
 // A backup artifact is written through a chain of ByteSinks and read back
 // through a chain of ByteSources; this module supplies the stage that

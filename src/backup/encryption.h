@@ -1,4 +1,4 @@
-// Optional encryption of backup artifacts (SPEC §5 "Encryption").
+// Optional encryption of backup artifacts (README.md, "Backups").
 //
 // A backup may hold every row of a production database, so it can be
 // encrypted at rest with AES-256-GCM. The stream is cut into authenticated

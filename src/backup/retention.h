@@ -2,7 +2,7 @@
 //
 // The rules are restic's and borg's, so that their users need no new words:
 // every rule names backups to keep, a backup kept by any rule stays, and the
-// rest go. Two safety rules override any policy (SPEC §5): the newest backup
+// rest go. Two safety rules override any policy (README.md, "Backups"): the newest backup
 // is never deleted, nor the backup recorded for the latest applied batch —
 // the one a rollback would want.
 #pragma once

@@ -9,8 +9,8 @@
 #include <cerrno>
 #include <ctime>
 
-#include "util/atomic_file.h"
 #include "backup/store.h"
+#include "util/atomic_file.h"
 #include "util/env.h"
 
 namespace migrate::store_files {
@@ -26,8 +26,8 @@ std::string_view manifest_id(std::string_view file_name) {
 Result<std::vector<std::string>> regular_files(const fs::path& dir) {
   std::vector<std::string> all;
   if (env().list(dir, all) != 0)
-    return fail(ErrorCode::kIo, fmt::format("cannot read directory '{}': {}", dir.string(),
-                                            os_error_text(errno)));
+    return fail(ErrorCode::kIo,
+                fmt::format("cannot read directory '{}': {}", dir.string(), os_error_text(errno)));
   std::vector<std::string> names;
   for (auto& name : all) {
     struct stat st;

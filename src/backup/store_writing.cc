@@ -12,9 +12,9 @@
 #include <cerrno>
 #include <charconv>
 
-#include "util/atomic_file.h"
 #include "backup/store.h"
 #include "backup/store_files.h"
+#include "util/atomic_file.h"
 #include "util/env.h"
 #include "util/files.h"
 

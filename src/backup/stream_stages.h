@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "util/sha256.h"
 #include "migrate/byte_stream.h"
+#include "util/sha256.h"
 
 namespace migrate {
 

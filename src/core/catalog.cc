@@ -1,10 +1,9 @@
 #include "migrate/catalog.h"
 
+#include <dirent.h>
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <dirent.h>
-
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -114,12 +113,14 @@ CatalogScan scan_catalog(const std::filesystem::path& dir,
       const std::string& file = *e.file;
       if (!e.name.rollback) {
         if (&e != migration) {
-          scan.problems.push_back({file, fmt::format("'{}': duplicate version {}, also used by '{}'", file,
-                                                     e.name.version, *migration->file)});
+          scan.problems.push_back(
+              {file, fmt::format("'{}': duplicate version {}, also used by '{}'", file,
+                                 e.name.version, *migration->file)});
         }
       } else if (!migration || migration->name.name != e.name.name) {
-        scan.problems.push_back({file, fmt::format("'{}': rollback file without its migration '{}_{}.sql'", file,
-                                                   e.name.version, e.name.name)});
+        scan.problems.push_back(
+            {file, fmt::format("'{}': rollback file without its migration '{}_{}.sql'", file,
+                               e.name.version, e.name.name)});
       } else if (rollback) {
         scan.problems.push_back(
             {file, fmt::format("'{}': second rollback file for version {}", file, e.name.version)});

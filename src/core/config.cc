@@ -372,7 +372,7 @@ std::optional<Choice> default_of(const Setting& setting) {
   return std::nullopt;
 }
 
-// The first source that has a value, in the order of SPEC §1. An empty
+// The first source that has a value, in the order README.md gives under "Configuration". An empty
 // environment variable counts as unset: compose files often pass VAR=${VAR}.
 std::optional<Choice> choose(const Setting& setting, const ConfigSources& sources,
                              const SourceFile& dotenv, const SourceFile& toml) {

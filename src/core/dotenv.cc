@@ -1,4 +1,4 @@
-// The .env file (SPEC §1): KEY=VALUE lines, as written for docker compose,
+// The .env file (README.md, "Configuration"): KEY=VALUE lines, as written for docker compose,
 // foreman and the dotenv libraries, so that a project's existing .env works
 // unchanged. Values often hold a DATABASE_URL, so no error quotes a value.
 
@@ -86,7 +86,8 @@ Result<std::map<std::string, std::string>> parse_dotenv(std::string_view text) {
     std::string where = ".env line " + std::to_string(number) + ": ";
     std::string_view rest = trim_blanks(line);
     if (rest.empty() || rest[0] == '#') continue;
-    if (rest.starts_with("export ") || rest.starts_with("export\t")) rest = trim_blanks(rest.substr(7));
+    if (rest.starts_with("export ") || rest.starts_with("export\t"))
+      rest = trim_blanks(rest.substr(7));
     size_t eq = rest.find('=');
     std::string_view name = trim_blanks(rest.substr(0, eq));
     if (eq == npos || name.empty()) return fail(ErrorCode::kUsage, where + "expected KEY=VALUE");

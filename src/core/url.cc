@@ -1,4 +1,4 @@
-// Database URL parsing and masking (SPEC §1).
+// Database URL parsing and masking.
 //
 // A URL usually arrives through an environment variable and its errors end up
 // in deploy logs, so this file is built around one rule: the password leaves

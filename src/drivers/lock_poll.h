@@ -1,4 +1,4 @@
-// Waiting for a runner lock without queueing behind its holder (SPEC §3):
+// Waiting for a runner lock without queueing behind its holder:
 // a try-lock polled every 100 ms until it succeeds or the timeout passes.
 // The same loop for every server database; each supplies its try-lock and
 // how to name the lock and its holder.

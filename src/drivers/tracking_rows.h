@@ -28,7 +28,7 @@ class TrackingRows {
   Result<void> insert(const AppliedMigration& row);
   Result<void> remove(std::string_view version);
 
-  // The columns of SPEC §3, in order.
+  // The columns README.md lists under "Tracking table", in order.
   static const std::vector<std::string>& all_columns();
 
   // Creates or adopts the table, given the columns it has now (nullopt: it

@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "util/sha256.h"
 #include "migrate/transaction_rules.h"
 #include "util/files.h"
+#include "util/sha256.h"
 #include "util/strings.h"
 
 namespace migrate {

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "util/sha256.h"
 #include "backup/database_identity.h"
+#include "util/sha256.h"
 
 namespace migrate {
 namespace {

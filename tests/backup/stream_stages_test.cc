@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "util/sha256.h"
 #include "backup/stream_helpers.h"
+#include "util/sha256.h"
 
 namespace migrate {
 namespace {

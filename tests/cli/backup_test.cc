@@ -4,9 +4,8 @@
 
 #include <chrono>
 #include <cstdio>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "support/cli_fixture.h"
 #include "support/shell.h"
@@ -19,10 +18,12 @@ using nlohmann::json;
 class BackupTest : public CliTest {
  protected:
   void SetUp() override {
-    migration("20260101000000", "create_users", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE);",
+    migration("20260101000000", "create_users",
+              "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT UNIQUE);",
               "DROP TABLE users;");
     migration("20260102000000", "create_orders",
-              "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), total REAL);\n"
+              "CREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), "
+              "total REAL);\n"
               "CREATE INDEX orders_by_user ON orders(user_id);\n"
               "CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100;\n"
               "CREATE TRIGGER orders_positive BEFORE INSERT ON orders WHEN NEW.total < 0\n"
@@ -52,12 +53,15 @@ TEST_F(BackupTest, UpBacksUpFirstAndRecordsTheBackupId) {
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["label"], "pre-up");
   EXPECT_EQ(list[0]["reason"], "up");
-  EXPECT_EQ(query_one(db(), "SELECT backup_id FROM schema_migrations"), list[0]["id"].get<std::string>());
+  EXPECT_EQ(query_one(db(), "SELECT backup_id FROM schema_migrations"),
+            list[0]["id"].get<std::string>());
 
   auto r = run({"up", "--no-backup"});
   ASSERT_EQ(r.exit_code, 0);
   EXPECT_EQ(backups().size(), 1u);
-  EXPECT_EQ(query_one(db(), "SELECT backup_id FROM schema_migrations WHERE version = '20260102000000'"), "NULL");
+  EXPECT_EQ(
+      query_one(db(), "SELECT backup_id FROM schema_migrations WHERE version = '20260102000000'"),
+      "NULL");
 
   EXPECT_CONTAINS(run({"up"}).out, "nothing to do");
   EXPECT_EQ(backups().size(), 1u);  // nothing to do: no backup
@@ -92,9 +96,10 @@ TEST_F(BackupTest, StoreIsPrivateAndManifestDescribesTheArtifact) {
   EXPECT_EQ(artifact_path.extension(), ".zst");
 
   auto manifest = json::parse(read_text(manifest_path));
-  for (const char* field : {"format_version", "id", "label", "reason", "created_at", "tool_version", "driver",
-                            "server_version", "database", "format", "compression", "encryption", "artifact_size",
-                            "artifact_sha256", "schema_version", "fingerprint"}) {
+  for (const char* field :
+       {"format_version", "id", "label", "reason", "created_at", "tool_version", "driver",
+        "server_version", "database", "format", "compression", "encryption", "artifact_size",
+        "artifact_sha256", "schema_version", "fingerprint"}) {
     EXPECT_TRUE(manifest.contains(field)) << field << "\n" << manifest.dump(2);
   }
   EXPECT_EQ(manifest["schema_version"], "20260102000000");
@@ -106,7 +111,8 @@ TEST_F(BackupTest, StoreIsPrivateAndManifestDescribesTheArtifact) {
   EXPECT_EQ(manifest["compression"], "zstd");
   std::string sha = shell("sha256sum '" + artifact_path.string() + "' | cut -c1-64");
   EXPECT_EQ(manifest["artifact_sha256"].get<std::string>() + "\n", sha);
-  EXPECT_EQ(manifest["artifact_size"].get<std::uint64_t>(), std::filesystem::file_size(artifact_path));
+  EXPECT_EQ(manifest["artifact_size"].get<std::uint64_t>(),
+            std::filesystem::file_size(artifact_path));
   // The artifact is a real zstd-compressed SQLite database.
   std::string header = shell("zstd -dc '" + artifact_path.string() + "' 2>/dev/null | head -c 15");
   if (!header.empty()) EXPECT_EQ(header, "SQLite format 3");
@@ -117,15 +123,18 @@ TEST_F(BackupTest, RestoreBringsBackExactlyTheBackedUpState) {
   fill(500);
   ASSERT_EQ(run({"backup", "before-change"}).exit_code, 0);
   std::string before = dump();
-  exec(db(), "CREATE TABLE extra (x); INSERT INTO extra VALUES (1); DELETE FROM orders WHERE id % 2 = 0;"
-             "UPDATE users SET email = 'changed' || id; DROP VIEW big_orders; CREATE INDEX later ON users(email);");
+  exec(db(),
+       "CREATE TABLE extra (x); INSERT INTO extra VALUES (1); DELETE FROM orders WHERE id % 2 = 0;"
+       "UPDATE users SET email = 'changed' || id; DROP VIEW big_orders; CREATE INDEX later ON "
+       "users(email);");
   ASSERT_NE(dump(), before);
 
   auto r = run({"restore", "before-change", "--yes"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "matches the backup's fingerprint");
   EXPECT_EQ(dump(), before);
-  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name IN ('extra', 'later')"), "0");
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name IN ('extra', 'later')"),
+            "0");
   EXPECT_FALSE(std::filesystem::exists(db().string() + "-wal"));
   EXPECT_FALSE(std::filesystem::exists(db().string() + "-journal"));
   // The replaced state was backed up first.
@@ -152,7 +161,8 @@ TEST_F(BackupTest, AnApplicationHoldingTheDatabaseSeesTheRestoredState) {
   exec(db(), "DELETE FROM orders; DELETE FROM users;");
   // The "application": a sqlite3 shell that keeps the database open.
   auto out = dir_.path() / "app.out";
-  FILE* app = ::popen(("sqlite3 '" + db().string() + "' > '" + out.string() + "' 2>&1").c_str(), "w");
+  FILE* app =
+      ::popen(("sqlite3 '" + db().string() + "' > '" + out.string() + "' 2>&1").c_str(), "w");
   ASSERT_NE(app, nullptr);
   std::fputs("SELECT 'before', count(*) FROM users;\n", app);
   std::fflush(app);
@@ -197,7 +207,8 @@ TEST_F(BackupTest, AnArtifactThatIsNotADatabaseIsRefusedAndChangesNothing) {
   auto manifest_path = store() / (listed["id"].get<std::string>() + ".json");
   json manifest = json::parse(read_text(manifest_path));
   manifest["artifact_size"] = garbage.size();
-  manifest["artifact_sha256"] = shell("printf '%s' '" + garbage + "' | sha256sum | cut -c1-64").substr(0, 64);
+  manifest["artifact_sha256"] =
+      shell("printf '%s' '" + garbage + "' | sha256sum | cut -c1-64").substr(0, 64);
   std::ofstream(manifest_path) << manifest.dump(2);
   std::string before = dump();
 
@@ -257,7 +268,8 @@ TEST_F(BackupTest, DamagedArtifactsAreRefusedBeforeTheDatabaseIsTouched) {
   std::string before = dump();
   auto artifact = [&](const std::string& label) {
     for (const auto& b : backups())
-      if (b["label"] == label) return dir_.path() / std::filesystem::path(b["path"].get<std::string>());
+      if (b["label"] == label)
+        return dir_.path() / std::filesystem::path(b["path"].get<std::string>());
     return std::filesystem::path();
   };
   auto flip = artifact("flip"), cut = artifact("cut");
@@ -323,7 +335,8 @@ TEST_F(BackupTest, ProgressIsDrawnOnATerminalOnly) {
   ASSERT_EQ(on_terminal.exit_code, 0) << on_terminal.out;
   EXPECT_CONTAINS(on_terminal.out, "backing up: ");
   EXPECT_CONTAINS(on_terminal.out, "MiB/s)");
-  auto restored = run_cli_in_terminal(dir_.path(), {"restore", "tty", "--yes", "--no-backup"}, "", at_once);
+  auto restored =
+      run_cli_in_terminal(dir_.path(), {"restore", "tty", "--yes", "--no-backup"}, "", at_once);
   ASSERT_EQ(restored.exit_code, 0) << restored.out;
   EXPECT_CONTAINS(restored.out, "restoring: ");
   auto piped = run({"backup", "pipe"}, at_once);
@@ -392,7 +405,8 @@ TEST_F(BackupTest, EncryptedBackupsNeedTheRightKey) {
   auto no_key = run({"restore", "secret", "--yes", "--no-backup"});
   EXPECT_EQ(no_key.exit_code, 2);
   EXPECT_CONTAINS(no_key.err, "is encrypted and no key was given");
-  auto wrong = run({"restore", "secret", "--yes", "--no-backup"}, {{"MIGRATE_BACKUP_KEY", "wrong"}});
+  auto wrong =
+      run({"restore", "secret", "--yes", "--no-backup"}, {{"MIGRATE_BACKUP_KEY", "wrong"}});
   EXPECT_EQ(wrong.exit_code, 1);
   EXPECT_CONTAINS(wrong.err, "authentication failed");
   EXPECT_EQ((wrong.out + wrong.err).find("correct horse"), std::string::npos);
@@ -408,10 +422,12 @@ TEST_F(BackupTest, EncryptedBackupsNeedTheRightKey) {
 TEST_F(BackupTest, KeyFileWorksAndMustBePrivate) {
   ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
   auto key = dir_.write("backup.key", std::string(64, 'a'));
-  std::filesystem::permissions(key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   ASSERT_EQ(run({"backup", "keyed", "--key-file", key.string()}).exit_code, 0);
   ASSERT_EQ(run({"verify", "keyed", "--deep", "--key-file", key.string()}).exit_code, 0);
-  std::filesystem::permissions(key, std::filesystem::perms::others_read, std::filesystem::perm_options::add);
+  std::filesystem::permissions(key, std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
   auto r = run({"backup", "--key-file", key.string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_CONTAINS(r.err, "backup.key");

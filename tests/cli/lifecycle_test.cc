@@ -32,7 +32,8 @@ TEST_F(LifecycleTest, UpAppliesEverythingAsOneBatchAndRecordsEveryColumn) {
   auto rows =
       query(db(),
             "SELECT name, length(checksum), batch, applied_at LIKE '____-__-__T__:__:__%Z', "
-            "duration_ms >= 0, backup_id LIKE '________T______Z_pre-up' FROM schema_migrations ORDER BY version");
+            "duration_ms >= 0, backup_id LIKE '________T______Z_pre-up' FROM schema_migrations "
+            "ORDER BY version");
   EXPECT_EQ(rows[0], (std::vector<std::string>{"create_users", "64", "1", "1", "1", "1"}));
   EXPECT_EQ(query_one(db(), "SELECT email FROM users"), "admin@example.com");
 

@@ -1,5 +1,6 @@
 // SIGTERM during `safe`: the run stops, the backup is restored
 // as after any failure, and the report says a signal stopped it (exit 4).
+#include <fmt/format.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -7,8 +8,6 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "support/cli_fixture.h"
 #include "support/temp_dir.h"
@@ -111,9 +110,9 @@ TEST_F(SafeInterruptInTheLastFileTest, SigtermDuringTheLastFileRestoresTheBackup
   EXPECT_CONTAINS(out, "the database matches it");
   EXPECT_TRUE(applied().empty());
   for (const char* table : {"a", "b", "b2"})
-    EXPECT_EQ(query_one(db(), fmt::format("SELECT count(*) FROM sqlite_master WHERE name = '{}'",
-                                          table)),
-              "0")
+    EXPECT_EQ(
+        query_one(db(), fmt::format("SELECT count(*) FROM sqlite_master WHERE name = '{}'", table)),
+        "0")
         << table;
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM keep"), "1");
 }

@@ -7,10 +7,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "util/sha256.h"
 #include "backup/manifest.h"
 #include "support/cli_fixture.h"
 #include "support/shell.h"
+#include "util/sha256.h"
 
 namespace migrate::testing {
 namespace {

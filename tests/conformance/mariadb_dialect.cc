@@ -25,6 +25,7 @@ class MariadbTarget : public ScratchTarget {
     static const std::regex counter(" AUTO_INCREMENT=[0-9]+");
     return std::regex_replace(mysql_dump(url()), counter, "");
   }
+
  private:
   MysqlScratchDatabase database_;
 };

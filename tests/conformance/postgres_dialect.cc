@@ -14,6 +14,7 @@ class PostgresTarget : public ScratchTarget {
   std::string creation_output() const override { return database_.creation_output(); }
   std::string query(const std::string& sql) const override { return psql(url(), sql); }
   std::string dump() const override { return dump_schema(url()) + dump_data(url()); }
+
  private:
   ScratchDatabase database_;
 };

@@ -33,11 +33,12 @@ TEST_F(MysqlGuardTest, AForeignKeyFromAnotherDatabaseRefusesTheRestoreAndChanges
   // Declared after the fixture's database: dropped first, its key with it.
   MysqlScratchDatabase other(*mysql_test_url());
   ASSERT_EQ(other.creation_output(), "");
-  ASSERT_EQ(mysql_query(other.url(), "CREATE TABLE child (id int PRIMARY KEY, pid int, "
-                                     "CONSTRAINT child_to_parent FOREIGN KEY (pid) REFERENCES " +
-                                         database_->name() +
-                                         ".parent (id)) ENGINE=InnoDB; "
-                                         "INSERT INTO child VALUES (10, 2)"),
+  ASSERT_EQ(mysql_query(other.url(),
+                        "CREATE TABLE child (id int PRIMARY KEY, pid int, "
+                        "CONSTRAINT child_to_parent FOREIGN KEY (pid) REFERENCES " +
+                            database_->name() +
+                            ".parent (id)) ENGINE=InnoDB; "
+                            "INSERT INTO child VALUES (10, 2)"),
             "");
 
   auto backup = run({"backup", "fk1"});

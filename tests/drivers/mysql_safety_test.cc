@@ -9,12 +9,12 @@
 #include <climits>
 #include <fstream>
 
-#include "util/sha256.h"
 #include "drivers/mysql/mysql_driver.h"
 #include "drivers/mysql_scratch_support.h"
 #include "support/cli_fixture.h"
 #include "support/mysql_server.h"
 #include "support/shell.h"
+#include "util/sha256.h"
 
 namespace migrate::testing {
 namespace {

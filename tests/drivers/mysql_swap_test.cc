@@ -7,9 +7,9 @@
 
 #include <climits>
 
-#include "util/sha256.h"
 #include "support/cli_fixture.h"
 #include "support/mysql_server.h"
+#include "util/sha256.h"
 
 namespace migrate::testing {
 namespace {
@@ -42,8 +42,8 @@ TEST_F(MysqlSwapTest, AKilledRestoresTrashIsReportedAndNeverDropped) {
   auto restore = run({"-v", "restore", "swap", "--yes", "--no-backup"});
   EXPECT_EQ(restore.exit_code, 0) << restore.err;
   EXPECT_CONTAINS(restore.err, trash +
-                                  "' was left by an earlier restore that did not finish dropping "
-                                  "it; it holds 1 table, perhaps the database's state");
+                                   "' was left by an earlier restore that did not finish dropping "
+                                   "it; it holds 1 table, perhaps the database's state");
   EXPECT_CONTAINS(restore.err, "restore: tables moved in");
   EXPECT_EQ(query("SELECT count(*) FROM a"), "1");
   EXPECT_EQ(query("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
@@ -55,8 +55,9 @@ TEST_F(MysqlSwapTest, AKilledRestoresTrashIsReportedAndNeverDropped) {
   auto doctor = run({"doctor"});
   EXPECT_NE(doctor.exit_code, 0);
   EXPECT_CONTAINS(doctor.out + doctor.err,
-                  trash + "' was left by an earlier restore that did not finish dropping it; it "
-                          "holds 1 table");
+                  trash +
+                      "' was left by an earlier restore that did not finish dropping it; it "
+                      "holds 1 table");
   auto verify = run({"verify", "--deep"});
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
   EXPECT_EQ(query("SELECT id FROM " + trash + ".precious"), "42");
@@ -78,8 +79,9 @@ TEST_F(MysqlSwapTest, AnEmptyLeftoverTrashIsDescribedAsEmpty) {
   auto restore = run({"restore", "empty-trash", "--yes", "--no-backup"});
   EXPECT_EQ(restore.exit_code, 0) << restore.err;
   std::string described =
-      trash + "' was left by an earlier restore that did not finish dropping it; it holds no "
-              "tables: drop it";
+      trash +
+      "' was left by an earlier restore that did not finish dropping it; it holds no "
+      "tables: drop it";
   EXPECT_CONTAINS(restore.err, described);
   auto doctor = run({"doctor"});
   EXPECT_CONTAINS(doctor.out + doctor.err, described);

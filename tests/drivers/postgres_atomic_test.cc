@@ -2,7 +2,7 @@
 // libpq's pipeline mode and the rows through one INSERT: failures still name
 // the file, line and statement and leave nothing applied; the server skips
 // what follows a failure; what the pipeline cannot carry (COPY) runs the old
-// way; no-transaction files are refused (SPEC §4).
+// way; no-transaction files are refused.
 #include <cstdio>
 
 #include "drivers/postgres_fixture.h"

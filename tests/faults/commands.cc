@@ -3,8 +3,8 @@
 #include <stdexcept>
 
 #include "backup/backup_service.h"
-#include "engine/store_backup_hook.h"
 #include "backup/database_identity.h"
+#include "engine/store_backup_hook.h"
 #include "migrate/catalog.h"
 #include "migrate/driver.h"
 #include "migrate/engine.h"

@@ -31,8 +31,8 @@ Result<std::vector<IncomingForeignKey>> incoming_foreign_keys(st_mysql* conn,
   if (!rows) return tl::unexpected(rows.error());
   std::vector<IncomingForeignKey> keys;
   for (const auto& row : *rows) {
-    keys.push_back(IncomingForeignKey{row[0].value_or(""), row[1].value_or(""),
-                                      row[2].value_or(""), row[3].value_or("")});
+    keys.push_back(IncomingForeignKey{row[0].value_or(""), row[1].value_or(""), row[2].value_or(""),
+                                      row[3].value_or("")});
   }
   return keys;
 }

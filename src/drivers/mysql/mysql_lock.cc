@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 #include <mysql.h>
 
-#include "util/sha256.h"
 #include "drivers/lock_poll.h"
+#include "util/sha256.h"
 
 namespace migrate::mysql {
 namespace {

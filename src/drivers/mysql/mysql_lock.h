@@ -1,4 +1,4 @@
-// The runner lock on MySQL/MariaDB (SPEC §3): a named lock (GET_LOCK), held
+// The runner lock on MySQL/MariaDB (README.md, "Tracking table"): a named lock (GET_LOCK), held
 // on a connection of its own.
 //
 // Its own connection, so that a waiter polls GET_LOCK(name, 0) instead of

@@ -68,8 +68,8 @@ Result<std::vector<ScratchLeftover>> list_scratch_databases(st_mysql* conn) {
     std::string name = row[0].value_or("");
     bool gone = abandoned(name, host);
     bool trash = std::string_view(name).ends_with(kReplacedSuffix);
-    found.push_back(ScratchLeftover{name, gone && !trash, gone && trash,
-                                    std::stoull(row[1].value_or("0"))});
+    found.push_back(
+        ScratchLeftover{name, gone && !trash, gone && trash, std::stoull(row[1].value_or("0"))});
   }
   return found;
 }
@@ -86,8 +86,7 @@ std::string replaced_warning(const ScratchLeftover& leftover) {
   return fmt::format(
       "{}; it holds {} table{}, perhaps the database's state before that restore (the only "
       "copy): check {}, then drop the database",
-      left, leftover.tables, leftover.tables == 1 ? "" : "s",
-      leftover.tables == 1 ? "it" : "them");
+      left, leftover.tables, leftover.tables == 1 ? "" : "s", leftover.tables == 1 ? "it" : "them");
 }
 
 }  // namespace

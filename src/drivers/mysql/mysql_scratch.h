@@ -54,7 +54,7 @@ class ScratchDatabase {
 struct ScratchLeftover {
   std::string name;
   bool abandoned = false;
-  bool replaced = false;  // a restore's trash whose run is gone: never dropped by a run
+  bool replaced = false;     // a restore's trash whose run is gone: never dropped by a run
   std::uint64_t tables = 0;  // how many tables it holds
 };
 Result<std::vector<ScratchLeftover>> list_scratch_databases(st_mysql* conn);

@@ -61,15 +61,15 @@ Result<void> refuse_system_versioned(st_mysql* conn) {
   if (rows->empty()) return {};
   std::string names;
   for (const auto& row : *rows) names += (names.empty() ? "'" : ", '") + row[0].value_or("") + "'";
-  return fail(ErrorCode::kRefused,
-              fmt::format("{} {} {} system-versioned (WITH SYSTEM VERSIONING): a backup holds "
-                          "only current rows, so a restore would lose the history; no backup "
-                          "was taken",
-                          rows->size() == 1 ? "table" : "tables", names,
-                          rows->size() == 1 ? "is" : "are"),
-              "migrate cannot back up a table's history: if it is not needed, remove it (ALTER "
-              "TABLE ... DROP SYSTEM VERSIONING); otherwise keep it with mariadb-dump "
-              "--dump-history yourself, and migrate with --no-backup");
+  return fail(
+      ErrorCode::kRefused,
+      fmt::format("{} {} {} system-versioned (WITH SYSTEM VERSIONING): a backup holds "
+                  "only current rows, so a restore would lose the history; no backup "
+                  "was taken",
+                  rows->size() == 1 ? "table" : "tables", names, rows->size() == 1 ? "is" : "are"),
+      "migrate cannot back up a table's history: if it is not needed, remove it (ALTER "
+      "TABLE ... DROP SYSTEM VERSIONING); otherwise keep it with mariadb-dump "
+      "--dump-history yourself, and migrate with --no-backup");
 }
 
 // A restore sends a row as an INSERT, which the server refuses beyond its

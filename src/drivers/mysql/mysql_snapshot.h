@@ -1,4 +1,4 @@
-// MySQL/MariaDB snapshots, restores and fingerprints (SPEC §5).
+// MySQL/MariaDB snapshots, restores and fingerprints.
 //
 // Snapshots are mariadb-dump (or mysqldump) output taken in one consistent
 // InnoDB snapshot (--single-transaction) with routines, triggers, events

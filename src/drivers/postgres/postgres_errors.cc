@@ -39,7 +39,9 @@ std::optional<int> do_block_line(const Statement& statement, const std::string& 
 
 }  // namespace
 
-std::string trim_end(std::string_view text) { return std::string(migrate::trim_end(text)); }
+std::string trim_end(std::string_view text) {
+  return std::string(migrate::trim_end(text));
+}
 
 std::string error_field(const PGresult* result, int code) {
   const char* value = PQresultErrorField(result, code);

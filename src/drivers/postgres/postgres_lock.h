@@ -1,4 +1,4 @@
-// The runner lock on PostgreSQL (SPEC §3): a session-level advisory lock,
+// The runner lock on PostgreSQL: a session-level advisory lock,
 // held on a connection of its own.
 //
 // Its own connection, because a waiter must never queue behind the holder

@@ -1,4 +1,4 @@
-// PostgreSQL snapshots, restores and fingerprints (SPEC §5).
+// PostgreSQL snapshots, restores and fingerprints.
 //
 // Snapshots come from the server's own pg_dump, streamed through the backup
 // pipeline without a shell; restores replay them into a database emptied in

@@ -11,10 +11,10 @@
 #include <memory>
 #include <new>
 
-#include "util/sha256.h"
 #include "drivers/sqlite/sqlite_btree.h"
 #include "drivers/sqlite/sqlite_files.h"
 #include "drivers/sqlite/sqlite_snapshot.h"
+#include "util/sha256.h"
 
 namespace migrate::sqlite {
 namespace {

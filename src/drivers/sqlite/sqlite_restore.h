@@ -12,10 +12,10 @@
 #include <filesystem>
 #include <memory>
 
-#include "util/atomic_file.h"
 #include "drivers/sqlite/sqlite_files.h"
 #include "migrate/byte_stream.h"
 #include "migrate/fingerprint.h"
+#include "util/atomic_file.h"
 
 namespace migrate::sqlite {
 

@@ -22,7 +22,7 @@ cp "$OLD" "$W/bin/old" && cp "$NEW" "$W/bin/new"
 
 # 1,000 small migrations, each with its rollback.
 for i in $(seq 1 1000); do
-  v=$(printf '2026%010d' "$i")
+  v=2026010100$(printf '%02d%02d' $((i / 60)) $((i % 60)))
   echo "CREATE TABLE t$i (id INTEGER PRIMARY KEY, v TEXT);" >"$W/migrations/${v}_t$i.sql"
   echo "DROP TABLE t$i;" >"$W/migrations/${v}_t${i}_rollback.sql"
 done

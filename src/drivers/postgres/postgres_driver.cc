@@ -20,6 +20,7 @@
 #include "drivers/postgres/postgres_snapshot.h"
 #include "drivers/tracking_rows.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace migrate {
 namespace {
@@ -253,7 +254,7 @@ Error PostgresDriver::statement_failure(const PGresult* result, const Statement&
                         postgres::connection_message(PQerrorMessage(conn_), url_)),
             {}};
   }
-  if (!result) return {ErrorCode::kSql, postgres::trim_end(PQerrorMessage(conn_)), {}};
+  if (!result) return {ErrorCode::kSql, std::string(trim_end(PQerrorMessage(conn_))), {}};
   return {ErrorCode::kSql, postgres::describe_error(result, statement), {}};
 }
 

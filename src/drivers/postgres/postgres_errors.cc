@@ -39,19 +39,15 @@ std::optional<int> do_block_line(const Statement& statement, const std::string& 
 
 }  // namespace
 
-std::string trim_end(std::string_view text) {
-  return std::string(migrate::trim_end(text));
-}
-
 std::string error_field(const PGresult* result, int code) {
   const char* value = PQresultErrorField(result, code);
-  return value ? trim_end(value) : std::string();
+  return value ? std::string(trim_end(value)) : std::string();
 }
 
 // The server's message, the file line it points at, SQLSTATE, detail and hint.
 std::string describe_error(const PGresult* result, const Statement& statement) {
   std::string primary = error_field(result, PG_DIAG_MESSAGE_PRIMARY);
-  if (primary.empty()) primary = trim_end(PQresultErrorMessage(result));
+  if (primary.empty()) primary = std::string(trim_end(PQresultErrorMessage(result)));
   std::string context = error_field(result, PG_DIAG_CONTEXT);
   std::optional<int> line;
   if (std::string position = error_field(result, PG_DIAG_STATEMENT_POSITION); !position.empty()) {

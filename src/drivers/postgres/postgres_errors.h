@@ -11,9 +11,6 @@
 
 namespace migrate::postgres {
 
-// `text` without trailing newlines and blanks.
-std::string trim_end(std::string_view text);
-
 // One field of an error or notice (PG_DIAG_...), trimmed; empty when absent.
 std::string error_field(const PGresult* result, int code);
 

@@ -14,6 +14,7 @@
 #include "drivers/postgres/postgres_snapshot.h"
 #include "drivers/postgres/postgres_system_objects.h"
 #include "util/log.h"
+#include "util/strings.h"
 
 namespace migrate::postgres {
 
@@ -431,7 +432,7 @@ class Sender {
     }
     if (auto waited = lock_wait_failure(result)) return *waited;
     std::string message =
-        result ? describe_error(result, Statement{}) : trim_end(PQerrorMessage(conn_));
+        result ? describe_error(result, Statement{}) : std::string(trim_end(PQerrorMessage(conn_)));
     return fail(PQstatus(conn_) == CONNECTION_BAD ? ErrorCode::kConnection : ErrorCode::kSql,
                 fmt::format("line {} of the dump: {}", at, message));
   }

@@ -67,4 +67,12 @@ std::string describe_error(const PGresult* result, const Statement& statement) {
   return message;
 }
 
+std::optional<tl::unexpected<Error>> lock_wait_failure(const PGresult* result) {
+  if (!result || error_field(result, PG_DIAG_SQLSTATE) != "55P03") return std::nullopt;
+  return fail(ErrorCode::kLock,
+              "the restore gave up waiting for a lock that another session holds on the "
+              "database's objects (--lock-timeout)",
+              "end the other session's transaction, or raise --lock-timeout");
+}
+
 }  // namespace migrate::postgres

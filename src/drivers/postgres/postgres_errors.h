@@ -5,8 +5,10 @@
 
 #include <libpq-fe.h>
 
+#include <optional>
 #include <string>
 
+#include "migrate/error.h"
 #include "migrate/sql_script.h"
 
 namespace migrate::postgres {
@@ -18,5 +20,9 @@ std::string error_field(const PGresult* result, int code);
 // hint and context lines; the line is that of the file `statement` came from
 // (none for our own statements, whose line is 0).
 std::string describe_error(const PGresult* result, const Statement& statement);
+
+// kLock, saying plainly that a statement of a restore gave up waiting for a
+// lock (lock_timeout), when `result` is that error.
+std::optional<tl::unexpected<Error>> lock_wait_failure(const PGresult* result);
 
 }  // namespace migrate::postgres

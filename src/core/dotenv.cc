@@ -76,11 +76,7 @@ Result<std::string> parse_value(std::string_view raw, const std::string& where) 
 Result<std::map<std::string, std::string>> parse_dotenv(std::string_view text) {
   std::map<std::string, std::string> values;
   int number = 0;
-  while (!text.empty()) {
-    size_t newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
-    text = newline == npos ? std::string_view() : text.substr(newline + 1);
-    if (line.ends_with('\r')) line.remove_suffix(1);
+  for (std::string_view line : split_lines(text)) {
     ++number;
 
     std::string where = ".env line " + std::to_string(number) + ": ";

@@ -32,4 +32,16 @@ std::string_view trim_blanks(std::string_view text) {
   return text;
 }
 
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    size_t newline = text.find('\n');
+    std::string_view line = text.substr(0, newline);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    lines.push_back(line);
+    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+  }
+  return lines;
+}
+
 }  // namespace migrate

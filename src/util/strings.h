@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 namespace migrate {
 
@@ -16,5 +17,9 @@ std::string_view trim_end(std::string_view text);
 // `text` without leading and trailing spaces and tabs only: the blanks
 // around a value on one line of .env, migrate.toml or MIGRATE_RETENTION.
 std::string_view trim_blanks(std::string_view text);
+
+// The lines of `text`, split on '\n', each without a '\r' before it (files
+// written on Windows); no empty last line for a final newline.
+std::vector<std::string_view> split_lines(std::string_view text);
 
 }  // namespace migrate

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <map>
+#include <ostream>
 #include <string>
 
 #include "faults/fault_run.h"
@@ -30,6 +31,11 @@ std::string case_name(const SweepCase& c) {
   std::string name = std::string(command_name(c.command)) + "_" + call_kind_name(c.kind) + "_" +
                      (c.action == Action::kCrash ? "crash" : "fails");
   return name;
+}
+
+// How gtest shows a case in its output (instead of the struct's bytes).
+void PrintTo(const SweepCase& c, std::ostream* out) {
+  *out << case_name(c);
 }
 
 // What the database holds once `command` has run cleanly from its start.

@@ -1074,6 +1074,8 @@ TEST_F(PostgresSnapshotTest, ASnapshotOfWhatPgDumpCannotReproduceIsRefused) {
       {"CREATE LANGUAGE plfoo HANDLER plpgsql_call_handler", "language plfoo"},
       {"CREATE FUNCTION pg_catalog.later(int) RETURNS int LANGUAGE sql AS 'SELECT 1'",
        "function pg_catalog.later(integer)"},
+      {"CREATE INDEX later_index ON information_schema.sql_features (feature_name)",
+       "index information_schema.later_index"},
   };
   for (const auto& [statement, named] : unreproducible) {
     ASSERT_EQ(sql(statement), "") << statement;
@@ -1086,6 +1088,7 @@ TEST_F(PostgresSnapshotTest, ASnapshotOfWhatPgDumpCannotReproduceIsRefused) {
   }
   // A language whose handler pg_dump writes too is backed up, and restored.
   ASSERT_EQ(sql("DROP LANGUAGE plfoo; DROP FUNCTION pg_catalog.later(int); "
+                "DROP INDEX information_schema.later_index; "
                 "CREATE FUNCTION public.bar_handler() RETURNS language_handler "
                 "AS 'plpgsql', 'plpgsql_call_handler' LANGUAGE c; "
                 "CREATE LANGUAGE plbar HANDLER public.bar_handler"),
@@ -1127,6 +1130,11 @@ const char* const kAmongTheBuiltIns[] = {
     "CREATE OPERATOR pg_catalog.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = int4eq)",
     "CREATE LANGUAGE plfoo HANDLER plpgsql_call_handler",
     "CREATE DOMAIN pg_catalog.later_domain AS int",
+    "CREATE INDEX later_index ON information_schema.sql_features (feature_name)",
+    "CREATE POLICY later_policy ON information_schema.sql_features USING (true)",
+    "CREATE RULE later_rule AS ON INSERT TO information_schema.sql_parts DO INSTEAD NOTHING",
+    "CREATE TRIGGER later_trigger BEFORE UPDATE ON information_schema.sql_sizing "
+    "FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()",
 };
 
 TEST_F(PostgresSnapshotTest, TheFingerprintCoversWhatUsersPutAmongTheBuiltInObjects) {
@@ -1151,7 +1159,11 @@ TEST_F(PostgresSnapshotTest, RestoreDropsWhatUsersPutAmongTheBuiltInObjectsLater
                 "(SELECT count(*) FROM pg_ts_dict WHERE dictname = 'later_dict') + "
                 "(SELECT count(*) FROM pg_operator WHERE oprname = '===') + "
                 "(SELECT count(*) FROM pg_language WHERE lanname = 'plfoo') + "
-                "(SELECT count(*) FROM pg_type WHERE typname = 'later_domain')"),
+                "(SELECT count(*) FROM pg_type WHERE typname = 'later_domain') + "
+                "(SELECT count(*) FROM pg_class WHERE relname = 'later_index') + "
+                "(SELECT count(*) FROM pg_policy WHERE polname = 'later_policy') + "
+                "(SELECT count(*) FROM pg_rewrite WHERE rulename = 'later_rule') + "
+                "(SELECT count(*) FROM pg_trigger WHERE tgname = 'later_trigger')"),
             "0");
   EXPECT_EQ(schema_dump(), schema);
 }

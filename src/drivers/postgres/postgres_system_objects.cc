@@ -46,6 +46,17 @@ candidates (classid, objid, nsp) AS (
     FROM pg_catalog.pg_opfamily
   UNION ALL SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass, oid, stxnamespace
     FROM pg_catalog.pg_statistic_ext
+  -- What hangs on information_schema's own tables: an index, a policy, a
+  -- rule, a trigger (those on a table a user put there go with the table).
+  UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, oid, relnamespace
+    FROM pg_catalog.pg_class
+    WHERE relkind IN ('i', 'I') AND relnamespace = 'information_schema'::pg_catalog.regnamespace
+  UNION ALL SELECT 'pg_catalog.pg_policy'::pg_catalog.regclass, p.oid, c.relnamespace
+    FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+  UNION ALL SELECT 'pg_catalog.pg_rewrite'::pg_catalog.regclass, r.oid, c.relnamespace
+    FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+  UNION ALL SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass, t.oid, c.relnamespace
+    FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
 ),
 objects (classid, objid) AS (
   SELECT c.classid, c.objid FROM candidates c

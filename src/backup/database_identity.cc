@@ -6,6 +6,8 @@
 #include <cctype>
 #include <filesystem>
 
+#include "core/pg_service_file.h"
+
 namespace migrate {
 namespace {
 
@@ -40,6 +42,7 @@ std::string server_of(const DatabaseUrl& url, int default_port) {
 }  // namespace
 
 std::string manifest_database_url(const DatabaseUrl& url) {
+  if (url.kind == DatabaseKind::kPostgres) return postgres::with_service_defaults(url).masked();
   if (url.kind != DatabaseKind::kSqlite) return url.masked();
   DatabaseUrl absolute = url;
   absolute.path = absolute_path(url.path);

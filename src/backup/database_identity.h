@@ -19,7 +19,8 @@ namespace migrate {
 
 // The URL to record in a manifest: masked (no password), with a SQLite path
 // made absolute and canonical, so that it names the same file from any
-// working directory.
+// working directory, and a PostgreSQL service's server and database spelled
+// out (pg_service_file.h).
 std::string manifest_database_url(const DatabaseUrl& url);
 
 // The identity of the database a recorded URL (manifest_database_url(), or a

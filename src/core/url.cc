@@ -236,9 +236,6 @@ Result<DatabaseUrl> Parser::server(DatabaseKind kind, std::string scheme,
   if (auto ok = host_and_port(rest.substr(0, slash), url); !ok) return tl::unexpected(ok.error());
 
   std::string_view database = slash == npos ? std::string_view() : rest.substr(slash + 1);
-  if (database.empty()) {
-    return bad("missing the database name (as in " + url.scheme + "://host/dbname)");
-  }
   if (database.find('/') != npos) {
     return bad("database name '" + std::string(database) + "' must not contain '/'");
   }
@@ -247,6 +244,10 @@ Result<DatabaseUrl> Parser::server(DatabaseKind kind, std::string scheme,
   url.database = *decoded;
 
   if (auto ok = query(query_text, url); !ok) return tl::unexpected(ok.error());
+  // A PostgreSQL service (?service=NAME) may name the database instead.
+  if (url.database.empty() && !(kind == DatabaseKind::kPostgres && url.params.count("service"))) {
+    return bad("missing the database name (as in " + url.scheme + "://host/dbname)");
+  }
   if (auto ok = check_params(url); !ok) return tl::unexpected(ok.error());
   return url;
 }

@@ -148,6 +148,14 @@ struct BadUrl {
   std::string message;
 };
 
+// libpq's service file may hold the database's name (pg_service_file.h).
+TEST(ParseDatabaseUrl, APostgresServiceMayNameTheDatabase) {
+  auto url = parse_database_url("postgres:///?service=app");
+  ASSERT_TRUE(url) << url.error().message;
+  EXPECT_EQ(url->database, "");
+  EXPECT_EQ(url->params.at("service"), "app");
+}
+
 TEST(ParseDatabaseUrl, RejectsBadUrlsWithoutShowingThePassword) {
   const std::string kSupported = "(supported: sqlite, postgres, postgresql, mysql, mariadb)";
   const BadUrl cases[] = {
@@ -175,6 +183,9 @@ TEST(ParseDatabaseUrl, RejectsBadUrlsWithoutShowingThePassword) {
       {"mariadb://app:s3cret@db/",
        "invalid database url 'mariadb://app:***@db/': missing the database name (as in "
        "mariadb://host/dbname)"},
+      {"mysql://app:s3cret@db/?service=app",
+       "invalid database url 'mysql://app:***@db/?service=app': missing the database name (as "
+       "in mysql://host/dbname)"},
       {"postgres://app:s3cr%zzet@db/app",
        "invalid database url 'postgres://app:***@db/app': invalid percent-encoding in the "
        "password"},

@@ -72,5 +72,45 @@ TEST_F(PostgresDriverTest, TheUsersServiceFileStillAppliesToBackups) {
   EXPECT_EQ(applied(), "20260101000000");
 }
 
+// A url may leave the server and the database to its service
+// (postgres://user@/?service=NAME); its backups are then the same
+// database's as those of the url spelled out, and a service that names no
+// database is a usage error.
+TEST_F(PostgresDriverTest, AServiceMayNameTheServerAndTheDatabase) {
+  migration("20260101000000", "a", "CREATE TABLE a (id int);");
+  size_t at = url_.find('@'), slash = url_.find('/', at), colon = url_.find(':', at);
+  size_t question = url_.find('?', slash);
+  ASSERT_TRUE(at != std::string::npos && colon < slash) << "the test url names no port";
+  std::string host = url_.substr(at + 1, colon - at - 1);
+  std::string port = url_.substr(colon + 1, slash - colon - 1);
+  std::string database = url_.substr(slash + 1, question - slash - 1);
+  std::string rest = question == std::string::npos ? "" : "&" + url_.substr(question + 1);
+  TempDir home;
+  auto file = home.write("services.conf", "[app]\nhost=" + host + "\nport=" + port +
+                                              "\ndbname=" + database + "\n[nodb]\nhost=" + host +
+                                              "\nport=" + port + "\n");
+  std::string user = url_.substr(0, at + 1);  // postgres://user:password@
+  std::map<std::string, std::string> env = {{"PGSERVICEFILE", file.string()}};
+  auto with = [&](const std::string& service, std::vector<std::string> args) {
+    args.insert(args.end(), {"--url", user + "/?service=" + service + rest});
+    return run_cli(dir_.path(), args, env);
+  };
+
+  auto up = with("app", {"up"});
+  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  EXPECT_EQ(applied(), "20260101000000");
+  auto listed = with("app", {"backups"});
+  EXPECT_CONTAINS(listed.out, host + ":" + port + "/" + database);
+  ASSERT_EQ(query("CREATE TABLE later (id int)"), "");
+  // The pre-up backup, found through the url spelled out.
+  auto restore = run_cli(dir_.path(), {"restore", "latest", "--yes", "--no-backup", "--url", url_});
+  EXPECT_EQ(restore.exit_code, 0) << restore.out << restore.err;
+  EXPECT_EQ(query("SELECT to_regclass('later') IS NULL AND to_regclass('a') IS NULL"), "t");
+
+  auto nodb = with("nodb", {"status"});
+  EXPECT_EQ(nodb.exit_code, 2) << nodb.out << nodb.err;
+  EXPECT_CONTAINS(nodb.err, "the service 'nodb' names no database");
+}
+
 }  // namespace
 }  // namespace migrate::testing

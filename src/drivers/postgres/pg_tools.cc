@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "drivers/postgres/pg_service_file.h"
+#include "core/pg_service_file.h"
 
 namespace migrate::postgres {
 

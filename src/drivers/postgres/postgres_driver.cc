@@ -10,6 +10,7 @@
 #include <set>
 #include <utility>
 
+#include "core/pg_service_file.h"
 #include "drivers/postgres/pg_connection.h"
 #include "drivers/postgres/pg_tools.h"
 #include "drivers/postgres/postgres_batch.h"
@@ -425,8 +426,17 @@ std::string connection_hint(const std::string& message) {
 
 }  // namespace
 
-Result<std::unique_ptr<Driver>> open_postgres_driver(const DatabaseUrl& url,
+Result<std::unique_ptr<Driver>> open_postgres_driver(const DatabaseUrl& given,
                                                      const DriverOptions& options) {
+  // The database's name keys the runners' lock: one a service names is spelled out.
+  DatabaseUrl url = postgres::with_service_defaults(given);
+  if (url.database.empty()) {
+    return fail(
+        ErrorCode::kUsage,
+        fmt::format("database url: the service '{}' names no database", url.params.at("service")),
+        "add dbname= to the service, or name the database in the url "
+        "(postgres:///dbname?service=NAME)");
+  }
   auto conninfo = postgres::build_conninfo(url, postgres::Password::kInclude);
   if (!conninfo) return tl::unexpected(conninfo.error());
   auto lock = std::make_unique<postgres::AdvisoryLock>(*conninfo, url.password, url.masked(),

@@ -13,10 +13,19 @@
 #include <optional>
 #include <string>
 
+#include "migrate/url.h"
+
 namespace migrate::postgres {
 
 // The keyword=value lines of service `name`, each ending in a newline
 // (comments and blank lines left out); nullopt when no file defines it.
 std::optional<std::string> user_service_lines(const std::string& name);
+
+// A PostgreSQL `url` naming a service (?service=NAME), with the host, port
+// and database name of that service filled in where the URL leaves them
+// out, as libpq takes them: so that such a URL names its database and server
+// (whose backups are whose, which lock a runner takes). Any other URL, or a
+// service no file defines, comes back as it was.
+DatabaseUrl with_service_defaults(const DatabaseUrl& url);
 
 }  // namespace migrate::postgres

@@ -228,6 +228,29 @@ TEST_F(PostgresCliTest, ARoleOneMigrationSetsDoesNotCarryIntoTheNext) {
   EXPECT_EQ(applied(), "20260101000000,20260101000001,20260101000002");
 }
 
+// A role that may not create databases cannot check backups deeply: verify
+// says so and how to fix it, and blames no backup.
+TEST_F(PostgresCliTest, VerifyDeepWithoutTheRightToCreateADatabaseBlamesNoBackup) {
+  migration("20260101000000", "a", "CREATE TABLE a (id int);\n");
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  ASSERT_EQ(run({"backup", "good"}).exit_code, 0);
+  std::string role = database_->name() + "_nocreatedb";
+  ASSERT_EQ(query("CREATE ROLE " + role + " LOGIN NOCREATEDB PASSWORD 'plain-pw'; ALTER DATABASE " +
+                  database_->name() + " OWNER TO " + role),
+            "");
+  roles_.push_back(role);
+  size_t at = url_.find('@');
+  url_ = "postgres://" + role + ":plain-pw" + url_.substr(at);
+
+  auto deep = run({"verify", "--deep"});
+  EXPECT_EQ(deep.exit_code, 1) << deep.out << deep.err;
+  EXPECT_CONTAINS(deep.err, "permission denied to create database");
+  EXPECT_CONTAINS(deep.err, "CREATEDB");
+  EXPECT_EQ(deep.err.find("does not restore"), std::string::npos) << deep.err;
+  EXPECT_EQ(deep.out.find("FAILED"), std::string::npos) << deep.out;
+  EXPECT_EQ(run({"verify"}).exit_code, 0);
+}
+
 // A row that cannot be written says so in plain words, with the server's.
 TEST_F(PostgresCliTest, AFailureToRecordAMigrationSaysWhatFailed) {
   migration("20260101000000", "guard",

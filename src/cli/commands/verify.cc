@@ -40,13 +40,16 @@ Result<std::unique_ptr<Driver>> scratch_driver(const Config& c) {
   return connect(scratch);
 }
 
-// "" when the backup checks out.
-std::string problem_of(const BackupStore& store, const BackupSettings& settings, Driver* deep,
-                       const Manifest& m) {
+// "" when the backup checks out. An error when no backup could be checked:
+// the driver cannot restore here (kUnsupported: a dump tool missing, no
+// right to create a scratch database), which says nothing of the backup.
+Result<std::string> problem_of(const BackupStore& store, const BackupSettings& settings,
+                               Driver* deep, const Manifest& m) {
   auto checked = check_artifact(store, m);
   if (!checked) return checked.error().message;
   if (!deep) return "";
   auto fp = deep_fingerprint(*deep, store, settings, m);
+  if (!fp && fp.error().code == ErrorCode::kUnsupported) return tl::unexpected(fp.error());
   if (!fp) return fmt::format("backup '{}' does not restore: {}", m.id, fp.error().message);
   if (auto diff = describe_difference(m.fingerprint, *fp); !diff.empty())
     return fmt::format("backup '{}' restores to a different database: {}", m.id, diff);
@@ -70,9 +73,10 @@ Result<Output> verify(const Config& c) {
     driver = std::move(*opened);
   }
   for (const auto& m : *manifests) {
-    std::string problem = problem_of(*store, *settings, driver.get(), m);
-    if (!problem.empty()) report.failures.push_back(problem);
-    report.checked.push_back({m.id, std::move(problem)});
+    auto problem = problem_of(*store, *settings, driver.get(), m);
+    if (!problem) return tl::unexpected(problem.error());
+    if (!problem->empty()) report.failures.push_back(*problem);
+    report.checked.push_back({m.id, std::move(*problem)});
   }
   return render_verify(report);
 }

@@ -179,8 +179,13 @@ Result<ContentFingerprint> fingerprint_snapshot(pg_conn* conn, const ConnectionP
   std::string name = scratch_database_name();
   auto create = create_database_sql(conn, name);
   if (!create) return tl::unexpected(create.error());
-  if (auto r = exec(conn, *create, fmt::format("create the scratch database '{}'", name)); !r)
-    return tl::unexpected(r.error());
+  // Not the backup's failure: this connection cannot check any backup so.
+  if (auto r = exec(conn, *create, fmt::format("create the scratch database '{}'", name)); !r) {
+    return fail(ErrorCode::kUnsupported, r.error().message,
+                "verify --deep restores a backup into a scratch database on the same server: "
+                "connect as a role that may create databases (CREATEDB), or verify without "
+                "--deep");
+  }
   ScratchDatabase scratch(conn, name);
   auto scratch_target = make_target(params, &scratch.name());
   if (!scratch_target) return tl::unexpected(scratch_target.error());

@@ -121,6 +121,50 @@ TEST_F(PostgresRestoreCliTest, RestoreRemovesCastsAccessMethodsAndExtensionsAdde
   EXPECT_EQ(dump_schema(url_), schema);
 }
 
+// A public schema its users dropped and created again (a common way to
+// empty a database) is backed up and restored exactly: safe's restore
+// brings back what a failed migration deleted.
+TEST_F(PostgresRestoreCliTest, ARecreatedPublicSchemaRestoresExactly) {
+  ASSERT_EQ(query("DROP SCHEMA public; CREATE SCHEMA public; "
+                  "CREATE TABLE t (id int PRIMARY KEY, v text); "
+                  "INSERT INTO t SELECT g, 'v' FROM generate_series(1, 1000) g"),
+            "");
+  std::string schema = dump_schema(url_);
+  migration("20260101000000", "deletes",
+            "-- migrate:no-transaction\nDELETE FROM t WHERE id > 10;\nSELECT 1 / 0;\n");
+  auto safe = run({"safe"});
+  EXPECT_EQ(safe.exit_code, 4) << safe.out << safe.err;
+  EXPECT_EQ(query("SELECT count(*) FROM t"), "1000");
+  EXPECT_EQ(dump_schema(url_), schema);
+}
+
+// What every new database has and pg_dump never writes cannot be missing
+// from a backup: a restore would bring it back. safe stops before applying
+// anything.
+TEST_F(PostgresRestoreCliTest, ADatabaseWithoutThePublicSchemaOrPlpgsqlIsNotBackedUp) {
+  const char* lacks[][2] = {{"ALTER SCHEMA public RENAME TO app", "no public schema"},
+                            {"DROP EXTENSION plpgsql", "no plpgsql extension"}};
+  for (const auto& [statement, message] : lacks) {
+    SCOPED_TRACE(statement);
+    ASSERT_EQ(query(statement), "");
+    migration("20260101000000", "schema", "CREATE TABLE app.items (id int PRIMARY KEY);\n");
+    auto safe = run({"safe"});
+    EXPECT_EQ(safe.exit_code, 1) << safe.out << safe.err;
+    EXPECT_CONTAINS(safe.err, message);
+    EXPECT_EQ(query("SELECT to_regclass('app.items') IS NULL"), "t");
+  }
+}
+
+// plpgsql dropped after a backup comes back with the restore.
+TEST_F(PostgresRestoreCliTest, RestoreBringsBackPlpgsqlDroppedAfterTheBackup) {
+  ASSERT_EQ(run({"backup", "with"}).exit_code, 0);
+  ASSERT_EQ(query("DROP EXTENSION plpgsql"), "");
+  auto restore = run({"restore", "latest", "--yes", "--no-backup"});
+  ASSERT_EQ(restore.exit_code, 0) << restore.out << restore.err;
+  EXPECT_CONTAINS(restore.out, "the database matches the backup's fingerprint");
+  EXPECT_EQ(query("SELECT count(*) FROM pg_extension WHERE extname = 'plpgsql'"), "1");
+}
+
 // A database holding what pg_dump cannot write back (a language whose
 // handler is built in: pg_dump writes it without one) is not backed up, so
 // safe stops before applying anything instead of failing to restore.

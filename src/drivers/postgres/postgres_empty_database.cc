@@ -48,6 +48,13 @@ BEGIN
                         AND d.objid = c.oid AND d.deptype IN ('i', 'e') AND d.refobjid <> c.oid)
   LOOP EXECUTE statement; END LOOP;
 
+  -- Every new database has plpgsql, and pg_dump never writes it: one
+  -- created again since the backup (an OID past the built-in ones) was just
+  -- dropped, and comes back as built in.
+  IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'plpgsql') THEN
+    CREATE EXTENSION plpgsql;
+  END IF;
+
   FOR statement IN
     SELECT format('DROP SCHEMA %I CASCADE', n.nspname) FROM pg_namespace n
     WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' AND n.nspname <> 'public'
@@ -142,8 +149,11 @@ BEGIN
                      CASE WHEN item.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
     END LOOP;
   END IF;
-  IF obj_description(public_oid, 'pg_namespace') IS DISTINCT FROM 'standard public schema' THEN
-    COMMENT ON SCHEMA public IS 'standard public schema';
+  -- No comment, not the standard one: pg_dump (with --quote-all-identifiers)
+  -- writes the public schema's comment whenever it has one, the standard
+  -- one included, and nothing when it has none.
+  IF obj_description(public_oid, 'pg_namespace') IS NOT NULL THEN
+    COMMENT ON SCHEMA public IS NULL;
   END IF;
 
   PERFORM lo_unlink(l.oid) FROM pg_largeobject_metadata l;

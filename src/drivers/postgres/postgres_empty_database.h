@@ -3,10 +3,12 @@
 //
 // Every user schema but public is dropped with its contents; public is kept
 // (pg_dump writes only how it differs from a new database's) and emptied
-// object by object, its owner, privileges and comment reset to what a new
-// database has. Large objects, event triggers and foreign servers live
-// outside schemas and go too, as do foreign data wrappers, publications and
-// subscriptions; default privileges are reset to the built-in ones.
+// object by object, its owner and privileges reset to what a new database
+// has and its comment removed (pg_dump writes any it had). Large objects,
+// event triggers and foreign servers live outside schemas and go too, as do
+// foreign data wrappers, publications and subscriptions; default privileges
+// are reset to the built-in ones. plpgsql, which pg_dump never writes, is
+// created again if it was dropped.
 // Extensions the restoring role may not drop stay; the dump's CREATE
 // EXTENSION IF NOT EXISTS keeps them.
 // What users put among the built-in objects goes after this

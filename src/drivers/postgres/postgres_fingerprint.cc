@@ -75,8 +75,20 @@ rel AS (
 
 constexpr const char* kSchemaLines = R"sql(
 SELECT line FROM (
+  -- A public schema its users created again has no ACL (its owner's
+  -- default); restored, it has the same rights spelled out (pg_dump's REVOKE
+  -- on the public schema a new database has). No comment and the standard
+  -- one count as the same: the pg_dump this was written against writes the
+  -- standard one and the restore starts from none, but a pg_dump that
+  -- leaves the standard one out (as it means to) must not fail restores.
+  -- Other schemas are read as they are, so that older backups'
+  -- fingerprints still compare.
   SELECT format('schema %I owner %I acl %L comment %L', n.nspname, pg_get_userbyid(n.nspowner),
-                n.nspacl, obj_description(n.oid, 'pg_namespace'))
+                CASE WHEN n.nspname = 'public' THEN coalesce(n.nspacl, acldefault('n', n.nspowner))
+                     ELSE n.nspacl END,
+                CASE WHEN n.nspname = 'public'
+                     THEN coalesce(obj_description(n.oid, 'pg_namespace'), 'standard public schema')
+                     ELSE obj_description(n.oid, 'pg_namespace') END)
   FROM pg_namespace n JOIN ns USING (oid)
   WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_namespace'::regclass AND m.objid = n.oid)
 UNION ALL

@@ -34,6 +34,11 @@ constexpr const char* kRestoreMemory =
     "WHERE pg_catalog.pg_size_bytes(pg_catalog.current_setting(s.name)) < "
     "pg_catalog.pg_size_bytes(s.value);";
 
+// The emptying is a DO block, which needs plpgsql: one dropped since the
+// backup is created again first (every new database has it; pg_dump never
+// writes it).
+constexpr const char* kPlpgsql = "CREATE EXTENSION IF NOT EXISTS plpgsql; ";
+
 constexpr const char* kBegin =
     "BEGIN; SET LOCAL client_min_messages = warning; SET LOCAL search_path = pg_catalog; "
     "SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0; ";
@@ -91,8 +96,8 @@ Result<ContentFingerprint> replay_in_transaction(
     const std::function<Result<void>(const ContentFingerprint&)>& accept) {
   std::string lock_wait = fmt::format("SET LOCAL lock_timeout = {}; ", lock_timeout.count());
   if (auto r = run(conn,
-                   std::string(kBegin) + lock_wait + kRestoreMemory + empty_database_sql() +
-                       drop_system_objects_sql(),
+                   std::string(kBegin) + lock_wait + kRestoreMemory + kPlpgsql +
+                       empty_database_sql() + drop_system_objects_sql(),
                    "empty the database for the restore");
       !r)
     return tl::unexpected(r.error());

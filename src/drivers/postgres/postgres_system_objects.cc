@@ -124,11 +124,37 @@ END
 $migrate$;
 )sql";
 
+// What every new database has and pg_dump never writes: a database without
+// it would get it back from a restore.
+constexpr const char* kMissingBuiltIns = R"sql(
+SELECT what FROM (VALUES
+  ('public schema', NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'public')),
+  ('plpgsql extension',
+   NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'plpgsql'))
+) built_in (what, missing) WHERE missing
+)sql";
+
 constexpr int kNamedAtMost = 10;
+
+Result<void> refuse_missing_built_ins(pg_conn* conn) {
+  auto missing = exec(conn, kMissingBuiltIns, "look for what the database lacks");
+  if (!missing) return tl::unexpected(missing.error());
+  if (PQntuples(missing->get()) == 0) return {};
+  std::string what = value(missing->get(), 0, 0);
+  if (PQntuples(missing->get()) > 1) what += " and no " + value(missing->get(), 1, 0);
+  return fail(ErrorCode::kRefused,
+              fmt::format("cannot back up the database: it has no {}; every new database has "
+                          "one and pg_dump never writes it, so a restore would bring it back and "
+                          "not match the backup",
+                          what),
+              "create it again (CREATE SCHEMA public; CREATE EXTENSION plpgsql), or keep your "
+              "objects in a schema of your own name beside it");
+}
 
 }  // namespace
 
 Result<void> refuse_unreproducible_objects(pg_conn* conn) {
+  if (auto r = refuse_missing_built_ins(conn); !r) return r;
   auto found = exec(conn, std::string(kSystemObjects) + kUnreproducible,
                     "look for objects pg_dump cannot back up");
   if (!found) return tl::unexpected(found.error());

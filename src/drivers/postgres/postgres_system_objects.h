@@ -20,7 +20,9 @@ struct pg_conn;  // libpq's PGconn
 
 namespace migrate::postgres {
 
-// kRefused naming the objects pg_dump cannot reproduce, if there are any.
+// kRefused naming the objects pg_dump cannot reproduce, if there are any,
+// or what a new database has that this one lacks (the public schema, the
+// plpgsql extension: pg_dump writes neither, so a restore brings them back).
 Result<void> refuse_unreproducible_objects(pg_conn* conn);
 
 // A query giving one fingerprint line per user-created object in pg_catalog

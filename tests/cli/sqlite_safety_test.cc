@@ -167,9 +167,8 @@ TEST_F(SqliteSafetyTest, ABackupThatDoesNotMatchIsRefusedWhenRestoredInPlace) {
 }
 
 // A backup made by a migrate that hashed tables another way cannot be
-// checked before the swap: it is restored, and the comparison afterwards says
-// why it could not be verified (as before the pre-swap check existed).
-TEST_F(SqliteSafetyTest, ABackupOfAnotherFingerprintAlgorithmIsStillRestored) {
+// checked before the swap: it is refused, and the database keeps its rows.
+TEST_F(SqliteSafetyTest, ABackupOfAnotherFingerprintAlgorithmIsRefusedUntouched) {
   ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
   ASSERT_EQ(run({"backup", "old"}).exit_code, 0);
   exec(db(), "INSERT INTO users (email) VALUES ('c@example.com');");
@@ -183,7 +182,8 @@ TEST_F(SqliteSafetyTest, ABackupOfAnotherFingerprintAlgorithmIsStillRestored) {
   auto r = run({"restore", "old", "--yes", "--no-backup"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_CONTAINS(r.err, "another version of migrate");
-  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users"), "0");
+  EXPECT_CONTAINS(r.err, "the database was not touched");
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users"), "1");
 }
 
 TEST_F(SqliteSafetyTest, SqliteUrlsWithSecretsAreNotEchoed) {

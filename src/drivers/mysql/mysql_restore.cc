@@ -205,11 +205,13 @@ Result<Staged> stage(st_mysql* conn, const ConnectParams& params, const Spooled&
   auto staged = fingerprint_database(params, (*scratch)->name());
   if (!staged) return untouched(staged.error());
   log::debug(fmt::format("restore: scratch copy fingerprinted in {} ms", elapsed_ms(started)));
+  // A backup of another migrate version hashes tables differently: what it
+  // holds cannot be checked, so it does not replace the database.
   if (expected->table_hash != staged->table_hash) {
-    log::warn(
-        "the backup was made by another version of migrate: its content cannot be "
-        "checked before the restore");
-    return Staged{std::move(*scratch), std::nullopt};
+    return untouched(Error{
+        ErrorCode::kRefused,
+        fmt::format("its content cannot be checked: {}", describe_difference(*expected, *staged)),
+        "restore it with the version of migrate that made it"});
   }
   std::string difference = describe_difference(*expected, *staged);
   if (difference.empty()) return Staged{std::move(*scratch), std::move(*staged)};

@@ -105,11 +105,17 @@ Result<void> lock_exclusively(const std::filesystem::path& path, Connection& gua
 
 Result<void> check_fingerprint(const ContentFingerprint& restored,
                                const ContentFingerprint* expected) {
-  // A backup of another migrate version hashes tables differently: it cannot
-  // be checked here, and restore_backup() reports that after the restore.
-  if (!expected || expected->table_hash != restored.table_hash) return {};
+  if (!expected) return {};
   std::string difference = describe_difference(*expected, restored);
   if (difference.empty()) return {};
+  // A backup of another migrate version hashes tables differently: what it
+  // holds cannot be checked, so it does not replace the database.
+  if (expected->table_hash != restored.table_hash) {
+    return fail(
+        ErrorCode::kRefused,
+        fmt::format("its content cannot be checked: {}; the database was not touched", difference),
+        "restore it with the version of migrate that made it");
+  }
   return fail(ErrorCode::kRefused,
               fmt::format("its content does not match the fingerprint in its manifest ({}); the "
                           "database was not touched",

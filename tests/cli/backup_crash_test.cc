@@ -121,7 +121,8 @@ TEST_F(BackupCrashTest, KilledRestoreLeavesTheOldOrTheNewStateNeverAMix) {
   EXPECT_TRUE(leftovers().empty());
   // The killed restores' staged copies beside the database are gone too.
   for (const auto& entry : std::filesystem::directory_iterator(dir_.path()))
-    EXPECT_FALSE(entry.path().filename().string().starts_with(".app.db.tmp-")) << entry.path();
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".migrate-app.db.tmp-"))
+        << entry.path();
 }
 
 TEST_F(BackupCrashTest, BackupIsConsistentWhileAnotherConnectionWrites) {
@@ -184,15 +185,16 @@ TEST_F(BackupCrashTest, FullDiskDuringRestoreLeavesTheDatabaseAsItWas) {
   exec(db(), "DELETE FROM blobs WHERE id % 2 = 0;");
   std::string before = dump();
   // The snapshot is staged beside the database; the disk fills up there.
-  auto r =
-      run({"restore", "a", "--yes", "--no-backup"}, {{"LD_PRELOAD", ENOSPC_SHIM},
-                                                     {"MIGRATE_TEST_ENOSPC_PATH", "/.app.db.tmp-"},
-                                                     {"MIGRATE_TEST_ENOSPC_AFTER", "1000000"}});
+  auto r = run({"restore", "a", "--yes", "--no-backup"},
+               {{"LD_PRELOAD", ENOSPC_SHIM},
+                {"MIGRATE_TEST_ENOSPC_PATH", "/.migrate-app.db.tmp-"},
+                {"MIGRATE_TEST_ENOSPC_AFTER", "1000000"}});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_CONTAINS(r.err, "no space left on device");
   EXPECT_EQ(dump(), before);
   for (const auto& entry : std::filesystem::directory_iterator(dir_.path()))
-    EXPECT_FALSE(entry.path().filename().string().starts_with(".app.db.tmp-")) << entry.path();
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".migrate-app.db.tmp-"))
+        << entry.path();
   EXPECT_EQ(run({"restore", "a", "--yes", "--no-backup"}).exit_code, 0);
 }
 

@@ -184,14 +184,14 @@ TEST_F(BackupTest, RestoreKeepsTheFileModeAndLeavesNoTemporaries) {
   ::chmod(db().c_str(), 0640);
   ASSERT_EQ(run({"backup", "mode"}).exit_code, 0);
   // A restore that crashed earlier left its staged copy beside the database.
-  dir_.write(".app.db.tmp-99999999", "half a database");
+  dir_.write(".migrate-app.db.tmp-99999999", "half a database");
   exec(db(), "DELETE FROM users;");
   auto r = run({"restore", "mode", "--yes", "--no-backup"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users"), "20");
   EXPECT_EQ(mode_of(db()), 0640);
   for (const auto& entry : std::filesystem::directory_iterator(dir_.path()))
-    EXPECT_FALSE(entry.path().filename().string().starts_with(".app.db"))
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".migrate-app.db"))
         << entry.path() << " left behind";
 }
 

@@ -100,22 +100,25 @@ TEST_F(SqliteRestorePathTest, RestoringAWalDatabaseThroughASymlinkLeavesNoTempor
   expect_link_kept_and_real_file_restored();
 }
 
-// A name like a crashed restore's temporary, in the database's directory,
-// that is not ours: a symlink to another file, and (as root, as in CI)
-// another user's file. The restore's clean-up leaves both alone.
+// Names like a crashed restore's temporary, in the database's directory,
+// that are not ours: a symlink to another file, (as root, as in CI) another
+// user's file, and a file of the user's named like a temporary without
+// migrate's mark. The restore's clean-up leaves them alone.
 TEST_F(SqliteRestorePathTest, TheCleanUpLeavesOtherUsersFilesAndSymlinksAlone) {
   exec(db(), "CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1);");
   ASSERT_EQ(run({"backup", "b"}).exit_code, 0);
   fs::path target = dir_.path() / "someone-elses.txt";
   dir_.write("someone-elses.txt", "keep me\n");
-  fs::path link = dir_.path() / ".app.db.tmp-999997";
+  fs::path link = dir_.path() / ".migrate-app.db.tmp-999997";
   fs::create_symlink(target, link);
-  fs::path foreign = dir_.path() / ".app.db.tmp-999998";
-  dir_.write(".app.db.tmp-999998", "eve's data\n");
+  fs::path foreign = dir_.path() / ".migrate-app.db.tmp-999998";
+  dir_.write(".migrate-app.db.tmp-999998", "eve's data\n");
+  fs::path unmarked = dir_.path() / ".app.db.tmp-999995";
+  dir_.write(".app.db.tmp-999995", "my notes\n");
   bool root = ::geteuid() == 0;
   if (root) ASSERT_EQ(::chown(foreign.c_str(), 65534, 65534), 0);
-  fs::path ours = dir_.path() / ".app.db.tmp-999996";
-  dir_.write(".app.db.tmp-999996", "a crashed restore's leftover\n");
+  fs::path ours = dir_.path() / ".migrate-app.db.tmp-999996";
+  dir_.write(".migrate-app.db.tmp-999996", "a crashed restore's leftover\n");
 
   auto restore = run({"restore", "b", "--yes"});
   ASSERT_EQ(restore.exit_code, 0) << restore.err;
@@ -127,6 +130,7 @@ TEST_F(SqliteRestorePathTest, TheCleanUpLeavesOtherUsersFilesAndSymlinksAlone) {
     EXPECT_FALSE(fs::exists(foreign)) << "our own leftover was kept";
   }
   EXPECT_FALSE(fs::exists(ours)) << "our own leftover was kept";
+  EXPECT_EQ(read_text(unmarked), "my notes\n");
 }
 
 }  // namespace

@@ -26,11 +26,15 @@ bool is_own_regular_file(const std::filesystem::path& path) {
   return env().lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == ::geteuid();
 }
 
-// Removes ".<database>.tmp-<pid>" files (and their SQLite companions) whose
-// restore died with its process.
+// The mark of a restore's staged copy beside the database: only files that
+// carry it (".migrate-<database>.tmp-<pid>") are ever removed there.
+constexpr std::string_view kStagedPrefix = "migrate-";
+
+// Removes staged copies (and their SQLite companions) whose restore died
+// with its process.
 void remove_crashed_restores(const std::filesystem::path& database) {
   auto dir = database.parent_path().empty() ? std::filesystem::path(".") : database.parent_path();
-  std::string prefix = fmt::format(".{}.tmp-", database.filename().string());
+  std::string prefix = fmt::format(".{}{}.tmp-", kStagedPrefix, database.filename().string());
   std::vector<std::string> names;
   env().list(dir, names);
   for (const auto& name : names) {
@@ -69,7 +73,7 @@ Result<void> write_empty_database(const std::filesystem::path& path) {
 Result<std::unique_ptr<AtomicFile>> stage_snapshot(ByteSource& source,
                                                    const std::filesystem::path& database) {
   remove_crashed_restores(database);
-  auto staged = AtomicFile::create(database);
+  auto staged = AtomicFile::create(database, kStagedPrefix);
   if (!staged) return tl::unexpected(staged.error());
   std::vector<char> buffer(kChunk);
   std::string header;

@@ -6,8 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <climits>
+#include <csignal>
 #include <fstream>
+#include <thread>
 
 #include "drivers/mysql/mysql_driver.h"
 #include "drivers/mysql_scratch_support.h"
@@ -281,6 +284,40 @@ TEST_F(MysqlSafetyTest, ABackupFromAnOlderMigrateIsRefusedUnchanged) {
   EXPECT_CONTAINS(restore.err, "the database was not changed");
   EXPECT_EQ(count_named("later"), "1");
   EXPECT_EQ(query("SELECT count(*) FROM a"), "0");
+}
+
+// A SIGTERM while a restore changes the live database (held here where its
+// RENAME waits for a table another session reads, after the views and
+// routines were dropped) waits until the restore is whole: migrate then
+// stops on it, and the database holds the backup, view and function too.
+TEST_F(MysqlSafetyTest, ASigtermWhileTheLiveDatabaseChangesWaitsForTheWholeRestore) {
+  ASSERT_EQ(query("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3); "
+                  "CREATE VIEW v AS SELECT id FROM t; "
+                  "CREATE FUNCTION f() RETURNS int DETERMINISTIC RETURN 7"),
+            "");
+  ASSERT_EQ(run({"backup", "whole"}).exit_code, 0);
+  ASSERT_EQ(query("DELETE FROM t WHERE id = 3"), "");
+  std::thread reader(
+      [url = url_] { mysql_query(url, "BEGIN; SELECT count(*) FROM t; DO SLEEP(4); COMMIT"); });
+  int pid = spawn_cli(dir_.path(), {"restore", "whole", "--yes", "--no-backup", "--url", url_},
+                      dir_.path() / "restore.log");
+  bool waiting = false;
+  for (int i = 0; i < 200 && !waiting; ++i) {
+    waiting = query(
+                  "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+                  "'RENAME TABLE%' AND STATE LIKE '%metadata lock%'") == "1";
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(waiting) << "the restore never waited at its RENAME";
+  EXPECT_EQ(count_named("v"), "0") << "the view was not dropped before the swap";
+  ::kill(pid, SIGTERM);
+  int code = wait_cli(pid);
+  reader.join();
+  std::string log = read_text(dir_.path() / "restore.log");
+  EXPECT_EQ(code, 128 + SIGTERM) << log;
+  EXPECT_CONTAINS(log, "SIGTERM arrived during the restore of the live database");
+  EXPECT_EQ(query("SELECT count(*) FROM v"), "3");
+  EXPECT_EQ(query("SELECT f()"), "7");
 }
 
 TEST_F(MysqlSafetyTest, ARestoreThatWouldFailChangesNothing) {

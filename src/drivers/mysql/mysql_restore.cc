@@ -39,6 +39,7 @@
 #include "drivers/mysql/mysql_snapshot.h"
 #include "drivers/mysql/mysql_spool.h"
 #include "util/clock.h"
+#include "util/deferred_signals.h"
 #include "util/log.h"
 
 namespace migrate::mysql {
@@ -268,9 +269,14 @@ Result<void> restore(st_mysql* conn, const ConnectParams& params, ByteSource& so
     if (auto r = check_definers(conn, spooled->dump); !r) return r;
   }
   bool moved = false;
-  auto result = staged->database
-                    ? move_in(conn, params, database, *staged->database, *spooled, moved)
-                    : replay(params, database, spooled->dump, *spooled->file);
+  Result<void> result;
+  {
+    // From here the live database changes statement by statement: a SIGTERM
+    // or SIGINT waits until it holds the whole backup (or the failure is known).
+    DeferredSignals whole("the restore of the live database");
+    result = staged->database ? move_in(conn, params, database, *staged->database, *spooled, moved)
+                              : replay(params, database, spooled->dump, *spooled->file);
+  }
   if (result && moved) moved_rows = std::move(staged->fingerprint);
   if (!result) {
     result.error().message += "\n  the database is partly restored (MySQL commits DDL as it goes)";

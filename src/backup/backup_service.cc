@@ -21,7 +21,7 @@ constexpr std::string_view kEncryption = "aes-256-gcm";
 // What follows the id in the artifact's file name: ".sqlite.zst.enc".
 std::string artifact_suffix(const SnapshotFace& driver, const BackupSettings& s) {
   std::string format = driver.snapshot_format();
-  std::string name = "." + format.substr(0, format.find('-'));
+  std::string name = fmt::format(".{}", std::string_view(format).substr(0, format.find('-')));
   if (s.compression == Compression::kZstd) name += ".zst";
   if (s.compression == Compression::kGzip) name += ".gz";
   if (s.key) name += ".enc";
@@ -244,7 +244,16 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
   RestoreOutcome outcome{manifest, std::nullopt, "", 0};
   if (pre_restore == PreRestoreBackup::kTake) {
     auto before = take_backup(driver, store, settings, "pre-restore", "restore");
-    if (!before) return tl::unexpected(before.error());
+    if (!before) {
+      Error error = before.error();
+      error.message = fmt::format(
+          "cannot take the backup of the current state that comes before the restore: {}; the "
+          "database was not changed",
+          error.message);
+      if (!error.hint.empty()) error.hint += "; ";
+      error.hint += "or restore with --no-backup, which keeps no copy of the current state";
+      return tl::unexpected(error);
+    }
     outcome.pre_restore_backup = before->id;
   }
   auto scratch = store.scratch_dir();

@@ -30,21 +30,31 @@ namespace migrate {
 // What the store puts before the names of its temporaries and markers.
 inline constexpr std::string_view kStoreFilePrefix = "migrate-";
 
-// Held (shared) by every process while it writes a backup into the store.
+// The store's lock (the file ".lock"). Held shared by every process
+// while it writes a backup into the store or reads one it picked (restore,
+// verify); taken exclusively to remove backups (prune) or leftovers.
 // BackupStore::open() removes leftovers only when it can take the lock
 // exclusively, so it never mistakes the artifact of a backup whose manifest
-// is still being written for a crashed run's. The kernel drops the lock of a
-// killed process.
-class StoreWriteLock {
+// is still being written for a crashed run's, and prune never deletes a
+// backup another process is restoring. The kernel drops the lock of a killed
+// process.
+class StoreLock {
  public:
-  static Result<StoreWriteLock> acquire(const std::filesystem::path& dir);
-  StoreWriteLock(StoreWriteLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  StoreWriteLock(const StoreWriteLock&) = delete;
-  StoreWriteLock& operator=(const StoreWriteLock&) = delete;
-  ~StoreWriteLock();
+  static Result<StoreLock> acquire(const std::filesystem::path& dir);
+  // Exclusive, waiting up to `wait` for the processes that hold it shared;
+  // kLock naming the directory when they still do.
+  static Result<StoreLock> acquire_exclusive(const std::filesystem::path& dir,
+                                             std::chrono::seconds wait);
+  // No lock: for a store whose lock file cannot be created (read-only media),
+  // which nobody can remove backups from either.
+  static StoreLock none() { return StoreLock(-1); }
+  StoreLock(StoreLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  StoreLock(const StoreLock&) = delete;
+  StoreLock& operator=(const StoreLock&) = delete;
+  ~StoreLock();
 
  private:
-  explicit StoreWriteLock(int fd) : fd_(fd) {}
+  explicit StoreLock(int fd) : fd_(fd) {}
   int fd_;
 };
 
@@ -102,6 +112,11 @@ class BackupStore {
     std::uint64_t bytes = 0;
   };
   Leftovers leftovers() const;
+
+  // Holds the lock shared while this process reads the backups it picked,
+  // so that prune waits; none on a store where the lock file cannot be
+  // created (read-only), which nothing can prune.
+  StoreLock hold_for_reading() const;
 
   // Where drivers put this process's scratch files while it backs up,
   // restores or verifies.
@@ -199,14 +214,14 @@ class PendingBackup {
 
  private:
   friend class BackupStore;
-  PendingBackup(const BackupStore& store, StoreWriteLock lock, std::string id, std::string artifact)
+  PendingBackup(const BackupStore& store, StoreLock lock, std::string id, std::string artifact)
       : store_(&store),
         lock_(std::move(lock)),
         id_(std::move(id)),
         artifact_(std::move(artifact)) {}
 
   const BackupStore* store_;
-  StoreWriteLock lock_;
+  StoreLock lock_;
   std::string id_, artifact_;
   bool done_ = false;
 };

@@ -168,7 +168,7 @@ std::vector<std::string> find_leftovers(const fs::path& dir) {
 
 }  // namespace
 
-Result<StoreWriteLock> StoreWriteLock::acquire(const fs::path& dir) {
+Result<StoreLock> StoreLock::acquire(const fs::path& dir) {
   int fd = open_lock_file(dir);
   if (fd < 0 || env().flock(fd, LOCK_SH) != 0) {
     int saved = errno;
@@ -176,10 +176,40 @@ Result<StoreWriteLock> StoreWriteLock::acquire(const fs::path& dir) {
     return fail(ErrorCode::kIo, fmt::format("cannot lock backup directory '{}': {}", dir.string(),
                                             os_error_text(saved)));
   }
-  return StoreWriteLock(fd);
+  return StoreLock(fd);
 }
 
-StoreWriteLock::~StoreWriteLock() {
+Result<StoreLock> StoreLock::acquire_exclusive(const fs::path& dir, std::chrono::seconds wait) {
+  int fd = open_lock_file(dir);
+  if (fd < 0)
+    return fail(ErrorCode::kIo, fmt::format("cannot lock backup directory '{}': {}", dir.string(),
+                                            os_error_text(errno)));
+  StoreLock lock(fd);
+  auto deadline = env().now() + wait;
+  while (env().flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK || env().now() >= deadline) {
+      int saved = errno;
+      if (saved == EWOULDBLOCK)
+        return fail(ErrorCode::kLock,
+                    fmt::format("backup directory '{}' is in use: another migrate is writing, "
+                                "restoring or verifying a backup there",
+                                dir.string()),
+                    fmt::format("try again once it has finished (waited {} s, --lock-timeout)",
+                                wait.count()));
+      return fail(ErrorCode::kIo, fmt::format("cannot lock backup directory '{}': {}", dir.string(),
+                                              os_error_text(saved)));
+    }
+    env().sleep_for(std::chrono::milliseconds(100));
+  }
+  return lock;
+}
+
+StoreLock BackupStore::hold_for_reading() const {
+  auto lock = StoreLock::acquire(dir_);
+  return lock ? std::move(*lock) : StoreLock::none();
+}
+
+StoreLock::~StoreLock() {
   if (fd_ >= 0) env().close(fd_);
 }
 
@@ -242,7 +272,7 @@ Result<ScratchDir> BackupStore::scratch_dir() const {
 Result<PendingBackup> BackupStore::begin_backup(std::chrono::system_clock::time_point now,
                                                 std::string_view label,
                                                 std::string_view artifact_suffix) const {
-  auto lock = StoreWriteLock::acquire(dir_);
+  auto lock = StoreLock::acquire(dir_);
   if (!lock) return tl::unexpected(lock.error());
   // The first free id from the unsuffixed base on (as new_id() would pick;
   // a taken "-2" goes on to "-3", never "-2-2"). A runner starting in the

@@ -264,7 +264,7 @@ TEST_F(BackupStoreTest, LeavesEverythingAloneWhileAWriterHoldsTheStore) {
   const std::vector<std::string> in_progress = {".migrate-20260103T000000Z_in-progress.pending",
                                                 "20260103T000000Z_in-progress.sqlite.zst"};
   {
-    auto writing = StoreWriteLock::acquire(dir_);
+    auto writing = StoreLock::acquire(dir_);
     ASSERT_TRUE(writing) << writing.error().message;
     auto store = BackupStore::open(dir_);
     ASSERT_TRUE(store);
@@ -276,6 +276,19 @@ TEST_F(BackupStoreTest, LeavesEverythingAloneWhileAWriterHoldsTheStore) {
   ASSERT_TRUE(store);
   EXPECT_EQ(store->removed_leftovers(), in_progress);
   EXPECT_TRUE(files().empty());
+}
+
+TEST_F(BackupStoreTest, RemovalWaitsForReadersAndSaysTheStoreIsInUse) {
+  auto store = BackupStore::open(dir_);
+  ASSERT_TRUE(store);
+  {
+    StoreLock reading = store->hold_for_reading();
+    auto removing = StoreLock::acquire_exclusive(dir_, std::chrono::seconds(0));
+    ASSERT_FALSE(removing);
+    EXPECT_EQ(removing.error().code, ErrorCode::kLock);
+    EXPECT_NE(removing.error().message.find("is in use"), std::string::npos);
+  }
+  EXPECT_TRUE(StoreLock::acquire_exclusive(dir_, std::chrono::seconds(0)));
 }
 
 TEST_F(BackupStoreTest, BeginBackupReservesDistinctIdsAndCleansUpUncommitted) {

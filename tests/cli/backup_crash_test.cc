@@ -180,6 +180,25 @@ TEST_F(BackupCrashTest, FullDiskFailsCleanlyBeforeAnyMigration) {
   EXPECT_EQ(run({"up"}).exit_code, 0);
 }
 
+// The backup of the current state that a restore takes first does not fit:
+// the restore says which backup failed, that nothing changed, and the way
+// on without one.
+TEST_F(BackupCrashTest, APreRestoreBackupThatDoesNotFitSaysSoAndChangesNothing) {
+  ASSERT_EQ(run({"backup", "a"}).exit_code, 0);
+  exec(db(), "DELETE FROM blobs WHERE id % 2 = 0;");
+  std::string before = dump();
+  auto r = run({"restore", "a", "--yes"}, {{"LD_PRELOAD", ENOSPC_SHIM},
+                                           {"MIGRATE_TEST_ENOSPC_PATH", "_pre-restore."},
+                                           {"MIGRATE_TEST_ENOSPC_AFTER", "1000"}});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.err,
+                  "cannot take the backup of the current state that comes before the "
+                  "restore");
+  EXPECT_CONTAINS(r.err, "the database was not changed");
+  EXPECT_CONTAINS(r.err, "--no-backup");
+  EXPECT_EQ(dump(), before);
+}
+
 TEST_F(BackupCrashTest, FullDiskDuringRestoreLeavesTheDatabaseAsItWas) {
   ASSERT_EQ(run({"backup", "a"}).exit_code, 0);
   exec(db(), "DELETE FROM blobs WHERE id % 2 = 0;");

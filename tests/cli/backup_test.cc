@@ -472,10 +472,32 @@ TEST_F(BackupTest, PruneKeepsWhatThePolicySaysAndNeverTheNewest) {
   EXPECT_EQ(backups().size(), 2u);
 }
 
+// A backup being restored or verified holds the store's lock shared (here
+// another process holds it, as a restore would): prune waits for it up to
+// --lock-timeout, then says the store is in use and removes nothing.
+TEST_F(BackupTest, PruneWaitsForARestoreAndRemovesNothingWhileItReads) {
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(run({"backup", "b" + std::to_string(i)}).exit_code, 0);
+  std::thread holder(
+      [lock = store() / ".lock"] { shell("flock --shared '" + lock.string() + "' sleep 4"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto busy = run({"prune", "--keep-last", "1", "--lock-timeout", "1"});
+  EXPECT_EQ(busy.exit_code, 1) << busy.out << busy.err;
+  EXPECT_CONTAINS(busy.err, "is in use");
+  EXPECT_EQ(backups().size(), 3u);
+  holder.join();
+  auto done = run({"prune", "--keep-last", "1"});
+  EXPECT_EQ(done.exit_code, 0) << done.err;
+  EXPECT_EQ(backups().size(), 1u);
+}
+
 TEST_F(BackupTest, BadLabelIsRefused) {
   auto r = run({"backup", "Not/OK"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_CONTAINS(r.err, "invalid backup label 'Not/OK'");
+  auto latest = run({"backup", "latest"});
+  EXPECT_EQ(latest.exit_code, 2);
+  EXPECT_CONTAINS(latest.err, "invalid backup label 'latest'");
   EXPECT_FALSE(std::filesystem::exists(store()) && !std::filesystem::is_empty(store()));
 }
 

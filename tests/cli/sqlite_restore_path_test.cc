@@ -100,6 +100,22 @@ TEST_F(SqliteRestorePathTest, RestoringAWalDatabaseThroughASymlinkLeavesNoTempor
   expect_link_kept_and_real_file_restored();
 }
 
+// A database file with another name (a hard link) is restored in place, so
+// that every name holds the restored database.
+TEST_F(SqliteRestorePathTest, AHardLinkedDatabaseIsRestoredUnderEveryName) {
+  exec(db(), "CREATE TABLE t (i INTEGER); INSERT INTO t VALUES (1);");
+  ASSERT_EQ(run({"backup", "b"}).exit_code, 0);
+  exec(db(), "INSERT INTO t VALUES (2);");
+  fs::path other = dir_.path() / "other-name.db";
+  fs::create_hard_link(db(), other);
+  auto restore = run({"restore", "b", "--yes", "--no-backup"});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_CONTAINS(restore.out + restore.err, "hard links");
+  EXPECT_EQ(query_one(other, "SELECT count(*) FROM t"), "1");
+  EXPECT_EQ(query_one(db(), "SELECT count(*) FROM t"), "1");
+  EXPECT_EQ(fs::hard_link_count(db()), 2u);
+}
+
 // Names like a crashed restore's temporary, in the database's directory,
 // that are not ours: a symlink to another file, (as root, as in CI) another
 // user's file, and a file of the user's named like a temporary without

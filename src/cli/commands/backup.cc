@@ -18,6 +18,11 @@ Result<Output> backup(const Config& c) {
             "invalid backup label '{}': use 1-64 lowercase letters, digits, '.', '_' or '-'",
             escape_control(label)));
   }
+  if (label == "latest") {
+    return fail(ErrorCode::kUsage,
+                "invalid backup label 'latest': in a ref it names the newest backup, so a "
+                "backup labelled so could never be named by its label");
+  }
   auto session = open_backup_session(c, f);
   if (!session) return tl::unexpected(session.error());
   auto manifest = take_backup(*session->driver, session->store, session->settings, label, "backup");

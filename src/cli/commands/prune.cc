@@ -63,7 +63,11 @@ Result<Output> prune(const Config& c) {
   auto doomed =
       select_prunable(candidates, *policy, *protected_ids, std::chrono::system_clock::now());
   if (!doomed) return tl::unexpected(doomed.error());
-  if (!f.dry_run) {
+  if (!f.dry_run && !doomed->empty()) {
+    // Never under a restore or verify reading one of them.
+    auto removing =
+        StoreLock::acquire_exclusive(store->dir(), std::chrono::seconds(c.lock_timeout_seconds));
+    if (!removing) return tl::unexpected(removing.error());
     for (const auto& id : *doomed)
       if (auto r = store->remove(*by_id[id]); !r) return tl::unexpected(r.error());
   }

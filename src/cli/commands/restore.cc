@@ -18,6 +18,7 @@ Result<Output> restore(const Config& c) {
   // changes nothing.
   auto store = BackupStore::open(c.backup_dir, StoreAccess::kReadOnly);
   if (!store) return tl::unexpected(store.error());
+  StoreLock reading = store->hold_for_reading();  // prune waits for the restore
   auto manifest = store->resolve(f.refs.front(), current_database(c));
   if (!manifest) {
     if (manifest.error().code != ErrorCode::kUsage)

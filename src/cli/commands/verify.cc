@@ -62,6 +62,7 @@ Result<Output> verify(const Config& c) {
   if (!settings) return tl::unexpected(settings.error());
   auto store = BackupStore::open(c.backup_dir, StoreAccess::kReadOnly);
   if (!store) return tl::unexpected(store.error());
+  StoreLock reading = store->hold_for_reading();  // prune waits for the checks
   VerifyReport report;
   report.deep = f.deep;
   auto manifests = targets(*store, c, f.refs, report.failures);

@@ -233,6 +233,15 @@ Result<void> SqliteDriver::restore(ByteSource& source, const std::filesystem::pa
                     holders.front(), path_));
     return sqlite::restore_in_place(db_, source, scratch_dir, expected);
   }
+  // A file with other names (hard links) would keep the old content under
+  // them after a rename.
+  if (struct stat st; env().stat(path_, &st) == 0 && st.st_nlink > 1) {
+    log::info(
+        fmt::format("'{}' has {} hard links: restoring in place so that each of them holds "
+                    "the restored database (slower than replacing the file)",
+                    path_, st.st_nlink));
+    return sqlite::restore_in_place(db_, source, scratch_dir, expected);
+  }
   return replace_file(source, expected);
 }
 

@@ -250,8 +250,8 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
           "cannot take the backup of the current state that comes before the restore: {}; the "
           "database was not changed",
           error.message);
-      if (!error.hint.empty()) error.hint += "; ";
-      error.hint += "or restore with --no-backup, which keeps no copy of the current state";
+      std::string without = "restore with --no-backup, which keeps no copy of the current state";
+      error.hint = error.hint.empty() ? without : fmt::format("{}; or {}", error.hint, without);
       return tl::unexpected(error);
     }
     outcome.pre_restore_backup = before->id;

@@ -1,5 +1,7 @@
 #include "engine/interrupt.h"
 
+#include <unistd.h>
+
 #include <csignal>
 
 namespace migrate {
@@ -10,7 +12,14 @@ struct sigaction previous_term, previous_int;
 
 void on_signal(int signal) {
   if (caught != 0) {
-    // The second one: the user means it.
+    // The second one: the user means it. Said first (write(2) is safe in a
+    // handler), since what the first one started may not have finished.
+    static constexpr char kSecond[] =
+        "migrate: a second signal ends migrate now: the run and its restore may not have "
+        "finished, so the database may hold part of the run; check it with `migrate status`, "
+        "and put back the backup taken before the run with `migrate restore ID` (`migrate "
+        "backups` lists it)\n";
+    (void)!::write(STDERR_FILENO, kSecond, sizeof kSecond - 1);
     std::signal(signal, SIG_DFL);
     std::raise(signal);
     return;

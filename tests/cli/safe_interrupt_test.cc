@@ -82,6 +82,9 @@ TEST_F(SafeInterruptTest, ASecondSignalEndsTheProcessAtOnce) {
   std::string out = read_text(log());
   EXPECT_TRUE(exit_code == 128 + SIGTERM || exit_code == 128 + SIGINT) << exit_code << out;
   EXPECT_EQ(out.find("restored backup"), std::string::npos) << out;
+  // It says what it leaves and the way back.
+  EXPECT_CONTAINS(out, "a second signal ends migrate now");
+  EXPECT_CONTAINS(out, "migrate restore ID");
 }
 
 // The signal comes while the last file runs a long statement, in its

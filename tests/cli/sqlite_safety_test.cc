@@ -184,6 +184,14 @@ TEST_F(SqliteSafetyTest, ABackupOfAnotherFingerprintAlgorithmIsRefusedUntouched)
   EXPECT_CONTAINS(r.err, "another version of migrate");
   EXPECT_CONTAINS(r.err, "the database was not touched");
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM users"), "1");
+
+  // A name with control characters is not echoed: it could forge output lines.
+  manifest->fingerprint.table_hash = "x\x1b[31m\nfake: ok";
+  std::ofstream(manifest_path) << manifest_to_json(*manifest);
+  auto forged = run({"restore", "old", "--yes", "--no-backup"});
+  EXPECT_EQ(forged.exit_code, 1) << forged.err;
+  EXPECT_CONTAINS(forged.err, "an algorithm this migrate does not know");
+  EXPECT_EQ(forged.err.find("fake: ok"), std::string::npos) << forged.err;
 }
 
 TEST_F(SqliteSafetyTest, SqliteUrlsWithSecretsAreNotEchoed) {

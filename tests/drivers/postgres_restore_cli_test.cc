@@ -248,6 +248,25 @@ TEST_F(PostgresRestoreCliTest, AKilledRestoreChangesNothing) {
   }
 }
 
+// A table another session holds exclusively holds up a backup (here the one
+// a restore takes first): it gives up after --lock-timeout, saying so, and
+// nothing changed.
+TEST_F(PostgresRestoreCliTest, ABackupBlockedByAnExclusiveLockGivesUpAfterTheLockTimeout) {
+  migration("20260101000000", "schema", "CREATE TABLE items (id int PRIMARY KEY);\n");
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  ASSERT_EQ(run({"backup", "before"}).exit_code, 0);
+  auto holder = hold("LOCK TABLE items IN ACCESS EXCLUSIVE MODE");
+  auto started = std::chrono::steady_clock::now();
+  auto restore = run({"restore", "latest", "--yes", "--lock-timeout", "1"});
+  auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(restore.exit_code, 1) << restore.out << restore.err;
+  EXPECT_CONTAINS(restore.err, "lock");
+  EXPECT_CONTAINS(restore.err, "the database was not changed");
+  EXPECT_LT(waited, std::chrono::seconds(30)) << "the backup waited for the lock";
+  holder.reset();
+  EXPECT_EQ(run({"backup", "after"}).exit_code, 0);
+}
+
 // A restore held up by an application's lock gives up after --lock-timeout
 // and says why, instead of waiting silently; nothing changed.
 TEST_F(PostgresRestoreCliTest, ARestoreBlockedByAnotherSessionsLockGivesUpAndSaysWhy) {

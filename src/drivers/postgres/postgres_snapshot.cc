@@ -86,9 +86,12 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
 
   // One snapshot for pg_dump and for the schema read here while it runs (the
   // rows and sequence positions are taken from the dump as it streams).
+  // The schema and rows read here wait for locks no longer than pg_dump does.
   auto exported = exec(conn,
-                       "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-                       "SELECT pg_catalog.pg_export_snapshot()",
+                       fmt::format("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                                   "SET LOCAL lock_timeout = {}; "
+                                   "SELECT pg_catalog.pg_export_snapshot()",
+                                   params.lock_timeout.count()),
                        "start the snapshot");
   if (!exported) return tl::unexpected(exported.error());
   struct EndTransaction {
@@ -103,14 +106,16 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
   auto before = sequence_positions(conn);
   if (!before) return tl::unexpected(before.error());
   std::string secrets = dump_target->private_file();
-  auto child =
-      Child::spawn(Command{pg_dump->path,
-                           {"--format=plain", "--quote-all-identifiers", "--no-password",
-                            "--snapshot=" + snapshot_id, "--dbname=" + dump_target->conninfo()},
-                           dump_target->environment(),
-                           Command::Stream::kNull,
-                           Command::Stream::kPipe},
-                   secrets.empty() ? nullptr : &secrets);
+  std::vector<std::string> arguments = {"--format=plain", "--quote-all-identifiers",
+                                        "--no-password", "--snapshot=" + snapshot_id};
+  // A table another session holds exclusively (an ALTER, a VACUUM FULL)
+  // fails the backup after --lock-timeout, naming it, instead of a silent wait.
+  if (params.lock_timeout.count() > 0)
+    arguments.push_back(fmt::format("--lock-wait-timeout={}", params.lock_timeout.count()));
+  arguments.push_back("--dbname=" + dump_target->conninfo());
+  auto child = Child::spawn(Command{pg_dump->path, std::move(arguments), dump_target->environment(),
+                                    Command::Stream::kNull, Command::Stream::kPipe},
+                            secrets.empty() ? nullptr : &secrets);
   if (!child) return tl::unexpected(child.error());
 
   DumpScanner scanner;

@@ -15,13 +15,22 @@ void count(int) {
   handled = handled + 1;
 }
 
+// count() as the handler of `signal` for a scope, the count at zero.
+struct CountingHandler {
+  explicit CountingHandler(int signal) : signal(signal) {
+    struct sigaction action {};
+    action.sa_handler = count;
+    sigemptyset(&action.sa_mask);
+    sigaction(signal, &action, &before);
+    handled = 0;
+  }
+  ~CountingHandler() { sigaction(signal, &before, nullptr); }
+  int signal;
+  struct sigaction before {};
+};
+
 TEST(DeferredSignals, ASignalInTheSectionReachesTheFormerHandlerWhenItEnds) {
-  struct sigaction action {
-  }, before{};
-  action.sa_handler = count;
-  sigemptyset(&action.sa_mask);
-  ASSERT_EQ(sigaction(SIGTERM, &action, &before), 0);
-  handled = 0;
+  CountingHandler counting(SIGTERM);
   {
     DeferredSignals section("the test");
     std::raise(SIGTERM);
@@ -31,19 +40,12 @@ TEST(DeferredSignals, ASignalInTheSectionReachesTheFormerHandlerWhenItEnds) {
   EXPECT_EQ(handled, 1);
   std::raise(SIGTERM);  // the former handler is back
   EXPECT_EQ(handled, 2);
-  sigaction(SIGTERM, &before, nullptr);
 }
 
 TEST(DeferredSignals, ASectionWithoutSignalsRaisesNothing) {
-  struct sigaction action {
-  }, before{};
-  action.sa_handler = count;
-  sigemptyset(&action.sa_mask);
-  ASSERT_EQ(sigaction(SIGINT, &action, &before), 0);
-  handled = 0;
+  CountingHandler counting(SIGINT);
   { DeferredSignals section("the test"); }
   EXPECT_EQ(handled, 0);
-  sigaction(SIGINT, &before, nullptr);
 }
 
 // The default action still ends the process once the section is over.

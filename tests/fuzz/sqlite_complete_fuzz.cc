@@ -36,9 +36,11 @@ bool complete(const std::string& text) {
   return sqlite3_complete(text.c_str()) != 0;
 }
 
-// No token: only blanks and finished comments.
+// No token: only blanks and finished comments. After a ';' such text leaves
+// the input complete; so do tokens that end in a ';', which after a word
+// also leave it complete, while blanks and comments after a word do not.
 bool empty_of_tokens(std::string_view text) {
-  return complete(";" + std::string(text) + "\n");
+  return complete(";" + std::string(text) + "\n") && !complete("x" + std::string(text) + "\n");
 }
 
 struct Piece {

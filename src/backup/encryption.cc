@@ -4,7 +4,6 @@
 #include "backup/encryption.h"
 
 #include <fcntl.h>
-#include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <cstring>
 
 #include "backup/encryption_format.h"
+#include "util/crypto.h"
 #include "util/env.h"
 #include "util/hex.h"
 
@@ -41,7 +41,7 @@ class Fd {
 class SecretBuffer {
  public:
   explicit SecretBuffer(size_t size) : bytes_(size, '\0') {}
-  ~SecretBuffer() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+  ~SecretBuffer() { wipe(bytes_.data(), bytes_.size()); }
   SecretBuffer(const SecretBuffer&) = delete;
   SecretBuffer& operator=(const SecretBuffer&) = delete;
   std::string& bytes() { return bytes_; }

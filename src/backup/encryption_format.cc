@@ -1,11 +1,9 @@
 #include "backup/encryption_format.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include <cstring>
 #include <string>
+
+#include "util/crypto.h"
 
 namespace migrate::encryption {
 namespace {
@@ -18,7 +16,7 @@ constexpr uint8_t kScryptP = 1;
 // bounded: a damaged byte must not make restore allocate gigabytes.
 constexpr uint64_t kMaxScryptMemory = uint64_t{256} << 20;
 
-constexpr size_t kNonceSize = 12;
+constexpr size_t kNonceSize = Aes256Gcm::kNonceSize;
 constexpr size_t kAadSize = kHeaderSize + 8 + 1;
 
 int hex_value(char c) {
@@ -60,8 +58,8 @@ Result<Header> new_header(const BackupKey& key) {
     header.r = kScryptR;
     header.p = kScryptP;
   }
-  if (RAND_bytes(header.salt.data(), header.salt.size()) != 1 ||
-      RAND_bytes(header.nonce_prefix.data(), header.nonce_prefix.size()) != 1) {
+  if (!random_bytes(header.salt.data(), header.salt.size()) ||
+      !random_bytes(header.nonce_prefix.data(), header.nonce_prefix.size())) {
     return fail(ErrorCode::kGeneral, "cannot generate random bytes for backup encryption");
   }
   return header;
@@ -118,7 +116,7 @@ Result<Header> decode_header(const HeaderBytes& bytes) {
 }
 
 Key::~Key() {
-  OPENSSL_cleanse(bytes_.data(), bytes_.size());
+  wipe(bytes_.data(), bytes_.size());
 }
 
 Result<void> derive_key(const BackupKey& key, const Header& header, Key& out) {
@@ -137,24 +135,21 @@ Result<void> derive_key(const BackupKey& key, const Header& header, Key& out) {
     }
     return {};
   }
-  uint64_t n = uint64_t{1} << header.log2_n;
   // OpenSSL's default memory cap (32 MiB) is just below what N=2^15, r=8 needs.
-  uint64_t max_memory = 2 * kMaxScryptMemory;
-  if (EVP_PBE_scrypt(key.secret.data(), key.secret.size(), header.salt.data(), header.salt.size(),
-                     n, header.r, header.p, max_memory, out.data(), kKeySize) != 1) {
+  ScryptCost cost{.n = uint64_t{1} << header.log2_n,
+                  .r = header.r,
+                  .p = header.p,
+                  .max_memory = 2 * kMaxScryptMemory};
+  std::string_view salt(reinterpret_cast<const char*>(header.salt.data()), header.salt.size());
+  if (!scrypt(key.secret, salt, cost, out.data(), kKeySize)) {
     return fail(ErrorCode::kGeneral, "cannot derive the backup key from the passphrase in " +
                                          key.origin + " (scrypt failed, out of memory?)");
   }
   return {};
 }
 
-struct CipherCtxDeleter {
-  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
-};
-
 struct ChunkCipher::State {
-  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx;
-  int enc = 1;
+  std::unique_ptr<Aes256Gcm> cipher;
   unsigned char nonce[kNonceSize] = {};
   unsigned char aad[kAadSize] = {};
 };
@@ -166,50 +161,37 @@ Result<std::unique_ptr<ChunkCipher>> ChunkCipher::create(const Key& key, const H
                                                          const Header& fields,
                                                          Direction direction) {
   auto state = std::make_unique<State>();
-  state->ctx.reset(EVP_CIPHER_CTX_new());
-  state->enc = direction == Direction::kSeal ? 1 : 0;
-  // The key schedule is set up once; each chunk only loads a new nonce.
-  if (!state->ctx || EVP_CipherInit_ex(state->ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(),
-                                       nullptr, state->enc) != 1) {
-    return fail(ErrorCode::kGeneral, "cannot set up AES-256-GCM");
-  }
+  state->cipher =
+      Aes256Gcm::create(key.data(), direction == Direction::kSeal ? Aes256Gcm::Direction::kSeal
+                                                                  : Aes256Gcm::Direction::kOpen);
+  if (!state->cipher) return fail(ErrorCode::kGeneral, "cannot set up AES-256-GCM");
   std::memcpy(state->nonce, fields.nonce_prefix.data(), fields.nonce_prefix.size());
   std::memcpy(state->aad, header.data(), header.size());
   return std::unique_ptr<ChunkCipher>(new ChunkCipher(std::move(state)));
 }
 
-bool ChunkCipher::start_chunk(uint64_t index, bool last) {
+std::string_view ChunkCipher::start_chunk(uint64_t index, bool last) {
   State& s = *state_;
   put_be(s.nonce + 8, index, 4);
   put_be(s.aad + kHeaderSize, index, 8);
   s.aad[kAadSize - 1] = last ? 1 : 0;
-  int length = 0;
-  return EVP_CipherInit_ex(s.ctx.get(), nullptr, nullptr, nullptr, s.nonce, s.enc) == 1 &&
-         EVP_CipherUpdate(s.ctx.get(), nullptr, &length, s.aad, kAadSize) == 1;
+  return {reinterpret_cast<const char*>(s.aad), kAadSize};
 }
 
 Result<void> ChunkCipher::seal(uint64_t index, bool last, unsigned char* data, size_t size,
                                unsigned char* tag) {
-  EVP_CIPHER_CTX* ctx = state_->ctx.get();
-  int length = 0;
-  bool ok =
-      size <= kChunkSize && start_chunk(index, last) &&
-      (size == 0 || EVP_EncryptUpdate(ctx, data, &length, data, static_cast<int>(size)) == 1) &&
-      EVP_EncryptFinal_ex(ctx, data + size, &length) == 1 &&
-      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTagSize, tag) == 1;
-  if (!ok) return fail(ErrorCode::kGeneral, "AES-256-GCM encryption failed");
+  if (size > kChunkSize ||
+      !state_->cipher->seal(state_->nonce, start_chunk(index, last), data, size, tag)) {
+    return fail(ErrorCode::kGeneral, "AES-256-GCM encryption failed");
+  }
   return {};
 }
 
 bool ChunkCipher::open(uint64_t index, bool last, const unsigned char* in, size_t size,
                        const unsigned char* tag, unsigned char* out) {
-  EVP_CIPHER_CTX* ctx = state_->ctx.get();
-  int length = 0;
-  return size <= kChunkSize && start_chunk(index, last) &&
-         (size == 0 || EVP_DecryptUpdate(ctx, out, &length, in, static_cast<int>(size)) == 1) &&
-         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTagSize,
-                             const_cast<unsigned char*>(tag)) == 1 &&
-         EVP_DecryptFinal_ex(ctx, out + size, &length) == 1;
+  if (size > kChunkSize) return false;
+  std::string_view aad = start_chunk(index, last);
+  return state_->cipher->open(state_->nonce, aad, in, size, tag, out);
 }
 
 }  // namespace migrate::encryption

@@ -11,6 +11,7 @@
 
 #include "backup/encryption.h"
 #include "migrate/error.h"
+#include "util/crypto.h"
 
 namespace migrate::encryption {
 
@@ -19,8 +20,8 @@ inline constexpr uint8_t kFormatVersion = 1;
 inline constexpr size_t kHeaderSize = 39;
 inline constexpr size_t kChunkSize = size_t{1} << 20;  // plaintext bytes per chunk, at most
 inline constexpr size_t kLengthSize = 4;
-inline constexpr size_t kTagSize = 16;
-inline constexpr size_t kKeySize = 32;
+inline constexpr size_t kTagSize = Aes256Gcm::kTagSize;
+inline constexpr size_t kKeySize = Aes256Gcm::kKeySize;
 // The nonce holds a 32-bit chunk counter.
 inline constexpr uint64_t kMaxChunks = uint64_t{1} << 32;
 
@@ -88,8 +89,8 @@ class ChunkCipher {
  private:
   struct State;
   explicit ChunkCipher(std::unique_ptr<State> state);
-  // Loads the nonce and additional data of chunk `index` into the context.
-  bool start_chunk(uint64_t index, bool last);
+  // Sets the nonce of chunk `index` and returns its additional data.
+  std::string_view start_chunk(uint64_t index, bool last);
 
   std::unique_ptr<State> state_;
 };

@@ -1,11 +1,10 @@
-#include <openssl/crypto.h>
-
 #include "migrate/version.h"
+#include "util/crypto.h"
 
 namespace migrate {
 
 LibraryVersions backup_library_versions() {
-  return {{"openssl", OpenSSL_version(OPENSSL_VERSION_STRING)}};
+  return {{"openssl", openssl_version()}};
 }
 
 }  // namespace migrate

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "migrate/byte_stream.h"
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <map>
 
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate {
 

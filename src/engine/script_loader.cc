@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include "migrate/transaction_rules.h"
+#include "util/crypto.h"
 #include "util/files.h"
-#include "util/sha256.h"
 #include "util/strings.h"
 
 namespace migrate {

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate {
 namespace {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "backup/database_identity.h"
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate {
 namespace {

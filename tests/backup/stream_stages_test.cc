@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "backup/stream_helpers.h"
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate {
 namespace {

@@ -10,7 +10,7 @@
 #include "backup/manifest.h"
 #include "support/cli_fixture.h"
 #include "support/shell.h"
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate::testing {
 namespace {

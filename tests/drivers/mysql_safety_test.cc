@@ -17,7 +17,7 @@
 #include "support/cli_fixture.h"
 #include "support/mysql_server.h"
 #include "support/shell.h"
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate::testing {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "support/cli_fixture.h"
 #include "support/mysql_server.h"
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate::testing {
 namespace {

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate::testing {
 namespace {

@@ -6,7 +6,7 @@
 #include <cctype>
 #include <tuple>
 
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate::mysql {
 namespace {

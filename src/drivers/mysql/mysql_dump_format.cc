@@ -6,7 +6,7 @@
 #include <cctype>
 #include <cstring>
 
-#include "util/sha256.h"
+#include "util/crypto.h"
 #include "util/strings.h"
 
 namespace migrate::mysql {

@@ -4,7 +4,7 @@
 #include <mysql.h>
 
 #include "drivers/lock_poll.h"
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate::mysql {
 namespace {

@@ -8,9 +8,9 @@
 #include <climits>
 #include <random>
 
+#include "util/crypto.h"
 #include "util/env.h"
 #include "util/log.h"
-#include "util/sha256.h"
 
 namespace migrate::mysql {
 namespace {

@@ -33,7 +33,7 @@
 #include "drivers/postgres/postgres_snapshot.h"
 #include "drivers/postgres/postgres_system_objects.h"
 #include "drivers/postgres/postgres_table_rows.h"
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate::postgres {
 

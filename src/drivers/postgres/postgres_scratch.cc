@@ -10,9 +10,9 @@
 #include <random>
 
 #include "drivers/postgres/pg_connection.h"
+#include "util/crypto.h"
 #include "util/env.h"
 #include "util/log.h"
-#include "util/sha256.h"
 
 namespace migrate::postgres {
 namespace {

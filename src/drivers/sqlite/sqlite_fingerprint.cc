@@ -14,7 +14,7 @@
 #include "drivers/sqlite/sqlite_btree.h"
 #include "drivers/sqlite/sqlite_files.h"
 #include "drivers/sqlite/sqlite_snapshot.h"
-#include "util/sha256.h"
+#include "util/crypto.h"
 
 namespace migrate::sqlite {
 namespace {

@@ -163,6 +163,10 @@ CREATE TYPE later_span AS RANGE (subtype = float8);
 CREATE AGGREGATE later_sum(integer) (sfunc = int4pl, stype = integer, initcond = '0');
 CREATE COLLATION later_collation (provider = icu, locale = 'und-u-ks-level1', deterministic = false);
 CREATE TEXT SEARCH CONFIGURATION later_search (COPY = simple);
+CREATE TEXT SEARCH DICTIONARY later_dictionary (TEMPLATE = simple);
+CREATE CONVERSION later_conversion FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+ALTER TEXT SEARCH CONFIGURATION clinic_search ALTER MAPPING FOR word WITH later_dictionary;
+ALTER STATISTICS scheduling.appointments_doctor_kind SET STATISTICS 321;
 CREATE FOREIGN DATA WRAPPER later_fdw;
 CREATE SERVER later_server FOREIGN DATA WRAPPER later_fdw;
 CREATE EVENT TRIGGER later_ddl ON ddl_command_start EXECUTE FUNCTION note_ddl();
@@ -192,6 +196,8 @@ UNION ALL SELECT 'statistics ' || stxname FROM pg_statistic_ext WHERE stxname LI
 UNION ALL SELECT 'publication ' || pubname FROM pg_publication WHERE pubname LIKE 'later%'
 UNION ALL SELECT 'collation ' || collname FROM pg_collation WHERE collname LIKE 'later%'
 UNION ALL SELECT 'text search ' || cfgname FROM pg_ts_config WHERE cfgname LIKE 'later%'
+UNION ALL SELECT 'dictionary ' || dictname FROM pg_ts_dict WHERE dictname LIKE 'later%'
+UNION ALL SELECT 'conversion ' || conname FROM pg_conversion WHERE conname LIKE 'later%'
 UNION ALL SELECT 'event trigger ' || evtname FROM pg_event_trigger WHERE evtname LIKE 'later%'
 UNION ALL SELECT 'wrapper ' || fdwname FROM pg_foreign_data_wrapper WHERE fdwname LIKE 'later%'
 UNION ALL SELECT 'server ' || srvname FROM pg_foreign_server WHERE srvname LIKE 'later%'

@@ -1052,6 +1052,44 @@ TEST_F(PostgresSnapshotTest, TheFingerprintCoversObjectsOutsideSchemas) {
   ASSERT_EQ(sql("ALTER SUBSCRIPTION s SET (slot_name = NONE); DROP SUBSCRIPTION s"), "");
 }
 
+// Operators, their classes and families, collations, conversions, text
+// search objects and the settings of statistics objects are part of the
+// fingerprint too: each change below must show.
+TEST_F(PostgresSnapshotTest, TheFingerprintCoversOperatorsCollationsAndTextSearch) {
+  ASSERT_EQ(sql("CREATE TABLE items (a int, b int)"), "");
+  const char* changes[] = {
+      "CREATE STATISTICS items_ab ON a, b FROM items",
+      "ALTER STATISTICS items_ab SET STATISTICS 321",
+      "CREATE COLLATION folded (provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
+      "COMMENT ON COLLATION folded IS 'case-insensitive'",
+      "CREATE CONVERSION latin_in FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8",
+      "CREATE OPERATOR === (leftarg = int, rightarg = int, function = int4eq)",
+      "CREATE OPERATOR FAMILY int_order USING btree",
+      "CREATE OPERATOR CLASS int_order_ops FOR TYPE int USING btree FAMILY int_order AS "
+      "OPERATOR 1 <, FUNCTION 1 btint4cmp(int, int)",
+      "ALTER OPERATOR FAMILY int_order USING btree ADD OPERATOR 3 = (int, int)",
+      "CREATE TEXT SEARCH DICTIONARY plain_words (TEMPLATE = simple)",
+      "ALTER TEXT SEARCH DICTIONARY plain_words (ACCEPT = false)",
+      "CREATE TEXT SEARCH CONFIGURATION notes_search (COPY = simple)",
+      "ALTER TEXT SEARCH CONFIGURATION notes_search ALTER MAPPING FOR word WITH plain_words",
+      "ALTER TEXT SEARCH CONFIGURATION notes_search DROP MAPPING FOR email",
+  };
+  for (const char* statement : changes) {
+    auto before = fingerprint();
+    ASSERT_EQ(sql(statement), "") << statement;
+    EXPECT_NE(fingerprint().schema_sha256, before.schema_sha256) << statement;
+  }
+  // And a snapshot of them restores to the same fingerprint.
+  std::string dump = take_snapshot();
+  auto before = fingerprint();
+  ASSERT_EQ(sql("ALTER STATISTICS items_ab SET STATISTICS -1; DROP OPERATOR === (int, int); "
+                "ALTER TEXT SEARCH CONFIGURATION notes_search ALTER MAPPING FOR word WITH simple"),
+            "");
+  auto restored = restore(dump);
+  ASSERT_TRUE(restored) << restored.error().message;
+  EXPECT_SAME_FINGERPRINT(before, fingerprint());
+}
+
 // The size bounds the free-space check. The server's own figure moves on
 // its own (autovacuum, free space maps), so the test asks only what the
 // check relies on: every byte of a table is counted, and not much more.

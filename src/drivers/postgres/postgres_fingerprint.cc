@@ -3,8 +3,9 @@
 // The schema is a canonical description of every user object (schemas other
 // than pg_catalog, information_schema and pg_toast*, and the database's
 // publications, subscriptions, foreign data wrappers, servers and user
-// mappings, default privileges and large objects, and what users created among
-// the built-in objects, postgres_system_objects.h): one line per object, with
+// mappings, default privileges and large objects, collations, conversions,
+// operators and their classes and families, text search objects, and what
+// users created among the built-in objects, postgres_system_objects.h): one line per object, with
 // its definition as the server deparses it (pg_get_indexdef, pg_get_viewdef,
 // pg_get_functiondef, ...), owner, privileges and comment, and the position of
 // every sequence; no OIDs and no column numbers, so a dump and its restore
@@ -213,6 +214,100 @@ UNION ALL
   SELECT format('statistics %I.%I definition %L comment %L', n.nspname, s.stxname,
                 pg_get_statisticsobjdef(s.oid), obj_description(s.oid, 'pg_statistic_ext'))
   FROM pg_statistic_ext s JOIN ns n ON n.oid = s.stxnamespace
+UNION ALL
+  -- Lines of their own, present only when they differ from what CREATE
+  -- STATISTICS gives, so that older backups' fingerprints still compare.
+  -- stxstattarget is read through jsonb: PostgreSQL 12 has no such column.
+  SELECT format('statistics %I.%I owner %I', n.nspname, s.stxname, pg_get_userbyid(s.stxowner))
+  FROM pg_statistic_ext s JOIN ns n ON n.oid = s.stxnamespace JOIN pg_class c ON c.oid = s.stxrelid
+  WHERE s.stxowner <> c.relowner
+UNION ALL
+  SELECT format('statistics %I.%I target %s', n.nspname, s.stxname, to_jsonb(s) ->> 'stxstattarget')
+  FROM pg_statistic_ext s JOIN ns n ON n.oid = s.stxnamespace
+  WHERE coalesce((to_jsonb(s) ->> 'stxstattarget')::int, -1) <> -1
+UNION ALL
+  SELECT format('collation %I.%I owner %I provider %s deterministic %s encoding %s collate %L '
+                'ctype %L locale %L comment %L',
+                n.nspname, c.collname, pg_get_userbyid(c.collowner), c.collprovider,
+                c.collisdeterministic, c.collencoding, c.collcollate, c.collctype,
+                coalesce(to_jsonb(c) ->> 'colliculocale', to_jsonb(c) ->> 'colllocale'),
+                obj_description(c.oid, 'pg_collation'))
+  FROM pg_collation c JOIN ns n ON n.oid = c.collnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_collation'::regclass AND m.objid = c.oid)
+UNION ALL
+  SELECT format('conversion %I.%I owner %I from %s to %s function %s default %s comment %L',
+                n.nspname, c.conname, pg_get_userbyid(c.conowner),
+                pg_encoding_to_char(c.conforencoding), pg_encoding_to_char(c.contoencoding),
+                c.conproc::regprocedure, c.condefault, obj_description(c.oid, 'pg_conversion'))
+  FROM pg_conversion c JOIN ns n ON n.oid = c.connamespace
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_conversion'::regclass AND m.objid = c.oid)
+UNION ALL
+  SELECT format('operator %s owner %I function %s commutator %s negator %s restrict %s join %s '
+                'merges %s hashes %s comment %L',
+                o.oid::regoperator, pg_get_userbyid(o.oprowner), o.oprcode::regprocedure,
+                nullif(o.oprcom, 0)::regoperator, nullif(o.oprnegate, 0)::regoperator,
+                nullif(o.oprrest, 0)::regproc, nullif(o.oprjoin, 0)::regproc, o.oprcanmerge,
+                o.oprcanhash, obj_description(o.oid, 'pg_operator'))
+  FROM pg_operator o JOIN ns n ON n.oid = o.oprnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_operator'::regclass AND m.objid = o.oid)
+UNION ALL
+  SELECT format('operator-family %I.%I using %I owner %I operators %L functions %L comment %L',
+                n.nspname, f.opfname, a.amname, pg_get_userbyid(f.opfowner),
+                (SELECT string_agg(format('%s %s %s %s %s %s', o.amopstrategy, o.amoppurpose,
+                                          o.amoplefttype::regtype, o.amoprighttype::regtype,
+                                          o.amopopr::regoperator,
+                                          nullif(o.amopsortfamily, 0)), ', '
+                                   ORDER BY o.amopstrategy, o.amoplefttype::regtype::text,
+                                            o.amoprighttype::regtype::text)
+                 FROM pg_amop o WHERE o.amopfamily = f.oid),
+                (SELECT string_agg(format('%s %s %s %s', p.amprocnum, p.amproclefttype::regtype,
+                                          p.amprocrighttype::regtype, p.amproc::regprocedure), ', '
+                                   ORDER BY p.amprocnum, p.amproclefttype::regtype::text,
+                                            p.amprocrighttype::regtype::text)
+                 FROM pg_amproc p WHERE p.amprocfamily = f.oid),
+                obj_description(f.oid, 'pg_opfamily'))
+  FROM pg_opfamily f JOIN ns n ON n.oid = f.opfnamespace JOIN pg_am a ON a.oid = f.opfmethod
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_opfamily'::regclass AND m.objid = f.oid)
+UNION ALL
+  SELECT format('operator-class %I.%I using %I family %I.%I type %s default %s key-type %s '
+                'owner %I comment %L',
+                n.nspname, c.opcname, a.amname, fn.nspname, f.opfname, c.opcintype::regtype,
+                c.opcdefault, nullif(c.opckeytype, 0)::regtype, pg_get_userbyid(c.opcowner),
+                obj_description(c.oid, 'pg_opclass'))
+  FROM pg_opclass c JOIN ns n ON n.oid = c.opcnamespace JOIN pg_am a ON a.oid = c.opcmethod
+  JOIN pg_opfamily f ON f.oid = c.opcfamily JOIN pg_namespace fn ON fn.oid = f.opfnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_opclass'::regclass AND m.objid = c.oid)
+UNION ALL
+  SELECT format('text-search-configuration %I.%I owner %I parser %I.%I mapping %L comment %L',
+                n.nspname, c.cfgname, pg_get_userbyid(c.cfgowner), pn.nspname, p.prsname,
+                (SELECT string_agg(format('%s %s %s', m.maptokentype, m.mapseqno,
+                                          m.mapdict::regdictionary), ', '
+                                   ORDER BY m.maptokentype, m.mapseqno)
+                 FROM pg_ts_config_map m WHERE m.mapcfg = c.oid),
+                obj_description(c.oid, 'pg_ts_config'))
+  FROM pg_ts_config c JOIN ns n ON n.oid = c.cfgnamespace
+  JOIN pg_ts_parser p ON p.oid = c.cfgparser JOIN pg_namespace pn ON pn.oid = p.prsnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_ts_config'::regclass AND m.objid = c.oid)
+UNION ALL
+  SELECT format('text-search-dictionary %I.%I owner %I template %I.%I options %L comment %L',
+                n.nspname, d.dictname, pg_get_userbyid(d.dictowner), tn.nspname, t.tmplname,
+                d.dictinitoption, obj_description(d.oid, 'pg_ts_dict'))
+  FROM pg_ts_dict d JOIN ns n ON n.oid = d.dictnamespace
+  JOIN pg_ts_template t ON t.oid = d.dicttemplate JOIN pg_namespace tn ON tn.oid = t.tmplnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_ts_dict'::regclass AND m.objid = d.oid)
+UNION ALL
+  SELECT format('text-search-parser %I.%I start %s token %s end %s headline %s types %s comment %L',
+                n.nspname, p.prsname, p.prsstart::regproc, p.prstoken::regproc, p.prsend::regproc,
+                nullif(p.prsheadline, 0)::regproc, p.prslextype::regproc,
+                obj_description(p.oid, 'pg_ts_parser'))
+  FROM pg_ts_parser p JOIN ns n ON n.oid = p.prsnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_ts_parser'::regclass AND m.objid = p.oid)
+UNION ALL
+  SELECT format('text-search-template %I.%I init %s lexize %s comment %L', n.nspname, t.tmplname,
+                nullif(t.tmplinit, 0)::regproc, t.tmpllexize::regproc,
+                obj_description(t.oid, 'pg_ts_template'))
+  FROM pg_ts_template t JOIN ns n ON n.oid = t.tmplnamespace
+  WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_ts_template'::regclass AND m.objid = t.oid)
 UNION ALL
   SELECT format('event-trigger %I event %s enabled %s function %s tags %L', e.evtname, e.evtevent,
                 e.evtenabled, e.evtfoid::regprocedure, e.evttags)

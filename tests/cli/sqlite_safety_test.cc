@@ -92,6 +92,31 @@ TEST_F(SqliteSafetyTest, VerifyOfABackupLeavesAMissingDatabaseMissing) {
   EXPECT_FALSE(exists());
 }
 
+// The fingerprint reads tables, not indexes. A backup of a database whose
+// index disagrees with its table fingerprints alike, so only `verify
+// --deep`'s integrity check finds it; a whole backup still passes.
+TEST_F(SqliteSafetyTest, VerifyDeepFindsAnIndexThatDisagreesWithItsTable) {
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  ASSERT_EQ(run({"backup", "whole"}).exit_code, 0);
+  exec(db(),
+       "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); "
+       "CREATE INDEX notes_body ON notes (body); "
+       "INSERT INTO notes (body) VALUES ('a'), ('b');");
+  // The index's definition now names another column than its entries hold.
+  exec(db(),
+       "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = "
+       "'CREATE INDEX notes_body ON notes (id)' WHERE name = 'notes_body';");
+  ASSERT_EQ(run({"backup", "damaged"}).exit_code, 0);
+
+  auto verify = run({"verify", "--deep"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.out << verify.err;
+  EXPECT_CONTAINS(verify.out,
+                  "_damaged' does not restore: the database in the backup is damaged: "
+                  "PRAGMA integrity_check says 'row 1 missing from index notes_body'");
+  EXPECT_CONTAINS(verify.out, "_whole (deep)");
+  EXPECT_CONTAINS(verify.out, "2 backup(s) checked, 1 problem(s)");
+}
+
 TEST_F(SqliteSafetyTest, DoctorOnAnExistingDatabaseStillChecksTheLock) {
   ASSERT_EQ(run({"up", "--no-backup", "--step", "1"}).exit_code, 0);
   auto doctor = run({"doctor"});

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -54,6 +55,22 @@ Result<void> set_path(const std::string& value, Config& config) {
   if (value.empty()) return reason("expected a directory path");
   config.*member = value;  // relative paths stay relative to the process's cwd
   return {};
+}
+
+// A store is a directory. A URL is refused rather than taken for a path:
+// "s3://bucket/x" would otherwise become the local folder "./s3:/bucket/x",
+// and backups meant for another machine would stay on this one.
+Result<void> set_backup_dir(const std::string& value, Config& config) {
+  size_t colon = value.find("://");
+  bool is_url = colon != npos && colon > 0 && std::isalpha(static_cast<unsigned char>(value[0])) &&
+                value.find_first_not_of(
+                    "abcdefghijklmnopqrstuvwxyz"
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") >= colon;
+  if (is_url) {
+    return reason(fmt::format("a backup store is a local directory; '{}://' URLs are not supported",
+                              value.substr(0, colon)));
+  }
+  return set_path<&Config::backup_dir>(value, config);
 }
 
 // PostgreSQL's own schemas: pg_temp* vanishes at disconnect (every `up`
@@ -175,7 +192,7 @@ const Setting kSettings[] = {
     {"dir", "--dir", "MIGRATE_DIR", "./migrations", "the migrations directory",
      set_path<&Config::migrations_dir>},
     {"backup_dir", "--backup-dir", "MIGRATE_BACKUP_DIR", "./backups", "the backup store",
-     set_path<&Config::backup_dir>},
+     set_backup_dir},
     {"table", "--table", "MIGRATE_TABLE", "schema_migrations", "the tracking table", set_table},
     {"seeds_dir", "--seeds-dir", "MIGRATE_SEEDS_DIR", "./seeds", "the seed files' directory",
      set_path<&Config::seeds_dir>},

@@ -394,6 +394,19 @@ std::vector<BadInput> cases() {
        2,
        "migrate.toml line 1"},
       {"bad MIGRATE_YES", {}, {"reset"}, {{"MIGRATE_YES", "maybe"}}, 2, "MIGRATE_YES"},
+      {"object storage URL as the backup store",
+       {},
+       {"backup", "-b", "s3://bucket/team"},
+       {},
+       2,
+       "invalid value 's3://bucket/team' for --backup-dir: a backup store is a local directory; "
+       "'s3://' URLs are not supported"},
+      {"URL of another scheme as the backup store",
+       {},
+       {"up"},
+       {{"MIGRATE_BACKUP_DIR", "gs://bucket"}},
+       2,
+       "for MIGRATE_BACKUP_DIR: a backup store is a local directory; 'gs://' URLs"},
       {"reset without confirmation", {}, {"reset"}, {}, 2, "pass --yes"},
       {"fresh without confirmation", {}, {"fresh"}, {}, 2, "pass --yes"},
   };
@@ -433,6 +446,19 @@ std::string case_name(const ::testing::TestParamInfo<BadInput>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, BadInputTest, ::testing::ValuesIn(cases()), case_name);
+
+// A URL given as the store never becomes a folder named after it.
+TEST_F(CliTest, AStoreUrlCreatesNoFolderNamedAfterIt) {
+  for (const char* url : {"s3://bucket/team", "file:///tmp/x"}) {
+    auto r = run({"backup", "-b", url});
+    EXPECT_EQ(r.exit_code, 2) << url << r.out << r.err;
+  }
+  std::vector<std::string> entries;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path()))
+    entries.push_back(entry.path().filename().string());
+  EXPECT_TRUE(std::find(entries.begin(), entries.end(), "s3:") == entries.end());
+  EXPECT_TRUE(std::find(entries.begin(), entries.end(), "file:") == entries.end());
+}
 
 }  // namespace
 }  // namespace migrate::testing

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstring>
 #include <exception>
+#include <iostream>
 
 #include "cli/command_flags.h"
 #include "cli/commands.h"
@@ -42,7 +43,9 @@ std::string scrub(std::string message, int argc, char** argv) {
 
 int run(int argc, char** argv) {
   using namespace migrate;
-  CLI::App app{"migrate: database migrations with built-in safety backups"};
+  // Named here: the usage line shows `migrate`, not the path it was run by.
+  CLI::App app{"migrate: database migrations with built-in safety backups", "migrate"};
+  app.set_version_flag("--version", std::string("migrate ") + MIGRATE_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
   cli::GlobalOptions global;
@@ -50,11 +53,14 @@ int run(int argc, char** argv) {
   cli::Action action;
   cli::add_commands(app, action);
 
+  // Plain `migrate` is a usage error that shows what the usage is.
+  if (argc == 1) {
+    std::cout << app.help();
+    return exit_code_for(ErrorCode::kUsage);
+  }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
+  } catch (const CLI::Success& e) {  // --help, --help-all, --version, `help`
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string message = e.what();

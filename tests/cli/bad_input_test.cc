@@ -314,7 +314,6 @@ std::vector<BadInput> cases() {
        "migration name is too long: 300 characters, at most 100"},
       {"unknown command", {}, {"frobnicate"}, {}, 2, "frobnicate"},
       {"unknown flag", {}, {"up", "--frob"}, {}, 2, "--frob"},
-      {"no command", {}, {}, {}, 2, "subcommand"},
       {"up to unknown version", {}, {"up", "--to", "20990101000000"}, {}, 2, "--to 20990101000000"},
       {"step with to",
        {},

@@ -147,5 +147,42 @@ TEST_F(ContractTest, HelpWithJsonIsPlainUsageAndExitsZero) {
   }
 }
 
+// The ways users ask for help, as other tools answer them: --version, help
+// [COMMAND] (the same text as COMMAND --help), and plain `migrate`, which
+// prints the help and exits 2 (a usage error). The usage line names
+// `migrate`, not the path the binary was run by.
+TEST_F(ContractTest, VersionHelpAndPlainMigrateAnswerAsUsersExpect) {
+  auto version = run({"--version"});
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_TRUE(version.out.starts_with("migrate ")) << version.out;
+  EXPECT_TRUE(run({"version"}).out.starts_with(version.out)) << version.out;  // its first line
+
+  auto plain = run({});
+  EXPECT_EQ(plain.exit_code, 2) << plain.err;
+  EXPECT_CONTAINS(plain.out, "Usage: migrate [OPTIONS] SUBCOMMAND");
+  EXPECT_CONTAINS(plain.out, "safe");
+
+  auto help = run({"help"});
+  EXPECT_EQ(help.exit_code, 0) << help.err;
+  EXPECT_EQ(help.out, run({"--help"}).out);
+  EXPECT_EQ(help.out, plain.out);
+  for (const char* command : {"up", "restore", "help"}) {
+    auto one = run({"help", command});
+    EXPECT_EQ(one.exit_code, 0) << command << one.err;
+    EXPECT_CONTAINS(one.out, std::string("Usage: migrate ") + command + " [OPTIONS]");
+    EXPECT_EQ(one.out, run({command, "--help"}).out) << command;
+  }
+
+  auto unknown = run({"help", "frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_CONTAINS(unknown.err, "unknown command 'frobnicate'");
+  EXPECT_EQ(unknown.out, "");
+
+  // A broken configuration does not hide the help.
+  dir_.write(".env", "DATABASE_URL\n");
+  EXPECT_EQ(run({"help", "up"}).exit_code, 0);
+  EXPECT_FALSE(exists()) << "help created the database";
+}
+
 }  // namespace
 }  // namespace migrate::testing

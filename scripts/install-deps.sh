@@ -12,6 +12,7 @@ packages=(
   googletest libgtest-dev libgmock-dev sqlite3
   clang libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes (scripts/fuzz.sh)
   clang-format clang-tidy  # scripts/lint.sh
+  zsh fish  # the completion tests run the shells themselves
 )
 if [[ "${1:-}" == "--servers" ]]; then
   packages+=(postgresql mariadb-server)

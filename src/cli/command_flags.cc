@@ -53,7 +53,8 @@ void add_backup_flags(CLI::App* cmd, CommandFlags& f, BackupUse use) {
       first ? "backup compression: zstd (default), gzip or none" : "zstd (default), gzip or none");
   cmd->add_option("--key-file", f.key_file,
                   first ? "encrypt the backup with this key (default: MIGRATE_BACKUP_KEY)"
-                        : "encrypt/decrypt with this key (default: MIGRATE_BACKUP_KEY)");
+                        : "encrypt/decrypt with this key (default: MIGRATE_BACKUP_KEY)")
+      ->type_name("FILE");
 }
 
 void add_backup_first_flags(CLI::App* cmd, CommandFlags& f) {

@@ -19,6 +19,7 @@ void add_commands(CLI::App& app, Action& action) {
   add_prune_command(app, action);
   add_safe_command(app, action);
   add_doctor_command(app, action);
+  add_completion_command(app, action);
   add_help_command(app, action);
 }
 

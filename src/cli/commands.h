@@ -35,6 +35,7 @@ void add_verify_command(CLI::App& app, Action& action);
 void add_prune_command(CLI::App& app, Action& action);
 void add_safe_command(CLI::App& app, Action& action);
 void add_doctor_command(CLI::App& app, Action& action);
+void add_completion_command(CLI::App& app, Action& action);
 void add_help_command(CLI::App& app, Action& action);
 
 }  // namespace migrate::cli

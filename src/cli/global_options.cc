@@ -6,11 +6,14 @@ namespace migrate::cli {
 
 void add_global_options(CLI::App& app, GlobalOptions& o) {
   app.add_option("-u,--url", o.url, "database URL (DATABASE_URL; default sqlite:./app.db)");
-  app.add_option("-d,--dir", o.dir, "migrations directory (MIGRATE_DIR; default ./migrations)");
+  app.add_option("-d,--dir", o.dir, "migrations directory (MIGRATE_DIR; default ./migrations)")
+      ->type_name("DIR");
   app.add_option("-b,--backup-dir", o.backup_dir,
-                 "backup store (MIGRATE_BACKUP_DIR; default ./backups)");
+                 "backup store (MIGRATE_BACKUP_DIR; default ./backups)")
+      ->type_name("DIR");
   app.add_option("--table", o.table, "tracking table (MIGRATE_TABLE; default schema_migrations)");
-  app.add_option("--seeds-dir", o.seeds_dir, "seed files (MIGRATE_SEEDS_DIR; default ./seeds)");
+  app.add_option("--seeds-dir", o.seeds_dir, "seed files (MIGRATE_SEEDS_DIR; default ./seeds)")
+      ->type_name("DIR");
   app.add_option("--lock-timeout", o.lock_timeout,
                  "seconds to wait for another runner (MIGRATE_LOCK_TIMEOUT; default 60)");
   o.wait =

@@ -69,6 +69,68 @@ TEST_F(PostgresRestoreCliTest, RestoreRemovesPublicationsWrappersAndDefaultPrivi
   EXPECT_EQ(query("SELECT has_table_privilege('public', 'fresh', 'SELECT')"), "f");
 }
 
+// A database whose search_path puts a schema before pg_catalog cannot make
+// migrate's own catalog queries run that schema's look-alikes
+// (CVE-2018-1058): every command works, and no code of the schema's owner
+// runs. The migrations still see the database's path.
+TEST_F(PostgresRestoreCliTest, ASchemaBeforePgCatalogOnTheSearchPathHijacksNothing) {
+  migration("20260101000000", "schema",
+            "CREATE TABLE items (id int PRIMARY KEY);\n"
+            "INSERT INTO items SELECT count(*) FROM evil.marker;\n");
+  ASSERT_EQ(query("CREATE SCHEMA evil; CREATE TABLE evil.marker (x int); "
+                  "CREATE FUNCTION evil.hijacked() RETURNS bool LANGUAGE plpgsql AS "
+                  "$$ BEGIN RAISE EXCEPTION 'hijacked: ran as %', current_user; END $$; "
+                  "CREATE VIEW evil.pg_attribute AS SELECT attrelid, attname, atttypid, attnum, "
+                  "attnotnull, atthasdef, attisdropped, attidentity, attgenerated, atttypmod, "
+                  "attlen, attndims, attcollation FROM pg_catalog.pg_attribute "
+                  "WHERE evil.hijacked(); "
+                  "CREATE VIEW evil.pg_class AS SELECT * FROM pg_catalog.pg_class "
+                  "WHERE evil.hijacked(); "
+                  "CREATE FUNCTION evil.pg_try_advisory_lock(bigint) RETURNS bool LANGUAGE sql "
+                  "AS 'SELECT evil.hijacked()'; "
+                  "CREATE FUNCTION evil.current_database() RETURNS name LANGUAGE sql "
+                  "AS 'SELECT NULL::name WHERE evil.hijacked()'; "
+                  "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = evil, "
+                  "pg_catalog, public', current_database()); END $$"),
+            "");
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"up"},
+                                               {"status"},
+                                               {"backup", "plain"},
+                                               {"verify", "--deep"},
+                                               {"restore", "plain", "--yes"},
+                                               {"rollback", "--no-backup"},
+                                               {"doctor"}}) {
+    auto r = run(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << "\n" << r.out << r.err;
+    EXPECT_EQ((r.out + r.err).find("hijacked"), std::string::npos) << args[0] << r.out << r.err;
+    if (args[0] == "up") {  // new objects went where the database's path sends them
+      EXPECT_EQ(query("SELECT to_regclass('evil.items') IS NOT NULL AND "
+                      "to_regclass('evil.schema_migrations') IS NOT NULL"),
+                "t");
+    }
+  }
+}
+
+// Default privileges make new tables' ACLs list their entries in another
+// order than pg_dump's GRANTs give back: the fingerprint compares ACLs as
+// sets, so the backup restores, and `safe` undoes a failed run.
+TEST_F(PostgresRestoreCliTest, TablesCreatedUnderDefaultPrivilegesRestore) {
+  ASSERT_EQ(query("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC; "
+                  "CREATE TABLE accounts (id int, balance int); "
+                  "INSERT INTO accounts VALUES (1, 100)"),
+            "");
+  migration("20260101000000", "zero",
+            "UPDATE accounts SET balance = 0;\nCREATE TABLE audit (a int);\n");
+  migration("20260101000001", "broken", "SELECT * FROM does_not_exist;\n");
+  auto safe = run({"safe"});
+  EXPECT_EQ(safe.exit_code, 4) << safe.out << safe.err;
+  EXPECT_CONTAINS(safe.err, "the database matches it");
+  EXPECT_EQ(query("SELECT balance FROM accounts"), "100");
+  EXPECT_EQ(query("SELECT to_regclass('audit') IS NULL"), "t");
+  auto verify = run({"verify", "--deep"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 // pg_dump writes foreign-data options in an order of its own: a backup
 // with them restores, and `safe` brings it back after a failed migration.
 TEST_F(PostgresRestoreCliTest, BackupsWithForeignDataOptionsRestore) {

@@ -433,6 +433,9 @@ class PostgresSnapshotTest : public ::testing::Test {
     auto conn = postgres::connect(*target);
     ASSERT_TRUE(conn) << conn.error().message;
     conn_ = std::move(*conn);
+    // The test's own SQL names its tables without a schema, as a user would;
+    // migrate's connections search pg_catalog only.
+    PQclear(PQexec(conn_.get(), "RESET search_path"));
   }
 
   // psql's unaligned, tuples-only output (errors included), trimmed.
@@ -887,6 +890,7 @@ TEST_F(PostgresSnapshotTest, RestoreLoadsTheDumpsOwnTablesFrozenAndStillChecksFo
   // restore (COPY FREEZE's documented trade-off); rows loaded as dumped are not.
   auto older = postgres::connect(*postgres::make_target(params_));
   ASSERT_TRUE(older) << older.error().message;
+  PQclear(PQexec(older->get(), "RESET search_path"));
   auto run = [&](const char* statement) {
     PGresult* result = PQexec(older->get(), statement);
     std::string value = PQresultStatus(result) == PGRES_TUPLES_OK ? PQgetvalue(result, 0, 0)

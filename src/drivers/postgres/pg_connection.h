@@ -15,6 +15,27 @@
 
 namespace migrate::postgres {
 
+// migrate's own queries name catalog objects (tables, functions, operators)
+// without a schema. A database whose search_path lists a schema before
+// pg_catalog (ALTER DATABASE ... SET search_path = evil, pg_catalog) would
+// have them resolve to that schema's look-alikes, running its owner's code
+// with migrate's rights (CVE-2018-1058). Every connection makes pg_catalog
+// the first schema searched as soon as it opens:
+//  - the migrations' own session drops pg_catalog from the database's path
+//    when something comes before it, so that PostgreSQL searches it first
+//    implicitly. Naming it first instead would make it the schema new
+//    objects go to; this way the migrations keep the path they rely on. It
+//    is done again after each RESET ALL, which brings the database's back.
+inline constexpr const char* kCatalogFirst =
+    "SELECT pg_catalog.set_config('search_path', pg_catalog.array_to_string(ARRAY("
+    "SELECT e FROM pg_catalog.unnest(pg_catalog.string_to_array("
+    "pg_catalog.current_setting('search_path'), ',')) e "
+    "WHERE pg_catalog.btrim(e, ' \"') OPERATOR(pg_catalog.<>) 'pg_catalog'), ','), false) "
+    "WHERE pg_catalog.array_position(pg_catalog.current_schemas(false), 'pg_catalog') "
+    "OPERATOR(pg_catalog.>) 1";
+//  - the others (lock, helpers, scratch databases) need no other schema.
+inline constexpr const char* kCatalogOnly = "SET search_path = pg_catalog";
+
 struct ResultDeleter {
   void operator()(PGresult* result) const { PQclear(result); }
 };

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "core/pg_service_file.h"
+#include "drivers/postgres/pg_connection.h"
 
 namespace migrate::postgres {
 
@@ -144,6 +145,8 @@ Result<Connection> connect(const Target& target) {
     return fail(ErrorCode::kConnection,
                 fmt::format("cannot connect: {}", trim(PQerrorMessage(conn.get()))));
   }
+  if (auto pinned = exec(conn.get(), kCatalogOnly, "set up the connection"); !pinned)
+    return tl::unexpected(pinned.error());
   return conn;
 }
 

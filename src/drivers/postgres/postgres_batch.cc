@@ -74,9 +74,11 @@ bool resets_before(std::span<const SqlScript* const> scripts, std::size_t i) {
 }
 
 // RESET ALL leaves the role and the session authorization: a SET ROLE would
-// carry over. One statement each: a pipeline takes no multi-statement query.
-constexpr std::array<const char*, 3> kResets = {"RESET ALL", "RESET SESSION AUTHORIZATION",
-                                                "RESET ROLE"};
+// carry over; and it brings back the database's search_path, so pg_catalog
+// goes first again (pg_connection.h). One statement each: a pipeline takes
+// no multi-statement query.
+constexpr std::array<const char*, 4> kResets = {"RESET ALL", "RESET SESSION AUTHORIZATION",
+                                                "RESET ROLE", kCatalogFirst};
 
 // Queues every statement, a flush request after each script and the sync.
 // On failure, where sending stopped.

@@ -97,7 +97,12 @@ SELECT stmt FROM (
 ORDER BY ord, stmt
 )sql";
 
-constexpr const char* kResetSession = "RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE";
+// RESET ALL brings back the database's search_path: pg_catalog goes first again.
+const std::string& reset_session_sql() {
+  static const std::string sql =
+      std::string("RESET ALL; RESET SESSION AUTHORIZATION; RESET ROLE; ") + postgres::kCatalogFirst;
+  return sql;
+}
 
 class PostgresDriver final : public Driver {
  public:
@@ -137,11 +142,11 @@ class PostgresDriver final : public Driver {
   // (RESET ALL leaves the role and the session authorization.) The row goes
   // in over libpq, so that a failure says what failed in the server's words.
   Result<void> record_applied(const AppliedMigration& row) override {
-    if (auto r = run(kResetSession); !r) return r;
+    if (auto r = run(reset_session_sql()); !r) return r;
     return record_applied_all(std::span(&row, 1));
   }
   Result<void> remove_applied(std::string_view version) override {
-    if (auto r = run(kResetSession); !r) return r;
+    if (auto r = run(reset_session_sql()); !r) return r;
     return rows_.remove(version);
   }
   Result<void> record_applied_all(std::span<const AppliedMigration> rows) override;
@@ -456,6 +461,12 @@ Result<std::unique_ptr<Driver>> open_postgres_driver(const DatabaseUrl& given,
                 connection_hint(message));
   }
   PGconn* conn = native_connection(*session);
+  if (auto first = postgres::exec(conn, postgres::kCatalogFirst,
+                                  "put pg_catalog first on the "
+                                  "search path");
+      !first) {
+    return tl::unexpected(first.error());
+  }
   std::string table = qualified_table(conn, options.table);
   return std::unique_ptr<Driver>(
       std::make_unique<PostgresDriver>(url, std::move(lock), table, std::move(session), options));

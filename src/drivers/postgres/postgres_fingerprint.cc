@@ -9,7 +9,9 @@
 // its definition as the server deparses it (pg_get_indexdef, pg_get_viewdef,
 // pg_get_functiondef, ...), owner, privileges and comment, and the position of
 // every sequence; no OIDs and no column numbers, so a dump and its restore
-// describe alike. Foreign-data option lists are sorted: pg_dump writes them
+// describe alike. Privileges are sets: the entries of an ACL are sorted
+// (default privileges and pg_dump's GRANTs list the same ones in different
+// orders). Foreign-data option lists are sorted: pg_dump writes them
 // in an order of its own. The lines are sorted byte-wise and hashed with SHA-256.
 //
 // A table's digest is over its rows exactly as pg_dump writes them: COPY's
@@ -85,8 +87,9 @@ SELECT line FROM (
   -- Other schemas are read as they are, so that older backups'
   -- fingerprints still compare.
   SELECT format('schema %I owner %I acl %L comment %L', n.nspname, pg_get_userbyid(n.nspowner),
-                CASE WHEN n.nspname = 'public' THEN coalesce(n.nspacl, acldefault('n', n.nspowner))
-                     ELSE n.nspacl END,
+                (SELECT array_agg(e ORDER BY e::text COLLATE "C")
+                 FROM unnest(CASE WHEN n.nspname = 'public' THEN coalesce(n.nspacl, acldefault('n', n.nspowner))
+                                  ELSE n.nspacl END) e),
                 CASE WHEN n.nspname = 'public'
                      THEN coalesce(obj_description(n.oid, 'pg_namespace'), 'standard public schema')
                      ELSE obj_description(n.oid, 'pg_namespace') END)
@@ -96,7 +99,7 @@ UNION ALL
   SELECT format('relation %s kind %s owner %I acl %L persistence %s options %L populated %s '
                 'rls %s %s replica %s am %L tablespace %L partition %L %L inherits %L of %L '
                 'definition %L comment %L',
-                c.oid::regclass, c.relkind, pg_get_userbyid(c.relowner), c.relacl, c.relpersistence,
+                c.oid::regclass, c.relkind, pg_get_userbyid(c.relowner), (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(c.relacl) e), c.relpersistence,
                 c.reloptions, c.relispopulated, c.relrowsecurity, c.relforcerowsecurity,
                 c.relreplident, am.amname, ts.spcname, pg_get_partkeydef(c.oid),
                 pg_get_expr(c.relpartbound, c.oid),
@@ -117,7 +120,7 @@ UNION ALL
                 a.attidentity, a.attgenerated,
                 CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation END,
                 a.attstorage, a.attstattarget, a.attoptions,
-                CASE WHEN a.attfdwoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(a.attfdwoptions) o ORDER BY o COLLATE "C") END, a.attacl,
+                CASE WHEN a.attfdwoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(a.attfdwoptions) o ORDER BY o COLLATE "C") END, (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(a.attacl) e),
                 col_description(c.oid, a.attnum))
   FROM rel c
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -139,7 +142,7 @@ UNION ALL
   FROM pg_index i JOIN rel c ON c.oid = i.indrelid
 UNION ALL
   SELECT format('routine %s kind %s owner %I acl %L definition %L comment %L',
-                p.oid::regprocedure, p.prokind, pg_get_userbyid(p.proowner), p.proacl,
+                p.oid::regprocedure, p.prokind, pg_get_userbyid(p.proowner), (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(p.proacl) e),
                 CASE WHEN p.prokind = 'a' THEN
                   (SELECT row(a.aggkind, a.aggnumdirectargs, a.aggtransfn::regprocedure,
                               nullif(a.aggfinalfn, 0)::regprocedure, nullif(a.aggcombinefn, 0)::regprocedure,
@@ -177,7 +180,7 @@ UNION ALL
   FROM pg_policy p JOIN rel c ON c.oid = p.polrelid
 UNION ALL
   SELECT format('type %s kind %s owner %I acl %L definition %L comment %L',
-                t.oid::regtype, t.typtype, pg_get_userbyid(t.typowner), t.typacl,
+                t.oid::regtype, t.typtype, pg_get_userbyid(t.typowner), (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(t.typacl) e),
                 CASE t.typtype
                   WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
                                  FROM pg_enum e WHERE e.enumtypid = t.oid)
@@ -315,7 +318,7 @@ UNION ALL
   WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_event_trigger'::regclass AND m.objid = e.oid)
 UNION ALL
   SELECT format('default-acl %I schema %L type %s acl %L', pg_get_userbyid(d.defaclrole),
-                n.nspname, d.defaclobjtype, d.defaclacl)
+                n.nspname, d.defaclobjtype, (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(d.defaclacl) e))
   FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
 UNION ALL
   SELECT format('publication %I owner %I all-tables %s actions %s %s %s %s via-root %s tables %L comment %L',
@@ -335,7 +338,7 @@ UNION ALL
   SELECT format('foreign-data-wrapper %I owner %I handler %L validator %L options %L acl %L comment %L',
                 w.fdwname, pg_get_userbyid(w.fdwowner), nullif(w.fdwhandler, 0)::regproc,
                 nullif(w.fdwvalidator, 0)::regproc,
-                CASE WHEN w.fdwoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(w.fdwoptions) o ORDER BY o COLLATE "C") END, w.fdwacl,
+                CASE WHEN w.fdwoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(w.fdwoptions) o ORDER BY o COLLATE "C") END, (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(w.fdwacl) e),
                 obj_description(w.oid, 'pg_foreign_data_wrapper'))
   FROM pg_foreign_data_wrapper w
   WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_foreign_data_wrapper'::regclass AND m.objid = w.oid)
@@ -343,7 +346,7 @@ UNION ALL
   SELECT format('foreign-server %I wrapper %I owner %I type %L version %L options %L acl %L comment %L',
                 s.srvname, w.fdwname, pg_get_userbyid(s.srvowner), s.srvtype, s.srvversion,
                 CASE WHEN s.srvoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(s.srvoptions) o ORDER BY o COLLATE "C") END,
-                s.srvacl, obj_description(s.oid, 'pg_foreign_server'))
+                (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(s.srvacl) e), obj_description(s.oid, 'pg_foreign_server'))
   FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
 UNION ALL
   SELECT format('foreign-table %s server %I options %L', c.oid::regclass, fs.srvname,
@@ -376,7 +379,7 @@ UNION ALL
     AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_class'::regclass AND m.objid = c.oid)
 UNION ALL
   SELECT format('large-object %s owner %I acl %L md5 %s', l.oid, pg_get_userbyid(l.lomowner),
-                l.lomacl, md5(lo_get(l.oid)))
+                (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(l.lomacl) e), md5(lo_get(l.oid)))
   FROM pg_largeobject_metadata l
 ) lines (line)
 )sql";

@@ -53,6 +53,13 @@ Result<bool> AdvisoryLock::try_lock() {
     }
     PQsetNoticeProcessor(
         conn_, [](void*, const char*) {}, nullptr);
+    ResultPtr pinned(PQexec(conn_, kCatalogOnly));
+    if (PQresultStatus(pinned.get()) != PGRES_COMMAND_OK) {
+      auto failed = sql_failure(conn_, "set up the lock connection");
+      PQfinish(conn_);
+      conn_ = nullptr;
+      return failed;
+    }
   }
   auto result = exec_params(conn_, "SELECT pg_try_advisory_lock($1::bigint)", std::to_string(key_));
   if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {

@@ -111,6 +111,28 @@ TEST_F(PostgresRestoreCliTest, ASchemaBeforePgCatalogOnTheSearchPathHijacksNothi
   }
 }
 
+// pg_dump writes an extension as CREATE EXTENSION alone: what ALTER
+// EXTENSION ... ADD put in it is not in the backup. A restore cannot bring it
+// back, and must not claim it did.
+TEST_F(PostgresRestoreCliTest, ObjectsAddedToAnExtensionAreNotPassedOffAsRestored) {
+  ASSERT_EQ(query("CREATE EXTENSION hstore; CREATE TABLE kept (a int); "
+                  "CREATE FUNCTION added() RETURNS int LANGUAGE sql AS 'SELECT 42'"),
+            "");
+  ASSERT_EQ(run({"backup", "plain"}).exit_code, 0);
+  auto clean = run({"restore", "plain", "--yes", "--no-backup"});
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;  // the extension itself restores
+
+  ASSERT_EQ(query("ALTER EXTENSION hstore ADD FUNCTION added()"), "");
+  ASSERT_EQ(run({"backup", "member"}).exit_code, 0);
+  auto restore = run({"restore", "member", "--yes", "--no-backup"});
+  EXPECT_NE(restore.exit_code, 0) << restore.out << restore.err;
+  EXPECT_CONTAINS(restore.err, "the schema differs");
+  EXPECT_EQ((restore.out + restore.err).find("matches the backup's fingerprint"),
+            std::string::npos);
+  auto verify = run({"verify", "--deep", "member"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.out << verify.err;
+}
+
 // Default privileges make new tables' ACLs list their entries in another
 // order than pg_dump's GRANTs give back: the fingerprint compares ACLs as
 // sets, so the backup restores, and `safe` undoes a failed run.

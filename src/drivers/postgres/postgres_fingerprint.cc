@@ -214,6 +214,19 @@ UNION ALL
   SELECT format('extension %I version %s schema %I', x.extname, x.extversion, n.nspname)
   FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
 UNION ALL
+  -- pg_dump writes CREATE EXTENSION alone, so a restore has what the
+  -- extension's script makes: an object added with ALTER EXTENSION ... ADD
+  -- is gone afterwards, and this line tells. (Not for extensions living in
+  -- pg_catalog, plpgsql's home: their members are built in.)
+  SELECT format('extension %I members %L', x.extname,
+                (SELECT string_agg(pg_describe_object(d.classid, d.objid, d.objsubid), ', '
+                                   ORDER BY pg_describe_object(d.classid, d.objid, d.objsubid) COLLATE "C")
+                 FROM pg_depend d
+                 WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = x.oid
+                   AND d.deptype = 'e'))
+  FROM pg_extension x
+  WHERE x.extnamespace <> 'pg_catalog'::regnamespace
+UNION ALL
   SELECT format('statistics %I.%I definition %L comment %L', n.nspname, s.stxname,
                 pg_get_statisticsobjdef(s.oid), obj_description(s.oid, 'pg_statistic_ext'))
   FROM pg_statistic_ext s JOIN ns n ON n.oid = s.stxnamespace

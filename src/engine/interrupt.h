@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace migrate {
 
@@ -18,6 +19,10 @@ class InterruptGuard {
   InterruptGuard(const InterruptGuard&) = delete;
   InterruptGuard& operator=(const InterruptGuard&) = delete;
 };
+
+// The backup a second signal's message tells the user to restore (safe's,
+// once it is taken); until then the message says how to find it.
+void name_backup_for_interrupts(std::string_view backup_id);
 
 // The signal caught under an InterruptGuard, or 0.
 int interrupt_signal();

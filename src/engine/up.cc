@@ -88,7 +88,10 @@ Result<RunReport> run_up_with(EngineContext& ctx, const Catalog& catalog, const 
   report.backup_id = *backup;
   // Under a recovery, a SIGTERM/SIGINT ends in its restore, not half-applied.
   std::optional<InterruptGuard> interrupts;
-  if (recovery) interrupts.emplace();
+  if (recovery) {
+    interrupts.emplace();
+    if (report.backup_id) name_backup_for_interrupts(*report.backup_id);
+  }
   auto r = apply_steps(ctx.driver, prepared->steps, request.transactions,
                        next_batch(prepared->applied), report.backup_id, report,
                        recovery ? AfterFailure::kRestored : AfterFailure::kKept);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "support/cli_fixture.h"
@@ -67,6 +68,10 @@ TEST_F(SafeInterruptTest, SigtermWhileAMigrationWaitsRestoresTheBackupAndExits4)
   std::string out = read_text(log());
   EXPECT_EQ(exit_code, 4) << out;
   EXPECT_CONTAINS(out, "interrupted by signal SIGTERM");
+  // The signal is acknowledged when it comes, before the restore's report.
+  EXPECT_CONTAINS(out,
+                  "migrate: signal received: stopping before the next statement, then "
+                  "restoring the backup");
   EXPECT_CONTAINS(out, "the database matches it");
   EXPECT_TRUE(applied().empty());
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name = 'a'"), "0");
@@ -84,7 +89,11 @@ TEST_F(SafeInterruptTest, ASecondSignalEndsTheProcessAtOnce) {
   EXPECT_EQ(out.find("restored backup"), std::string::npos) << out;
   // It says what it leaves and the way back.
   EXPECT_CONTAINS(out, "a second signal ends migrate now");
-  EXPECT_CONTAINS(out, "migrate restore ID");
+  // The backup safe took, by its id.
+  auto backups = run({"backups", "--json"});
+  auto id = nlohmann::json::parse(backups.out)["backups"][0]["id"].get<std::string>();
+  EXPECT_CONTAINS(out,
+                  "put back the backup taken before the run with `migrate restore " + id + "`");
 }
 
 // The signal comes while the last file runs a long statement, in its

@@ -1,6 +1,7 @@
 // migrate: parse the command line, resolve the configuration, run one
 // command, print its result, exit with its code. The only catch-all.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -84,6 +85,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) would kill migrate mid-write with no word;
+  // ignored, the write fails with EFBIG, which names the file like any error.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

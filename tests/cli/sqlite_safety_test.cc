@@ -117,6 +117,34 @@ TEST_F(SqliteSafetyTest, VerifyDeepFindsAnIndexThatDisagreesWithItsTable) {
   EXPECT_CONTAINS(verify.out, "2 backup(s) checked, 1 problem(s)");
 }
 
+// A file-size limit (ulimit -f) makes the write fail with a message naming
+// the file, not kill migrate with SIGXFSZ; nothing is left, nothing changes.
+TEST_F(SqliteSafetyTest, AFileSizeLimitIsAClearErrorNotASignal) {
+  ASSERT_EQ(run({"up", "--no-backup"}).exit_code, 0);
+  exec(db(),
+       "CREATE TABLE filler (pad TEXT); WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL "
+       "SELECT x + 1 FROM g WHERE x < 20000) INSERT INTO filler SELECT hex(randomblob(50)) "
+       "FROM g;");
+  ASSERT_EQ(run({"backup", "whole", "--compression", "none"}).exit_code, 0);
+  std::string before = read_text(db());
+  auto limited = [&](const std::string& args) {
+    return shell("cd " + shell_quote(dir_.path().string()) + " && ulimit -f 256 && " +
+                 shell_quote(MIGRATE_BINARY) + " " + args + " 2>&1; echo \"exit $?\"");
+  };
+  std::string backup = limited("backup limited --compression none");
+  EXPECT_CONTAINS(backup, "file too large");
+  EXPECT_CONTAINS(backup, "exit 1");
+  std::string restore = limited("restore whole --yes --no-backup");
+  EXPECT_CONTAINS(restore, "cannot restore backup");
+  EXPECT_CONTAINS(restore, "file too large");
+  EXPECT_CONTAINS(restore, "exit 1");
+  EXPECT_EQ(read_text(db()), before);
+  auto listed = run({"backups"});
+  EXPECT_EQ(listed.out.find("limited"), std::string::npos) << listed.out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path()))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+}
+
 TEST_F(SqliteSafetyTest, DoctorOnAnExistingDatabaseStillChecksTheLock) {
   ASSERT_EQ(run({"up", "--no-backup", "--step", "1"}).exit_code, 0);
   auto doctor = run({"doctor"});

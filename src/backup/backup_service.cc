@@ -229,6 +229,14 @@ Result<RestoreOutcome> restore_backup(Driver& driver, const BackupStore& store,
                                       const BackupSettings& settings, const Manifest& manifest,
                                       PreRestoreBackup pre_restore) {
   auto started = std::chrono::steady_clock::now();
+  // Another database system's backup is refused before anything is written,
+  // the pre-restore backup included.
+  if (!settings.driver_name.empty() && manifest.driver != settings.driver_name) {
+    return fail(ErrorCode::kRefused,
+                fmt::format("backup '{}' is a {} backup and cannot be restored into a {} "
+                            "database; the database was not changed",
+                            manifest.id, escape_control(manifest.driver), settings.driver_name));
+  }
   // A pre-restore backup is only worth taking for a good artifact, so then
   // the checksum comes first; otherwise a driver that stages the snapshot
   // checks it while decoding.

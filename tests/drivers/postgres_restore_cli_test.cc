@@ -133,6 +133,24 @@ TEST_F(PostgresRestoreCliTest, ObjectsAddedToAnExtensionAreNotPassedOffAsRestore
   EXPECT_EQ(verify.exit_code, 1) << verify.out << verify.err;
 }
 
+// A SQLite backup named by its id is refused by a PostgreSQL restore before
+// anything is written: no pre-restore backup, the database unchanged.
+TEST_F(PostgresRestoreCliTest, AnotherDatabaseSystemsBackupIsRefusedBeforeAnythingIsWritten) {
+  ASSERT_EQ(query("CREATE TABLE items (id int); INSERT INTO items VALUES (7)"), "");
+  shell("sqlite3 " + shell_quote((dir_.path() / "lite.db").string()) + " 'CREATE TABLE t (a)'");
+  auto lite = run_cli(dir_.path(), {"backup", "lite"}, {{"DATABASE_URL", "sqlite:./lite.db"}});
+  ASSERT_EQ(lite.exit_code, 0) << lite.err;
+  std::string id = lite.out.substr(7, lite.out.find('\n') - 7);  // "backup <id>"
+  auto restore = run({"restore", id, "--yes"});
+  EXPECT_EQ(restore.exit_code, 1) << restore.out << restore.err;
+  EXPECT_CONTAINS(restore.err, "backup '" + id +
+                                   "' is a sqlite backup and cannot be restored into a postgres "
+                                   "database; the database was not changed");
+  auto all = run({"backups", "--all"});
+  EXPECT_EQ(all.out.find("pre-restore"), std::string::npos) << all.out;
+  EXPECT_EQ(query("SELECT id FROM items"), "7");
+}
+
 // Default privileges make new tables' ACLs list their entries in another
 // order than pg_dump's GRANTs give back: the fingerprint compares ACLs as
 // sets, so the backup restores, and `safe` undoes a failed run.

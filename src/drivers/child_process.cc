@@ -53,15 +53,15 @@ tl::unexpected<Error> errno_failure(std::string_view what) {
 
 // The child's environment: the part of ours a client program needs, with
 // `overrides` set or replaced.
-std::vector<std::string> child_environment(
-    const std::vector<std::pair<std::string, std::string>>& overrides) {
+std::vector<std::string> child_environment(const Command& command) {
+  const auto& overrides = command.environment;
   std::vector<std::string> env;
   for (char** entry = environ; entry && *entry; ++entry) {
     std::string_view item(*entry);
     auto name = item.substr(0, item.find('='));
     bool replaced = std::any_of(overrides.begin(), overrides.end(),
                                 [&](const auto& o) { return o.first == name; });
-    if (!replaced && inherited_by_children(name)) env.emplace_back(item);
+    if (!replaced && inherited_by_children(name, command.libpq_environment)) env.emplace_back(item);
   }
   for (const auto& [name, value] : overrides) env.push_back(name + "=" + value);
   return env;
@@ -169,12 +169,12 @@ Result<ssize_t> read_available(int fd, std::string& buffer, std::string_view wha
 
 }  // namespace
 
-bool inherited_by_children(std::string_view name) {
+bool inherited_by_children(std::string_view name, bool libpq_environment) {
   // The libpq settings are the ones our own connections follow too.
   static constexpr std::string_view kNames[] = {
       "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "LD_LIBRARY_PATH"};
   if (std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames)) return true;
-  return name.starts_with("LC_") || name.starts_with("PG");
+  return name.starts_with("LC_") || (libpq_environment && name.starts_with("PG"));
 }
 
 Result<std::unique_ptr<Child>> Child::spawn(const Command& command,
@@ -216,7 +216,7 @@ Result<std::unique_ptr<Child>> Child::spawn(const Command& command,
 
   std::vector<std::string> argv{command.program.string()};
   argv.insert(argv.end(), command.args.begin(), command.args.end());
-  auto envp = child_environment(command.environment);
+  auto envp = child_environment(command);
   auto argv_pointers = pointers(argv);
   auto envp_pointers = pointers(envp);
   const int streams[3] = {child_in.fd, child_out.fd, child_err.fd};

@@ -3,9 +3,10 @@
 //
 // A child gets an argv (never a command line) and secrets only through its
 // own environment or a private file. Its environment is not ours: only what
-// a client program needs (PATH, HOME, locale, TMPDIR, the libpq PG*
-// settings) is passed on, so credentials meant for migrate (DATABASE_URL,
-// MIGRATE_BACKUP_KEY, AWS_*, ...) never reach it. Its pipes are pumped by one
+// a client program needs (PATH, HOME, locale, TMPDIR, and for PostgreSQL's
+// programs the libpq PG* settings) is passed on, so credentials meant for
+// migrate or another program (DATABASE_URL, MIGRATE_BACKUP_KEY, AWS_*,
+// PGPASSWORD for mariadb-dump, ...) never reach it. Its pipes are pumped by one
 // poll loop, so a child blocked writing stderr can never deadlock one waiting
 // for stdin. A child the caller stops early is terminated (SIGTERM, then
 // SIGKILL) and reaped before the call returns; a child whose parent dies
@@ -38,13 +39,16 @@ struct Command {
   enum class Stream { kNull, kPipe };
   Stream in = Stream::kNull;
   Stream out = Stream::kNull;
+  // Whether the libpq settings (PG*) are passed on: for pg_dump and psql.
+  bool libpq_environment = false;
 };
 
 // Where a child finds the `private_file` given to Child::spawn.
 inline constexpr const char* kPrivateFile = "/proc/self/fd/3";
 
-// Whether `name` is passed on from our environment to children.
-bool inherited_by_children(std::string_view name);
+// Whether `name` is passed on from our environment to children; PG* only
+// to those given `libpq_environment`.
+bool inherited_by_children(std::string_view name, bool libpq_environment);
 
 // A running child process, owned: destroying it terminates and reaps a child
 // still running.

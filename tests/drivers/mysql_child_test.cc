@@ -1,7 +1,7 @@
 // What mariadb-dump gets from migrate, through the real binary against the
 // real server: its password only from a private in-memory option file (so a
 // killed migrate leaves no file with the password anywhere), an environment
-// without migrate's own secrets, and no descriptor of migrate's (its
+// without migrate's own secrets or libpq's, and no descriptor of migrate's (its
 // database connections above all: an orphaned dump would hold the runner
 // lock's session open).
 #include <unistd.h>
@@ -107,12 +107,13 @@ TEST_F(MysqlChildTest, TheDumpToolSeesNoneOfMigratesSecrets) {
   // The log path is in the script: the tool's environment is scrubbed.
   wrap_dump_tool("env > " + log_dir_ + "/env");
   auto backup = run({"backup", "env"}, {{"MIGRATE_BACKUP_KEY", "backup-key-Xy7"},
-                                        {"AWS_SECRET_ACCESS_KEY", "aws-Secret-Q9"}});
+                                        {"AWS_SECRET_ACCESS_KEY", "aws-Secret-Q9"},
+                                        {"PGPASSWORD", "pg-Secret-W4"}});
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
   std::string env = read_text(dir_.path() / "env");
   EXPECT_CONTAINS(env, "PATH=");
-  for (const char* secret :
-       {"DATABASE_URL", "MIGRATE_BACKUP_KEY", "backup-key-Xy7", "aws-Secret-Q9", "MYSQL_PWD"})
+  for (const char* secret : {"DATABASE_URL", "MIGRATE_BACKUP_KEY", "backup-key-Xy7",
+                             "aws-Secret-Q9", "MYSQL_PWD", "PGPASSWORD", "pg-Secret-W4"})
     EXPECT_EQ(env.find(secret), std::string::npos) << secret << " in:\n" << env;
   EXPECT_EQ(env.find(password_), std::string::npos);
 }

@@ -114,7 +114,8 @@ Result<SnapshotInfo> snapshot(pg_conn* conn, const ConnectionParams& params, Byt
     arguments.push_back(fmt::format("--lock-wait-timeout={}", params.lock_timeout.count()));
   arguments.push_back("--dbname=" + dump_target->conninfo());
   auto child = Child::spawn(Command{pg_dump->path, std::move(arguments), dump_target->environment(),
-                                    Command::Stream::kNull, Command::Stream::kPipe},
+                                    Command::Stream::kNull, Command::Stream::kPipe,
+                                    /*libpq_environment=*/true},
                             secrets.empty() ? nullptr : &secrets);
   if (!child) return tl::unexpected(child.error());
 

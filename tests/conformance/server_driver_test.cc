@@ -109,9 +109,10 @@ const ServerCase& mariadb_case() {
           },
       .lock_timeout_message =
           [](const std::string& database) {
-            return std::vector<std::string>{"timed out after 1 s waiting for the lock '" +
-                                                mariadb_lock(database) + "' (GET_LOCK)",
-                                            ", held by connection "};
+            return std::vector<std::string>{
+                "timed out after 1 s waiting for the locks 'migrate:" + database + "' and '" +
+                    mariadb_lock(database) + "' (GET_LOCK)",
+                ", held by connection "};
           },
   };
   return c;
@@ -228,6 +229,21 @@ TEST_P(ServerDriverTest, SecondRunnerTimesOutNamingTheLockAndItsHolder) {
   EXPECT_EQ(wait_cli(holder), 0) << read_text(dir_.path() / "holder.log");
   EXPECT_EQ(applied(), "20260101000000");
   EXPECT_TRUE(server_case().lock_free(*db_, database_));  // the lock went with the holder
+}
+
+// The lock is the database's: a runner naming another tracking table (a
+// restore, `fresh`, an `up` of another application) waits for it too, since
+// a restore or `fresh` changes the whole database.
+TEST_P(ServerDriverTest, ARunnerOnAnotherTrackingTableWaitsForTheLock) {
+  migration("20260101000000", "slow", server_case().long_sleep);
+  int holder =
+      spawn_cli(dir_.path(), {"up", "--no-backup", "--url", url_}, dir_.path() / "holder.log");
+  ASSERT_TRUE(server_case().wait_for_lock(*db_, database_));
+  auto r = run({"up", "--no-backup", "--table", "other_migrations", "--lock-timeout", "1"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_CONTAINS(r.err, "timed out after 1 s waiting for the");
+  EXPECT_FALSE(exists("other_migrations"));
+  EXPECT_EQ(wait_cli(holder), 0) << read_text(dir_.path() / "holder.log");
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, ServerDriverTest,

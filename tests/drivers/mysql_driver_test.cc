@@ -59,6 +59,9 @@ TEST(MysqlLockNameTest, IsStablePerDatabaseAndTableAndFitsMysqlsLimit) {
   std::string long_name = mysql::lock_name(std::string(60, 'd'), "schema_migrations");
   EXPECT_LE(long_name.size(), 64u);
   EXPECT_NE(long_name, mysql::lock_name(std::string(61, 'd'), "schema_migrations"));
+  // The database's own lock, which every runner takes first.
+  EXPECT_EQ(mysql::lock_name("app"), "migrate:app");
+  EXPECT_LE(mysql::lock_name(std::string(64, 'd')).size(), 64u);
 }
 
 // --- against the server ------------------------------------------------------

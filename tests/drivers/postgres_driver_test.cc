@@ -79,6 +79,10 @@ TEST(PostgresLockKeyTest, IsStableAndPerDatabaseAndTable) {
             postgres::advisory_lock_key("other", "schema_migrations"));
   EXPECT_NE(postgres::advisory_lock_key("app", "schema_migrations"),
             postgres::advisory_lock_key("app", "app.schema_migrations"));
+  // The database's own key, which every runner takes first.
+  EXPECT_NE(postgres::advisory_lock_key("app"), postgres::advisory_lock_key("other"));
+  EXPECT_NE(postgres::advisory_lock_key("app"),
+            postgres::advisory_lock_key("app", "schema_migrations"));
 }
 
 // --- against the server ------------------------------------------------------

@@ -143,9 +143,10 @@ REFRESH MATERIALIZED VIEW mood_counts;
 }
 
 std::string advisory_locks(const std::string& url) {
-  return psql(url,
-              "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
-              "database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+  return psql(
+      url,
+      "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+      "database = (SELECT oid FROM pg_database WHERE datname = current_database())");
 }
 
 bool wait_for_advisory_lock(const std::string& url) {

@@ -16,8 +16,12 @@
 
 namespace migrate::mysql {
 
-// "migrate:<database>:<table>", or a hash of it when that is longer than the
-// 64 characters MySQL allows in a lock name.
+// The lock names, "migrate:<database>" and "migrate:<database>:<table>"
+// (or a hash of one when it is longer than the 64 characters MySQL allows).
+// A runner takes both: the database's, because a restore or `fresh` changes
+// the whole database whatever tracking table it names; and its table's, the
+// one older versions take alone, so that one of those is still excluded.
+std::string lock_name(const std::string& database);
 std::string lock_name(const std::string& database, const std::string& table);
 
 class NamedLock {
@@ -39,7 +43,7 @@ class NamedLock {
   std::string holder_description();
 
   ConnectParams params_;
-  std::string name_;
+  std::string names_[2];  // the database's, then the table's: always taken in this order
   Connection conn_;
   bool held_ = false;
 };

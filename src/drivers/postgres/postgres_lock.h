@@ -20,9 +20,12 @@ struct pg_conn;
 
 namespace migrate::postgres {
 
-// The advisory lock key of a tracking table: a stable 64-bit hash of
-// "migrate:<database>:<table>", so that runners on the same table exclude
-// each other and runners on different tables (or databases) do not.
+// The advisory lock keys, stable 64-bit hashes. A runner takes both: the
+// database's, "migrate:<database>", because a restore or `fresh` changes
+// the whole database whatever tracking table it names; and its tracking
+// table's, "migrate:<database>:<table>", the one older versions take alone,
+// so that a runner of an older version on the same table is still excluded.
+std::int64_t advisory_lock_key(const std::string& database);
 std::int64_t advisory_lock_key(const std::string& database, const std::string& table);
 
 class AdvisoryLock {
@@ -39,7 +42,7 @@ class AdvisoryLock {
   void open_ahead();
   // Connects and polls every 100 ms until the lock is ours or `timeout` has
   // passed (one attempt with a zero timeout). kLock on timeout, naming the
-  // key, the database and the holder's pid; kConnection if the lock
+  // keys, the database and the holder's pid; kConnection if the lock
   // connection cannot be opened.
   Result<void> acquire(std::chrono::milliseconds timeout);
   // Unlocks and closes the connection (one opened ahead too); a no-op when
@@ -51,7 +54,7 @@ class AdvisoryLock {
   std::string holder_description();
 
   std::string conninfo_, password_, masked_url_, database_;
-  std::int64_t key_;
+  std::int64_t keys_[2];         // the database's, then the table's: always taken in this order
   pg_conn* conn_ = nullptr;      // owned; open only while the lock is held or awaited
   std::future<pg_conn*> ahead_;  // open_ahead()'s connection, until acquire() takes it
   bool held_ = false;

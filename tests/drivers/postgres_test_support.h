@@ -23,7 +23,7 @@ std::string psql(const std::string& url, const std::string& sql);
 std::string dump_schema(const std::string& url);
 std::string dump_data(const std::string& url);
 
-// How many advisory locks are held on `url`'s database ("0", "1", ...), and
+// How many sessions hold advisory locks on `url`'s database ("0", "1", ...), and
 // waiting (up to 5 s) until one is: a runner started in the background has
 // taken its lock.
 std::string advisory_locks(const std::string& url);

@@ -1,7 +1,10 @@
 #include "backup/encryption_format.h"
 
+#include <fmt/format.h>
+
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "util/crypto.h"
 
@@ -38,6 +41,20 @@ tl::unexpected<Error> damaged_header(const std::string& what) {
 
 }  // namespace
 
+// A secret of 64 characters all but one or two of which are hex digits is
+// a hex key with a typo, not a passphrase: used as one, the backups would
+// need the typo to restore. Says where the stray characters are, or "".
+std::string near_hex_key_problem(std::string_view secret) {
+  if (secret.size() != 2 * kKeySize) return "";
+  std::vector<size_t> stray;
+  for (size_t i = 0; i < secret.size(); ++i)
+    if (hex_value(secret[i]) < 0) stray.push_back(i + 1);
+  if (stray.empty() || stray.size() > 2) return "";
+  return stray.size() == 1
+             ? fmt::format("character {} is not a hex digit", stray[0])
+             : fmt::format("characters {} and {} are not hex digits", stray[0], stray[1]);
+}
+
 bool is_raw_hex_key(std::string_view secret) {
   if (secret.size() != 2 * kKeySize) return false;
   for (char c : secret) {
@@ -49,6 +66,14 @@ bool is_raw_hex_key(std::string_view secret) {
 Result<Header> new_header(const BackupKey& key) {
   if (key.secret.empty())
     return fail(ErrorCode::kUsage, "the backup key from " + key.origin + " is empty");
+  if (auto typo = near_hex_key_problem(key.secret); !typo.empty()) {
+    return fail(ErrorCode::kUsage,
+                fmt::format("the backup key from {} has 64 characters, like a raw 256-bit key in "
+                            "hex, but {}",
+                            key.origin, typo),
+                "fix the key; a passphrase of 64 characters that are nearly all hex digits is "
+                "refused as a likely typo of a hex key");
+  }
   Header header;
   if (is_raw_hex_key(key.secret)) {
     header.kdf = Kdf::kRawKey;

@@ -132,6 +132,22 @@ TEST(EncryptionKeys, EmptySecretIsAUsageError) {
                ErrorCode::kUsage);
 }
 
+// A hex key with a typo is refused rather than silently used as a passphrase
+// (the backups would need the typo to restore); the key is never echoed.
+TEST(EncryptionKeys, AHexKeyWithATypoIsAUsageError) {
+  StringSink sink;
+  std::string typo(kHexKey.secret);
+  typo[10] = 'g';
+  BackupKey key{typo, "MIGRATE_BACKUP_KEY"};
+  expect_error(make_encrypting_sink(key, sink),
+               "the backup key from MIGRATE_BACKUP_KEY has 64 characters, like a raw 256-bit key "
+               "in hex, but character 11 is not a hex digit",
+               key, ErrorCode::kUsage);
+  // A passphrase that only happens to be 64 characters long is fine.
+  BackupKey phrase{std::string(64, 'z'), "MIGRATE_BACKUP_KEY"};
+  EXPECT_TRUE(make_encrypting_sink(phrase, sink).has_value());
+}
+
 TEST(EncryptionTampering, FlippedBitsFail) {
   const std::string artifact = encrypt(kHexKey, multi_chunk_plaintext());
   const size_t last = kHeader + 2 * kFullFrame;  // offset of the third, final chunk

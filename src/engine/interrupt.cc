@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <cstring>
 #include <string>
 
 namespace migrate {
@@ -27,7 +26,7 @@ void prepare_second_message(std::string_view backup_id) {
                             : "`migrate restore " + std::string(backup_id) + "`\n";
   second_length = 0;
   size_t length = std::min(text.size(), sizeof second_message);
-  std::memcpy(second_message, text.data(), length);
+  std::copy_n(text.data(), length, second_message);
   second_length = static_cast<std::sig_atomic_t>(length);
 }
 

@@ -471,6 +471,22 @@ TEST_F(PostgresCliTest, ARunnerWaitingForTheLockDoesNotBlockCreateIndexConcurren
   EXPECT_EQ(applied(), "20260101000000,20260102000000");
 }
 
+// A path that names pg_catalog first does not make `fresh` drop PostgreSQL's
+// own objects (its schemas are never emptied), nor put the tracking table
+// there: it goes to the first schema of the path that is the user's.
+TEST_F(PostgresCliTest, FreshLeavesPgCatalogAloneWhenThePathNamesIt) {
+  ASSERT_EQ(query("ALTER DATABASE " + database_->name() +
+                  " SET search_path = pg_catalog, public; CREATE TABLE public.u (id int)"),
+            "");
+  migration("20260101000000", "a", "CREATE TABLE public.a (id int);");
+  auto fresh = run({"fresh", "--yes"});
+  EXPECT_EQ(fresh.exit_code, 0) << fresh.out << fresh.err;
+  EXPECT_EQ((fresh.out + fresh.err).find("pg_catalog."), std::string::npos) << fresh.err;
+  EXPECT_EQ(query("SELECT to_regclass('public.schema_migrations') IS NOT NULL"), "t");
+  EXPECT_EQ(query("SELECT to_regclass('public.u') IS NULL, to_regclass('public.a') IS NOT NULL"),
+            "t|t");
+}
+
 TEST_F(PostgresCliTest, FreshEmptiesEverySchemaOnTheSearchPathAndNoOther) {
   ASSERT_EQ(query("CREATE SCHEMA app; CREATE SCHEMA elsewhere; ALTER DATABASE " +
                   database_->name() + " SET search_path = app, public"),

@@ -133,6 +133,29 @@ TEST_F(PostgresRestoreCliTest, ObjectsAddedToAnExtensionAreNotPassedOffAsRestore
   EXPECT_EQ(verify.exit_code, 1) << verify.out << verify.err;
 }
 
+// A privilege granted back to exactly PostgreSQL's default leaves an ACL
+// that pg_dump writes nothing for, so the restored object has none: the
+// same privileges, and the fingerprint must say so.
+TEST_F(PostgresRestoreCliTest, AclsSetToTheirDefaultRestore) {
+  ASSERT_EQ(query("CREATE TABLE t (id int); GRANT ALL ON t TO CURRENT_USER; "
+                  "CREATE SEQUENCE sq; GRANT ALL ON SEQUENCE sq TO CURRENT_USER; "
+                  "CREATE FUNCTION fn() RETURNS int LANGUAGE sql AS 'SELECT 1'; "
+                  "REVOKE EXECUTE ON FUNCTION fn() FROM PUBLIC; "
+                  "GRANT EXECUTE ON FUNCTION fn() TO PUBLIC; "
+                  "CREATE TYPE ty AS (a int); GRANT USAGE ON TYPE ty TO PUBLIC; "
+                  "CREATE SCHEMA sch; GRANT ALL ON SCHEMA sch TO CURRENT_USER; "
+                  "SELECT lo_create(4242) > 0; GRANT ALL ON LARGE OBJECT 4242 TO CURRENT_USER"),
+            "t");
+  migration("20260101000000", "fill", "INSERT INTO t VALUES (1);\nCREATE TABLE t2 (a int);\n");
+  migration("20260101000001", "broken", "SELECT 1 / 0;\n");
+  auto safe = run({"safe"});
+  EXPECT_EQ(safe.exit_code, 4) << safe.out << safe.err;
+  EXPECT_CONTAINS(safe.err, "the database matches it");
+  EXPECT_EQ(query("SELECT count(*) FROM t"), "0");
+  auto verify = run({"verify", "--deep"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 // A SQLite backup named by its id is refused by a PostgreSQL restore before
 // anything is written: no pre-restore backup, the database unchanged.
 TEST_F(PostgresRestoreCliTest, AnotherDatabaseSystemsBackupIsRefusedBeforeAnythingIsWritten) {

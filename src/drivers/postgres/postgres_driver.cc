@@ -66,7 +66,9 @@ const std::vector<std::pair<std::string, std::string>>& added_columns() {
 // triggers and indexes go with their tables, owned sequences with their
 // columns, multirange and array types with their base types.
 constexpr const char* kDropStatementsQuery = R"sql(
-WITH s AS (SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY (current_schemas(false))),
+-- PostgreSQL's own schemas are never emptied, even when the path names them.
+WITH s AS (SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY (current_schemas(false))
+             AND nspname <> 'information_schema' AND nspname !~ '^pg_'),
 ext AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e')
 SELECT stmt FROM (
   SELECT CASE c.relkind WHEN 'v' THEN 1 WHEN 'm' THEN 2 WHEN 'f' THEN 3 WHEN 'S' THEN 5 ELSE 4 END,
@@ -410,8 +412,13 @@ Result<void> PostgresDriver::drop_all_objects() {
 // migration changing search_path cannot move the bookkeeping elsewhere.
 std::string qualified_table(PGconn* conn, const std::string& table) {
   if (table.find('.') != std::string::npos) return table;
-  ResultPtr result(PQexec(conn, "SELECT quote_ident(current_schema())"));
-  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQgetisnull(result.get(), 0, 0))
+  // Never one of PostgreSQL's own schemas, even when the path names it first.
+  ResultPtr result(PQexec(conn,
+                          "SELECT pg_catalog.quote_ident(s) FROM "
+                          "pg_catalog.unnest(pg_catalog.current_schemas(false)) WITH ORDINALITY "
+                          "AS p(s, i) WHERE s <> 'information_schema' AND s !~ '^pg_' "
+                          "ORDER BY i LIMIT 1"));
+  if (PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) == 0)
     return table;  // no schema on the search path exists: creating the table will say so
   return std::string(PQgetvalue(result.get(), 0, 0)) + "." + table;
 }

@@ -11,7 +11,8 @@
 // every sequence; no OIDs and no column numbers, so a dump and its restore
 // describe alike. Privileges are sets: the entries of an ACL are sorted
 // (default privileges and pg_dump's GRANTs list the same ones in different
-// orders). Foreign-data option lists are sorted: pg_dump writes them
+// orders), and an ACL granting exactly the built-in default counts as none
+// (pg_dump writes nothing for it, so a restore leaves none). Foreign-data option lists are sorted: pg_dump writes them
 // in an order of its own. The lines are sorted byte-wise and hashed with SHA-256.
 //
 // A table's digest is over its rows exactly as pg_dump writes them: COPY's
@@ -87,9 +88,9 @@ SELECT line FROM (
   -- Other schemas are read as they are, so that older backups'
   -- fingerprints still compare.
   SELECT format('schema %I owner %I acl %L comment %L', n.nspname, pg_get_userbyid(n.nspowner),
-                (SELECT array_agg(e ORDER BY e::text COLLATE "C")
-                 FROM unnest(CASE WHEN n.nspname = 'public' THEN coalesce(n.nspacl, acldefault('n', n.nspowner))
-                                  ELSE n.nspacl END) e),
+                CASE WHEN n.nspname = 'public'
+                     THEN ARRAY(SELECT e::text FROM unnest(coalesce(n.nspacl, acldefault('n', n.nspowner))) e ORDER BY e::text COLLATE "C")
+                     ELSE CASE WHEN n.nspacl IS NULL OR ARRAY(SELECT e::text FROM unnest(n.nspacl) e ORDER BY e::text COLLATE "C") = ARRAY(SELECT e::text FROM unnest(acldefault('n', n.nspowner)) e ORDER BY e::text COLLATE "C") THEN NULL ELSE ARRAY(SELECT e::text FROM unnest(n.nspacl) e ORDER BY e::text COLLATE "C") END END,
                 CASE WHEN n.nspname = 'public'
                      THEN coalesce(obj_description(n.oid, 'pg_namespace'), 'standard public schema')
                      ELSE obj_description(n.oid, 'pg_namespace') END)
@@ -99,7 +100,7 @@ UNION ALL
   SELECT format('relation %s kind %s owner %I acl %L persistence %s options %L populated %s '
                 'rls %s %s replica %s am %L tablespace %L partition %L %L inherits %L of %L '
                 'definition %L comment %L',
-                c.oid::regclass, c.relkind, pg_get_userbyid(c.relowner), (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(c.relacl) e), c.relpersistence,
+                c.oid::regclass, c.relkind, pg_get_userbyid(c.relowner), CASE WHEN c.relacl IS NULL OR ARRAY(SELECT e::text FROM unnest(c.relacl) e ORDER BY e::text COLLATE "C") = ARRAY(SELECT e::text FROM unnest(acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner)) e ORDER BY e::text COLLATE "C") THEN NULL ELSE ARRAY(SELECT e::text FROM unnest(c.relacl) e ORDER BY e::text COLLATE "C") END, c.relpersistence,
                 c.reloptions, c.relispopulated, c.relrowsecurity, c.relforcerowsecurity,
                 c.relreplident, am.amname, ts.spcname, pg_get_partkeydef(c.oid),
                 pg_get_expr(c.relpartbound, c.oid),
@@ -142,7 +143,7 @@ UNION ALL
   FROM pg_index i JOIN rel c ON c.oid = i.indrelid
 UNION ALL
   SELECT format('routine %s kind %s owner %I acl %L definition %L comment %L',
-                p.oid::regprocedure, p.prokind, pg_get_userbyid(p.proowner), (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(p.proacl) e),
+                p.oid::regprocedure, p.prokind, pg_get_userbyid(p.proowner), CASE WHEN p.proacl IS NULL OR ARRAY(SELECT e::text FROM unnest(p.proacl) e ORDER BY e::text COLLATE "C") = ARRAY(SELECT e::text FROM unnest(acldefault('f', p.proowner)) e ORDER BY e::text COLLATE "C") THEN NULL ELSE ARRAY(SELECT e::text FROM unnest(p.proacl) e ORDER BY e::text COLLATE "C") END,
                 CASE WHEN p.prokind = 'a' THEN
                   (SELECT row(a.aggkind, a.aggnumdirectargs, a.aggtransfn::regprocedure,
                               nullif(a.aggfinalfn, 0)::regprocedure, nullif(a.aggcombinefn, 0)::regprocedure,
@@ -180,7 +181,7 @@ UNION ALL
   FROM pg_policy p JOIN rel c ON c.oid = p.polrelid
 UNION ALL
   SELECT format('type %s kind %s owner %I acl %L definition %L comment %L',
-                t.oid::regtype, t.typtype, pg_get_userbyid(t.typowner), (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(t.typacl) e),
+                t.oid::regtype, t.typtype, pg_get_userbyid(t.typowner), CASE WHEN t.typacl IS NULL OR ARRAY(SELECT e::text FROM unnest(t.typacl) e ORDER BY e::text COLLATE "C") = ARRAY(SELECT e::text FROM unnest(acldefault('T', t.typowner)) e ORDER BY e::text COLLATE "C") THEN NULL ELSE ARRAY(SELECT e::text FROM unnest(t.typacl) e ORDER BY e::text COLLATE "C") END,
                 CASE t.typtype
                   WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
                                  FROM pg_enum e WHERE e.enumtypid = t.oid)
@@ -351,7 +352,7 @@ UNION ALL
   SELECT format('foreign-data-wrapper %I owner %I handler %L validator %L options %L acl %L comment %L',
                 w.fdwname, pg_get_userbyid(w.fdwowner), nullif(w.fdwhandler, 0)::regproc,
                 nullif(w.fdwvalidator, 0)::regproc,
-                CASE WHEN w.fdwoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(w.fdwoptions) o ORDER BY o COLLATE "C") END, (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(w.fdwacl) e),
+                CASE WHEN w.fdwoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(w.fdwoptions) o ORDER BY o COLLATE "C") END, CASE WHEN w.fdwacl IS NULL OR ARRAY(SELECT e::text FROM unnest(w.fdwacl) e ORDER BY e::text COLLATE "C") = ARRAY(SELECT e::text FROM unnest(acldefault('F', w.fdwowner)) e ORDER BY e::text COLLATE "C") THEN NULL ELSE ARRAY(SELECT e::text FROM unnest(w.fdwacl) e ORDER BY e::text COLLATE "C") END,
                 obj_description(w.oid, 'pg_foreign_data_wrapper'))
   FROM pg_foreign_data_wrapper w
   WHERE NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_foreign_data_wrapper'::regclass AND m.objid = w.oid)
@@ -359,7 +360,7 @@ UNION ALL
   SELECT format('foreign-server %I wrapper %I owner %I type %L version %L options %L acl %L comment %L',
                 s.srvname, w.fdwname, pg_get_userbyid(s.srvowner), s.srvtype, s.srvversion,
                 CASE WHEN s.srvoptions IS NOT NULL THEN ARRAY(SELECT o FROM unnest(s.srvoptions) o ORDER BY o COLLATE "C") END,
-                (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(s.srvacl) e), obj_description(s.oid, 'pg_foreign_server'))
+                CASE WHEN s.srvacl IS NULL OR ARRAY(SELECT e::text FROM unnest(s.srvacl) e ORDER BY e::text COLLATE "C") = ARRAY(SELECT e::text FROM unnest(acldefault('S', s.srvowner)) e ORDER BY e::text COLLATE "C") THEN NULL ELSE ARRAY(SELECT e::text FROM unnest(s.srvacl) e ORDER BY e::text COLLATE "C") END, obj_description(s.oid, 'pg_foreign_server'))
   FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
 UNION ALL
   SELECT format('foreign-table %s server %I options %L', c.oid::regclass, fs.srvname,
@@ -392,7 +393,7 @@ UNION ALL
     AND NOT EXISTS (SELECT 1 FROM member m WHERE m.classid = 'pg_class'::regclass AND m.objid = c.oid)
 UNION ALL
   SELECT format('large-object %s owner %I acl %L md5 %s', l.oid, pg_get_userbyid(l.lomowner),
-                (SELECT array_agg(e ORDER BY e::text COLLATE "C") FROM unnest(l.lomacl) e), md5(lo_get(l.oid)))
+                CASE WHEN l.lomacl IS NULL OR ARRAY(SELECT e::text FROM unnest(l.lomacl) e ORDER BY e::text COLLATE "C") = ARRAY(SELECT e::text FROM unnest(acldefault('L', l.lomowner)) e ORDER BY e::text COLLATE "C") THEN NULL ELSE ARRAY(SELECT e::text FROM unnest(l.lomacl) e ORDER BY e::text COLLATE "C") END, md5(lo_get(l.oid)))
   FROM pg_largeobject_metadata l
 ) lines (line)
 )sql";

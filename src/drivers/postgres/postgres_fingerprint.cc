@@ -12,8 +12,9 @@
 // describe alike. Privileges are sets: the entries of an ACL are sorted
 // (default privileges and pg_dump's GRANTs list the same ones in different
 // orders), and an ACL granting exactly the built-in default counts as none
-// (pg_dump writes nothing for it, so a restore leaves none). Foreign-data option lists are sorted: pg_dump writes them
-// in an order of its own. The lines are sorted byte-wise and hashed with SHA-256.
+// (pg_dump writes nothing for it, so a restore leaves none). Foreign-data option lists are sorted:
+// pg_dump writes them in an order of its own. The lines are sorted byte-wise and hashed with
+// SHA-256.
 //
 // A table's digest is over its rows exactly as pg_dump writes them: COPY's
 // text format, under the output settings pg_dump's session has. Each line is

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace migrate::cli {
 namespace {
 
@@ -61,9 +63,21 @@ std::string single_quoted(std::string_view text) {
 CompletionModel completion_model(const CLI::App& app) {
   CompletionModel model;
   model.global = flags_of(app);
+  std::vector<std::string> names;
   for (const CLI::App* sub : app.get_subcommands(std::function<bool(const CLI::App*)>{})) {
-    model.commands.push_back(
-        {sub->get_name(), sub->get_description(), flags_of(*sub), sub->get_name() == "help"});
+    // The global flags (--help among them) are offered once, not per command.
+    std::vector<CompletionFlag> own;
+    for (auto& flag : flags_of(*sub)) {
+      bool global = std::any_of(model.global.begin(), model.global.end(),
+                                [&](const CompletionFlag& g) { return g.names == flag.names; });
+      if (!global) own.push_back(std::move(flag));
+    }
+    model.commands.push_back({sub->get_name(), sub->get_description(), std::move(own), {}});
+    names.push_back(sub->get_name());
+  }
+  for (auto& command : model.commands) {
+    if (command.name == "help") command.arguments = names;
+    if (command.name == "completion") command.arguments = {"bash", "zsh", "fish"};
   }
   return model;
 }
@@ -75,7 +89,7 @@ std::string bash_completion(const CompletionModel& model) {
   std::string cases;
   for (const auto& command : model.commands) {
     std::string words = joined(command.flags);
-    if (command.takes_command) words += " " + commands;
+    for (const auto& argument : command.arguments) words += " " + argument;
     cases += fmt::format("    {}) words={} ;;\n", command.name, single_quoted(words));
   }
   std::string with_text = value_flags(model, ValueKind::kText);
@@ -138,7 +152,8 @@ std::string zsh_completion(const CompletionModel& model) {
     described += fmt::format("    {}\n", single_quoted(command.name + ":" + help));
     std::string flags;
     for (const auto& flag : command.flags) flags += spec(flag);
-    if (command.takes_command) flags += "    '1:command:_migrate_commands'\n";
+    if (command.name == "help") flags += "    '1:command:_migrate_commands'\n";
+    if (command.name == "completion") flags += "    '1:shell:(bash zsh fish)'\n";
     cases += fmt::format(
         "    {})\n      _arguments -s \\\n{}      \"${{global[@]}}\" ;;\n", command.name,
         flags.empty() ? "" : [&] {
@@ -206,9 +221,12 @@ std::string fish_completion(const CompletionModel& model) {
                           single_quoted(command.name), single_quoted(command.help));
     std::string seen = "__fish_seen_subcommand_from " + command.name;
     for (const auto& flag : command.flags) script += line(seen, flag);
-    if (command.takes_command) {
+    std::string arguments;
+    for (const auto& argument : command.arguments)
+      arguments += (arguments.empty() ? "" : " ") + argument;
+    if (!arguments.empty()) {
       script += fmt::format("complete -c migrate -n {} -a {}\n", single_quoted(seen),
-                            single_quoted(commands));
+                            single_quoted(arguments));
     }
   }
   return script;

@@ -25,7 +25,8 @@ struct CompletionCommand {
   std::string name;
   std::string help;
   std::vector<CompletionFlag> flags;
-  bool takes_command = false;  // `help COMMAND`
+  std::vector<std::string>
+      arguments;  // what its argument may be: `help COMMAND`, `completion SHELL`
 };
 
 struct CompletionModel {

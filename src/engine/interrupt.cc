@@ -41,8 +41,8 @@ void on_signal(int signal) {
   }
   caught = signal;
   static constexpr char kFirst[] =
-      "migrate: signal received: stopping before the next statement, then restoring the backup "
-      "taken before the run (a second signal ends migrate at once)\n";
+      "migrate: signal received: stopping the run, then restoring the backup taken before it "
+      "(a second signal ends migrate at once)\n";
   (void)!::write(STDERR_FILENO, kFirst, sizeof kFirst - 1);
 }
 

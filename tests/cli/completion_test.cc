@@ -38,6 +38,10 @@ TEST_F(CompletionTest, BashOffersCommandsFlagsAndDirectories) {
   EXPECT_EQ(bash_offers("migrate help res"), "reset restore");
   EXPECT_EQ(bash_offers("migrate prune --keep-l"), "--keep-last");
   EXPECT_EQ(bash_offers("migrate --url sqlite:x.db ver"), "version verify");
+  EXPECT_EQ(bash_offers("migrate completion ''"), "bash zsh fish");
+  std::string restore_flags = " " + bash_offers("migrate restore --") + " ";
+  EXPECT_CONTAINS(restore_flags, " --no-backup ");
+  EXPECT_EQ(restore_flags.find(" --help "), restore_flags.rfind(" --help ")) << restore_flags;
   std::filesystem::create_directory(dir_.path() / "mig-dir");
   dir_.write("mig-file", "");
   EXPECT_EQ(bash_offers("migrate --dir " + (dir_.path() / "mig").string()),

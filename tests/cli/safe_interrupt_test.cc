@@ -69,9 +69,7 @@ TEST_F(SafeInterruptTest, SigtermWhileAMigrationWaitsRestoresTheBackupAndExits4)
   EXPECT_EQ(exit_code, 4) << out;
   EXPECT_CONTAINS(out, "interrupted by signal SIGTERM");
   // The signal is acknowledged when it comes, before the restore's report.
-  EXPECT_CONTAINS(out,
-                  "migrate: signal received: stopping before the next statement, then "
-                  "restoring the backup");
+  EXPECT_CONTAINS(out, "migrate: signal received: stopping the run, then restoring the backup");
   EXPECT_CONTAINS(out, "the database matches it");
   EXPECT_TRUE(applied().empty());
   EXPECT_EQ(query_one(db(), "SELECT count(*) FROM sqlite_master WHERE name = 'a'"), "0");
